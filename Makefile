@@ -1,0 +1,69 @@
+# plan-tracker — the README's commands. Every target sets itself up from nothing when needed:
+# a virtual environment from requirements.lock (stamped, so a second run installs nothing) and a
+# parsed dbt manifest (re-parsed only when the dbt project changes).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+DBT_MANIFEST := dbt/target/manifest.json
+DBT_SOURCES := $(shell find dbt -path dbt/target -prune -o -path dbt/logs -prune -o -path dbt/dbt_packages -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.md' \) -print)
+
+export PLAN_TRACKER_RAW_DIR ?= raw
+export PLAN_TRACKER_WAREHOUSE_DIR ?= warehouse
+export DBT_PROFILES_DIR := $(CURDIR)/dbt
+export DAGSTER_HOME ?= $(abspath $(PLAN_TRACKER_WAREHOUSE_DIR))/dagster_home
+
+.PHONY: help setup run test lint format ui report bench stress docs clean
+
+help:  ## list the commands
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+$(DBT_MANIFEST): $(STAMP) $(DBT_SOURCES)
+	cd dbt && ../$(BIN)/dbt parse --quiet
+	touch $@
+
+setup: $(STAMP) $(DBT_MANIFEST)  ## create the environment and prepare dbt (run by every other target)
+
+run: setup  ## run the whole pipeline on $PLAN_TRACKER_RAW_DIR and publish the warehouse
+	$(BIN)/plan-tracker run
+
+test: setup  ## every test and linter
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	cd dbt && ../$(BIN)/sqlfluff lint models macros tests analyses
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: test
+
+format: setup  ## apply ruff and sqlfluff fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	cd dbt && ../$(BIN)/sqlfluff fix models macros tests analyses
+
+ui: setup  ## Dagster UI and daemon on 127.0.0.1:3000 (schedules and sensors live)
+	mkdir -p "$(DAGSTER_HOME)"
+	$(BIN)/dagster dev --host 127.0.0.1 --port 3000 -m dagster_project.definitions
+
+report: setup  ## the offline scorecard page under $PLAN_TRACKER_WAREHOUSE_DIR/report/
+	$(BIN)/plan-tracker report
+
+bench: setup  ## performance figures, written to $PLAN_TRACKER_WAREHOUSE_DIR/bench/results.json
+	$(BIN)/python scripts/bench.py
+
+stress: setup  ## long reliability run: many files, random corruption, repeated kills
+	$(BIN)/python scripts/stress.py
+
+clean:  ## remove the environment, dbt artifacts and the default warehouse
+	rm -rf $(VENV) dbt/target dbt/logs dbt/dbt_packages warehouse
