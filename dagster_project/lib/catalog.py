@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -151,7 +151,9 @@ class Geography(_Strict):
     admin_code: str | None
     name_zh: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
-    level: Literal["metro_area", "corridor", "city", "district", "development_zone", "co_built_area"]
+    level: Literal[
+        "metro_area", "corridor", "city", "district", "development_zone", "co_built_area"
+    ]
     parent_geo_id: str | None
     aliases: tuple[str, ...]
     note: str | None
@@ -346,7 +348,7 @@ def _normalised_text(text: str) -> str:
     return "".join(text.split())
 
 
-def validate_catalog(catalog: Catalog, raw_dir: Path) -> None:  # noqa: C901 - one list of rules
+def validate_catalog(catalog: Catalog, raw_dir: Path) -> None:
     """Cross-record rules; raises CatalogError with every violation."""
     problems: list[str] = []
     geos = {g.geo_id: g for g in catalog.geographies}
@@ -375,7 +377,8 @@ def validate_catalog(catalog: Catalog, raw_dir: Path) -> None:  # noqa: C901 - o
         meta = plan.plan
         if meta.plan_id in seen_plan_ids:
             problems.append(
-                f"{f}: plan.plan_id: {meta.plan_id!r} is also defined in {seen_plan_ids[meta.plan_id]}"
+                f"{f}: plan.plan_id: {meta.plan_id!r} is also defined in "
+                f"{seen_plan_ids[meta.plan_id]}"
             )
         seen_plan_ids[meta.plan_id] = f
         if Path(f).stem != meta.plan_id:
@@ -395,7 +398,8 @@ def validate_catalog(catalog: Catalog, raw_dir: Path) -> None:  # noqa: C901 - o
         for i, g in enumerate(plan.geographies):
             if g.geo_id not in geos:
                 problems.append(
-                    f"{f}: geographies[{i}].geo_id: {g.geo_id!r} is not in reference/geographies.csv"
+                    f"{f}: geographies[{i}].geo_id: {g.geo_id!r} is not in "
+                    "reference/geographies.csv"
                 )
         actions = {a.action_id for a in plan.actions}
         for kind, items in (
@@ -414,74 +418,83 @@ def validate_catalog(catalog: Catalog, raw_dir: Path) -> None:  # noqa: C901 - o
 
         indicators = {i.indicator_id: i for i in plan.indicators}
         for n, ind in enumerate(plan.indicators):
-            where = f"{f}: indicators[{n}] (indicator_id {ind.indicator_id!r})"
+            where = _at(f, f"indicators[{n}]", f"indicator_id {ind.indicator_id!r}")
             if ind.unit not in units:
-                problems.append(f"{where}.unit: {ind.unit!r} is not in reference/units.csv")
+                problems.append(f"{where('unit')}: {ind.unit!r} is not in reference/units.csv")
             if ind.kind == "ratio" and ind.is_additive:
-                problems.append(f"{where}.is_additive: a ratio cannot add up across geographies")
+                problems.append(f"{where('is_additive')}: a ratio cannot add up across geographies")
             if ind.plausible_max <= ind.plausible_min:
-                problems.append(f"{where}.plausible_max: must exceed plausible_min")
+                problems.append(f"{where('plausible_max')}: must exceed plausible_min")
             earlier = indicator_defs.get(ind.indicator_id)
             if earlier and earlier[1] != ind:
                 problems.append(
-                    f"{where}: defined differently in {earlier[0]}; an indicator shared by "
+                    f"{where()}: defined differently in {earlier[0]}; an indicator shared by "
                     "plans must have one definition"
                 )
             indicator_defs.setdefault(ind.indicator_id, (f, ind))
 
         baselines = {b.baseline_id: b for b in plan.baselines}
         for n, b in enumerate(plan.baselines):
-            where = f"{f}: baselines[{n}] (baseline_id {b.baseline_id!r})"
+            where = _at(f, f"baselines[{n}]", f"baseline_id {b.baseline_id!r}")
             _check_refs(where, b.indicator_id, indicators, b.geo_id, plan_geos, problems)
             _check_quote(where, "source_quote_zh", b.source_quote_zh, document, problems)
 
         for n, t in enumerate(plan.targets):
-            where = f"{f}: targets[{n}] (target_id {t.target_id!r})"
+            where = _at(f, f"targets[{n}]", f"target_id {t.target_id!r}")
             _check_refs(where, t.indicator_id, indicators, t.geo_id, plan_geos, problems)
             if t.action_id not in actions:
                 problems.append(
-                    f"{where}.action_id: {t.action_id!r} is not an action of this plan "
+                    f"{where('action_id')}: {t.action_id!r} is not an action of this plan "
                     f"(known: {', '.join(sorted(actions))})"
                 )
             ind = indicators.get(t.indicator_id)
             if ind is not None:
                 if t.unit != ind.unit:
                     problems.append(
-                        f"{where}.unit: {t.unit!r} differs from the indicator's unit "
+                        f"{where('unit')}: {t.unit!r} differs from the indicator's unit "
                         f"{ind.unit!r}; state the value in {ind.unit!r}"
                     )
                 if t.cadence == "per_year" and ind.kind != "flow":
                     problems.append(
-                        f"{where}.cadence: per_year needs a flow indicator; "
+                        f"{where('cadence')}: per_year needs a flow indicator; "
                         f"{ind.indicator_id!r} is a {ind.kind}"
                     )
                 if t.flow_window is not None and ind.kind != "flow":
-                    problems.append(f"{where}.flow_window: only a flow indicator has one")
+                    problems.append(f"{where('flow_window')}: only a flow indicator has one")
             if not meta.horizon_start <= t.due_date <= meta.horizon_end:
                 problems.append(
-                    f"{where}.due_date: {t.due_date} is outside the plan horizon "
+                    f"{where('due_date')}: {t.due_date} is outside the plan horizon "
                     f"{meta.horizon_start}..{meta.horizon_end}"
                 )
             if t.baseline_id is not None:
                 b = baselines.get(t.baseline_id)
                 if b is None:
-                    problems.append(f"{where}.baseline_id: {t.baseline_id!r} is not a baseline")
+                    problems.append(f"{where('baseline_id')}: {t.baseline_id!r} is not a baseline")
                 elif b.indicator_id != t.indicator_id or b.geo_id != t.geo_id:
                     problems.append(
-                        f"{where}.baseline_id: {t.baseline_id!r} measures "
+                        f"{where('baseline_id')}: {t.baseline_id!r} measures "
                         f"{b.indicator_id}@{b.geo_id}, not {t.indicator_id}@{t.geo_id}"
                     )
             _check_quote(where, "source_quote_zh", t.source_quote_zh, document, problems)
             for k, quote in enumerate(t.also_stated_zh):
                 _check_quote(where, f"also_stated_zh[{k}]", quote, document, problems)
         for n, ex in enumerate(plan.excluded_figures):
-            _check_quote(
-                f"{f}: excluded_figures[{n}]", "quote_zh", ex.quote_zh, document, problems
-            )
+            where = _at(f, f"excluded_figures[{n}]", "")
+            _check_quote(where, "quote_zh", ex.quote_zh, document, problems)
 
     _check_alias_collisions("plans/*.yaml", "indicator_id", indicator_alias_rows(catalog), problems)
     if problems:
         raise CatalogError(problems)
+
+
+def _at(file: str, path: str, label: str) -> Callable[..., str]:
+    """Formats a problem's location: `file: path.field (label)`."""
+
+    def where(field: str = "") -> str:
+        suffix = f" ({label})" if label else ""
+        return f"{file}: {path}{'.' + field if field else ''}{suffix}"
+
+    return where
 
 
 def _check_unique(items: list[tuple[str, str, str]], problems: list[str]) -> None:
@@ -493,7 +506,7 @@ def _check_unique(items: list[tuple[str, str, str]], problems: list[str]) -> Non
 
 
 def _check_refs(
-    where: str,
+    where: Callable[..., str],
     indicator_id: str,
     indicators: dict[str, Indicator],
     geo_id: str,
@@ -502,27 +515,31 @@ def _check_refs(
 ) -> None:
     if indicator_id not in indicators:
         problems.append(
-            f"{where}.indicator_id: {indicator_id!r} is not an indicator of this plan "
+            f"{where('indicator_id')}: {indicator_id!r} is not an indicator of this plan "
             f"(known: {', '.join(sorted(indicators))})"
         )
     if geo_id not in plan_geos:
         problems.append(
-            f"{where}.geo_id: {geo_id!r} is not one of the plan's geographies "
+            f"{where('geo_id')}: {geo_id!r} is not one of the plan's geographies "
             f"(known: {', '.join(sorted(plan_geos))})"
         )
 
 
 def _check_quote(
-    where: str, name: str, quote: str, document: str | None, problems: list[str]
+    where: Callable[..., str],
+    name: str,
+    quote: str,
+    document: str | None,
+    problems: list[str],
 ) -> None:
     if document is not None and _normalised_text(quote) not in document:
-        problems.append(f"{where}.{name}: not found verbatim in the source document: {quote!r}")
+        problems.append(f"{where(name)}: not found verbatim in the source document: {quote!r}")
 
 
 def _check_alias_collisions(
     file: str, owner_column: str, rows: list[dict[str, str]], problems: list[str]
 ) -> None:
-    what = owner_column.removesuffix("_id")
+    what = {"geo_id": "geography", "indicator_id": "indicator"}.get(owner_column, owner_column)
     owners: dict[str, str] = {}
     for row in rows:
         key, owner = row["alias_key"], row[owner_column]

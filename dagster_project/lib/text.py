@@ -12,7 +12,7 @@ from __future__ import annotations
 _FULLWIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000\u00a0"
 _HALFWIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + "  "
 _TO_HALFWIDTH = str.maketrans(_FULLWIDTH, _HALFWIDTH)
-# Dashes and tildes people type between months: 1－9月, 1—9月, 1–9月, 1~9月, 1～9月 all mean a range.
+# Dashes and tildes typed between months: 1－9月, 1—9月, 1–9月, 1~9月, 1～9月 all mean a range.
 _DASHES = "—–－~～〜"
 
 

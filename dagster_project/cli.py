@@ -1,0 +1,126 @@
+"""`plan-tracker`: the command behind `make run` (and `make report`).
+
+`run` executes the full refresh job in this process, against the persistent Dagster instance in
+`$DAGSTER_HOME` (so runs show in the UI's history), while holding the warehouse's pipeline lock so
+that two runs never interleave. Exit status 0 means the warehouse was published.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from dagster_project.lib.paths import Paths
+
+DEFAULT_RAW_DIR = "raw"
+DEFAULT_WAREHOUSE_DIR = "warehouse"
+
+INSTANCE_YAML = """\
+# Written by plan-tracker on first use. Runs never overlap and every DuckDB writer runs alone.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def configure_environment() -> Paths:
+    """The documented defaults (DESIGN.md) for anything the caller did not set."""
+    os.environ.setdefault("PLAN_TRACKER_RAW_DIR", DEFAULT_RAW_DIR)
+    os.environ.setdefault("PLAN_TRACKER_WAREHOUSE_DIR", DEFAULT_WAREHOUSE_DIR)
+    paths = Paths.from_dirs(
+        os.environ["PLAN_TRACKER_RAW_DIR"], os.environ["PLAN_TRACKER_WAREHOUSE_DIR"]
+    )
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(paths.warehouse_dir / "dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_YAML, encoding="utf-8")
+    return paths
+
+
+@contextmanager
+def pipeline_lock(paths: Paths, out: TextIO, wait: bool = True) -> Iterator[None]:
+    """An exclusive lock on the warehouse folder for the whole run. A second run waits (or, with
+    wait=False, is refused) rather than interleaving with the first."""
+    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with paths.lock_file.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise SystemExit(
+                    f"another plan-tracker run holds {paths.lock_file}; not starting a second one"
+                ) from None
+            print(f"waiting for the run that holds {paths.lock_file} to finish…", file=out)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run(job_name: str, wait: bool, log_level: str = "INFO", out: TextIO = sys.stdout) -> int:
+    paths = configure_environment()
+    started = time.monotonic()
+    with pipeline_lock(paths, out, wait=wait):
+        import dagster as dg
+
+        from dagster_project.definitions import defs
+
+        job = defs().resolve_job_def(job_name)
+        with dg.DagsterInstance.get() as instance:
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            )
+            failures = [e for e in result.all_events if e.is_step_failure]
+    elapsed = time.monotonic() - started
+    if not result.success:
+        print(
+            f"\nrun {result.run_id} FAILED after {elapsed:.1f}s; nothing was published.", file=out
+        )
+        for event in failures:
+            error = event.step_failure_data.error
+            message = error.message.strip() if error else "(no message)"
+            print(f"  step {event.step_key}: {message}", file=out)
+        print(f"the last good warehouse stays at {paths.published_db}", file=out)
+        return 1
+    print(f"\nrun {result.run_id} published {paths.published_db} in {elapsed:.1f}s", file=out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="plan-tracker", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="run the pipeline and publish the warehouse")
+    run_parser.add_argument("--job", default="full_refresh_job")
+    run_parser.add_argument(
+        "--no-wait", action="store_true", help="refuse to start if another run is in progress"
+    )
+    run_parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args.job, wait=not args.no_wait, log_level=args.log_level)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

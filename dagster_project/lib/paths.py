@@ -1,0 +1,58 @@
+"""Where every input and output lives. Two roots move everything: the raw folder (inputs) and the
+warehouse folder (every file the pipeline writes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PUBLISHED_NAME = "plan_tracker.duckdb"
+
+
+@dataclass(frozen=True)
+class Paths:
+    raw_dir: Path
+    warehouse_dir: Path
+
+    @classmethod
+    def from_dirs(cls, raw_dir: str | Path, warehouse_dir: str | Path) -> Paths:
+        """Relative paths are taken from the current directory and made absolute once, so that
+        dbt (which runs in its own folder) and Dagster agree on every location."""
+        return cls(Path(raw_dir).expanduser().resolve(), Path(warehouse_dir).expanduser().resolve())
+
+    @property
+    def work_dir(self) -> Path:
+        return self.warehouse_dir / "work"
+
+    @property
+    def work_db(self) -> Path:
+        """The private file every run builds into; never opened by readers."""
+        return self.work_dir / PUBLISHED_NAME
+
+    @property
+    def published_db(self) -> Path:
+        """The immutable copy readers open; replaced only by an atomic rename."""
+        return self.warehouse_dir / PUBLISHED_NAME
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.warehouse_dir / "exports"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.warehouse_dir / "report"
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.warehouse_dir / "docs"
+
+    @property
+    def bench_dir(self) -> Path:
+        return self.warehouse_dir / "bench"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.warehouse_dir / ".pipeline.lock"
+
+    def ensure(self) -> None:
+        self.work_dir.mkdir(parents=True, exist_ok=True)

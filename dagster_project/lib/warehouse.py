@@ -1,0 +1,204 @@
+"""The DuckDB files: the private working file every run builds into, and the published copy that
+readers open.
+
+Why publish by copy and rename: DuckDB allows one writing process or many reading ones, never both.
+BI tools hold the published file open read-only all day; the pipeline never opens that file for
+writing. It builds into `work/plan_tracker.duckdb`, and after every gate passes copies that file to
+a temporary name beside the published one, stamps it (`marts.publish_log`), exports the marts, and
+renames it over the published file. `rename(2)` is atomic: a reader opens either the old file or the
+new one, and a reader that already has the old one open keeps reading it undisturbed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from dagster_project.lib.paths import Paths
+from dagster_project.lib.text import HALFWIDTH_SQL_MACRO, LOOKUP_KEY_SQL_MACRO
+
+log = logging.getLogger(__name__)
+
+SCHEMAS: tuple[str, ...] = ("raw", "staging", "intermediate", "marts", "dq")
+
+
+def quote_ident(name: str) -> str:
+    """A quoted SQL identifier. Only for names the code itself chose (tables, columns), never for
+    values read from files."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """A SQL string literal, for the few statements (COPY, ATTACH) that take no bound parameters;
+    used only for paths the pipeline itself builds."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+@contextlib.contextmanager
+def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection with the project's schemas and macros; closed (and checkpointed) on exit."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            for schema in SCHEMAS:
+                con.execute(f"create schema if not exists {quote_ident(schema)}")
+            con.execute(HALFWIDTH_SQL_MACRO)
+            con.execute(LOOKUP_KEY_SQL_MACRO)
+        yield con
+    finally:
+        con.close()
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, data: pa.Table) -> int:
+    """Replace `schema.table` with the rows of an Arrow table, in one transaction."""
+    name = f"{quote_ident(schema)}.{quote_ident(table)}"
+    con.register("_incoming", data)
+    try:
+        con.execute("begin")
+        # `name` is built from code-chosen identifiers, quoted; no value from a file is in it.
+        con.execute(f"create or replace table {name} as select * from _incoming")  # noqa: S608
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_incoming")
+    return data.num_rows
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]  # type: ignore[index]
+    )
+
+
+def list_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? "
+        "order by table_name",
+        [schema],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    run_id: str
+    published_at: dt.datetime
+    path: Path
+    row_counts: dict[str, int]
+    exports: list[Path]
+
+
+PUBLISH_LOG_DDL = """
+create table if not exists marts.publish_log (
+    run_id varchar not null,
+    published_at timestamp with time zone not null,
+    code_version varchar,
+    row_counts json,
+    tables integer
+)
+"""
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(
+    paths: Paths,
+    run_id: str,
+    code_version: str,
+    export_schemas: Sequence[str] = ("marts",),
+) -> PublishResult:
+    """Copy the working file to the published path atomically, with a publish_log row and Parquet
+    exports of every table in `export_schemas`. The published file is untouched if anything fails.
+    """
+    work = paths.work_db
+    if not work.exists():
+        raise FileNotFoundError(f"no working warehouse at {work}: run the pipeline first")
+    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    # Make sure the working file holds everything (no pending WAL) before copying it.
+    with connect(work) as con:
+        con.execute(PUBLISH_LOG_DDL)
+        con.execute("checkpoint")
+    tmp = paths.warehouse_dir / f".{paths.published_db.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        shutil.copyfile(work, tmp)
+        published_at = dt.datetime.now(dt.UTC)
+        with connect(tmp) as con:
+            counts = {
+                f"{schema}.{table}": con.execute(
+                    f"select count(*) from {quote_ident(schema)}.{quote_ident(table)}"  # noqa: S608
+                ).fetchone()[0]  # type: ignore[index]
+                for schema in ("marts", "dq", "raw")
+                for table in list_tables(con, schema)
+                if table != "publish_log"
+            }
+            row = [run_id, published_at, code_version, json.dumps(counts), len(counts)]
+            con.execute("insert into marts.publish_log values (?, ?, ?, ?, ?)", row)
+            exports = _export_parquet(con, paths.exports_dir, export_schemas)
+            con.execute("checkpoint")
+        _fsync(tmp)
+        tmp.replace(paths.published_db)
+        _fsync(paths.warehouse_dir)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    # The working file keeps the history of publications too, so the next copy carries it.
+    with connect(work) as con:
+        con.execute("insert into marts.publish_log values (?, ?, ?, ?, ?)", row)
+    log.info("published %s (run %s, %d tables)", paths.published_db, run_id, len(counts))
+    return PublishResult(run_id, published_at, paths.published_db, counts, exports)
+
+
+def _export_parquet(
+    con: duckdb.DuckDBPyConnection, exports_dir: Path, schemas: Sequence[str]
+) -> list[Path]:
+    """One Parquet file per table, each written beside its final name and renamed into place."""
+    exports_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for schema in schemas:
+        for table in list_tables(con, schema):
+            final = exports_dir / f"{table}.parquet"
+            part = exports_dir / f".{table}.parquet.tmp"
+            con.execute(
+                f"copy {quote_ident(schema)}.{quote_ident(table)} "
+                f"to {quote_literal(str(part))} (format parquet, compression zstd)"
+            )
+            part.replace(final)
+            written.append(final)
+    keep = {p.name for p in written}
+    for stale in exports_dir.glob("*.parquet"):
+        if stale.name not in keep:
+            stale.unlink()
+    return written
+
+
+def read_publish_log(path: Path) -> list[dict[str, Any]]:
+    with connect(path, read_only=True) as con:
+        cur = con.execute("select * from marts.publish_log order by published_at")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

@@ -1,0 +1,23 @@
+with source as (
+    select * from {{ source('raw', 'baselines') }}
+),
+
+renamed as (
+    select
+        baseline_id,
+        plan_id,
+        indicator_id,
+        geo_id,
+        value as baseline_value,
+        value_qualifier as baseline_qualifier,
+        as_of_date as baseline_date,
+        period_start as baseline_period_start,
+        source_quote_zh,
+        source_quote_en,
+        note,
+        source_file,
+        source_path
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,60 @@
+"""Shared fixtures: a private copy of the bundled raw folder, and a way to run the pipeline as a
+user does (the `plan-tracker` command, in a subprocess, with the PLAN_TRACKER_* variables)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+RAW = REPO / "raw"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PLAN_TRACKER = Path(sys.executable).with_name("plan-tracker")
+
+
+@pytest.fixture
+def raw_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled raw folder."""
+    target = tmp_path / "raw"
+    shutil.copytree(RAW, target)
+    return target
+
+
+def pipeline_env(raw_dir: Path, warehouse_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLAN_TRACKER_", "DAGSTER_"))}
+    env["PLAN_TRACKER_RAW_DIR"] = str(raw_dir)
+    env["PLAN_TRACKER_WAREHOUSE_DIR"] = str(warehouse_dir)
+    return env
+
+
+def run_pipeline(
+    raw_dir: Path, warehouse_dir: Path, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run `plan-tracker run` as `make run` does, and return what it printed."""
+    result = subprocess.run(
+        [str(PLAN_TRACKER), "run", "--log-level", "WARNING", *args],
+        env=pipeline_env(raw_dir, warehouse_dir),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"pipeline failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def bundled_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pipeline run once on the bundled data; returns the warehouse folder."""
+    base = tmp_path_factory.mktemp("bundled")
+    raw = base / "raw"
+    shutil.copytree(RAW, raw)
+    warehouse = base / "warehouse"
+    run_pipeline(raw, warehouse)
+    return warehouse

@@ -1,0 +1,50 @@
+"""The Dagster definitions load, and follow the project's conventions."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from dagster_project.definitions import defs
+
+
+@pytest.fixture(scope="module")
+def definitions(monkeypatch_module) -> dg.Definitions:
+    return defs()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLAN_TRACKER_RAW_DIR", "raw")
+        mp.setenv("PLAN_TRACKER_WAREHOUSE_DIR", "warehouse")
+        yield mp
+
+
+def test_definitions_load_with_every_stage(definitions: dg.Definitions) -> None:
+    keys = {k.to_user_string() for k in definitions.resolve_asset_graph().get_all_asset_keys()}
+    assert {"raw/targets", "raw/geographies", "marts/fct_target", "warehouse/published"} <= keys
+    assert {"staging/stg_catalog__targets", "intermediate/int_targets_resolved"} <= keys
+
+
+def test_dbt_sources_join_the_ingest_assets_in_one_graph(definitions: dg.Definitions) -> None:
+    graph = definitions.resolve_asset_graph()
+    staging = graph.get(dg.AssetKey(["staging", "stg_catalog__targets"]))
+    assert dg.AssetKey(["raw", "targets"]) in staging.parent_keys
+    assert graph.get(dg.AssetKey(["raw", "targets"])).is_materializable
+
+
+def test_every_duckdb_writer_is_in_the_one_pool(definitions: dg.Definitions) -> None:
+    graph = definitions.resolve_asset_graph()
+    for key in graph.materializable_asset_keys:
+        node = graph.get(key)
+        assert node.pools == {"duckdb_writer"}, key
+
+
+def test_dbt_tests_are_asset_checks(definitions: dg.Definitions) -> None:
+    checks = {c.to_user_string() for c in definitions.resolve_asset_graph().asset_check_keys}
+    assert any(c.startswith("marts/fct_target:unique_fct_target_target_id") for c in checks), checks
+
+
+def test_full_refresh_job_exists(definitions: dg.Definitions) -> None:
+    assert definitions.resolve_job_def("full_refresh_job").name == "full_refresh_job"

@@ -1,0 +1,142 @@
+"""The whole pipeline, as a user runs it, on the bundled data."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from tests.conftest import REPO, run_pipeline
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+
+CHECK_CONTRACT = REPO.parent / "shared" / "tools" / "check_contract.py"
+
+
+def test_bundled_run_publishes_every_target(bundled_warehouse: Path) -> None:
+    with duckdb.connect(str(bundled_warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_target").fetchone() == (24,)
+        row = con.execute(
+            "select comparator, target_value, unit, due_date::varchar, source_quote_zh "
+            "from marts.fct_target where target_id = 'wm_t_tech_contract_turnover_2028'"
+        ).fetchone()
+        assert row == (
+            ">",
+            4800.0,
+            "亿元",
+            "2028-12-31",
+            "科技成果转化成效凸显,技术合同成交额突破4800亿元",
+        )
+        cities = con.execute(
+            "select count(*) from marts.dim_geography where parent_geo_id = 'wuhan_metro'"
+        ).fetchone()
+        assert cities == (9,)
+        corridor = con.execute(
+            "select list(name_zh order by name_zh) from marts.dim_geography "
+            "where parent_geo_id = 'chegu_corridor'"
+        ).fetchone()[0]
+        assert sorted(corridor) == sorted(
+            ["武汉经开区", "蔡甸", "江夏", "汉阳", "洪山", "洪湖新滩", "汉川马口"]
+        )
+        actions = con.execute(
+            "select plan_id, count(*) from marts.dim_action where action_kind = 'task' "
+            "group by all order by 1"
+        ).fetchall()
+        assert actions == [("chegu_corridor_2030", 10), ("wuhan_metro_sti_2026_2028", 6)]
+        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+        assert {"raw", "staging", "intermediate", "marts", "dq"} <= schemas
+
+
+@pytest.mark.skipif(not CHECK_CONTRACT.exists(), reason="shared/tools is not beside the project")
+def test_published_file_meets_the_catalog_part_of_the_contract(bundled_warehouse: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(CHECK_CONTRACT), str(bundled_warehouse / "plan_tracker.duckdb")],
+        capture_output=True,
+        text=True,
+    )
+    missing = {line.split()[-1] for line in result.stdout.splitlines() if "missing" in line}
+    for table in ("dim_plan", "dim_action", "dim_geography", "dim_indicator", "fct_target"):
+        assert f"marts.{table}" not in missing
+        assert not any(m.startswith(f"marts.{table}.") for m in missing)
+
+
+def test_broken_catalog_fails_the_run_and_keeps_the_published_warehouse(
+    bundled_warehouse: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(bundled_warehouse, warehouse)
+    raw = tmp_path / "raw"
+    shutil.copytree(REPO / "raw", raw)
+    plan = raw / "plans" / "chegu_corridor_2030.yaml"
+    data = yaml.safe_load(plan.read_text(encoding="utf-8"))
+    data["targets"][0]["indicator_id"] = "no_such_indicator"
+    plan.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    before = (warehouse / "plan_tracker.duckdb").read_bytes()
+
+    result = run_pipeline(raw, warehouse, check=False)
+
+    assert result.returncode == 1
+    assert "plans/chegu_corridor_2030.yaml: targets[0].indicator_id" in result.stdout
+    assert "'no_such_indicator'" in result.stdout
+    assert "nothing was published" in result.stdout
+    assert (warehouse / "plan_tracker.duckdb").read_bytes() == before
+
+
+READER = textwrap.dedent(
+    """
+    import sys, time, duckdb
+    path, stop_file = sys.argv[1], sys.argv[2]
+    import pathlib
+    reads = errors = 0
+    seen = set()
+    while not pathlib.Path(stop_file).exists():
+        try:
+            con = duckdb.connect(path, read_only=True)
+            runs = con.execute(
+                "select list(run_id order by published_at) from marts.publish_log"
+            ).fetchone()[0]
+            targets = con.execute("select count(*) from marts.fct_target").fetchone()[0]
+            con.close()
+            assert targets == 24, targets
+            seen.add(runs[-1])
+            reads += 1
+        except Exception as exc:
+            errors += 1
+            print("ERROR", repr(exc), flush=True)
+        time.sleep(0.1)
+    print("READS", reads, "ERRORS", errors, "RUNS", len(seen), flush=True)
+    """
+)
+
+
+def test_readers_are_never_blocked_and_never_see_a_half_built_warehouse(
+    bundled_warehouse: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(bundled_warehouse, warehouse)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(warehouse / "plan_tracker.duckdb"), str(stop)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(0.5)
+        for _ in range(2):
+            run_pipeline(REPO / "raw", warehouse)
+    finally:
+        stop.touch()
+        out, _ = reader.communicate(timeout=60)
+    summary = out.strip().splitlines()[-1]
+    assert not [line for line in out.splitlines() if line.startswith("ERROR ")], out
+    reads = int(summary.split()[1])
+    runs = int(summary.split()[5])
+    assert reads > 20
+    assert runs == 3  # the copied publication, then one per run
