@@ -15,6 +15,7 @@ DBT_SOURCES := $(shell find dbt -path dbt/target -prune -o -path dbt/logs -prune
 
 export PLAN_TRACKER_RAW_DIR ?= raw
 export PLAN_TRACKER_WAREHOUSE_DIR ?= warehouse
+export PLAN_TRACKER_MAX_XLSX_BYTES ?= 209715200
 export DBT_PROFILES_DIR := $(CURDIR)/dbt
 export DAGSTER_HOME ?= $(abspath $(PLAN_TRACKER_WAREHOUSE_DIR))/dagster_home
 

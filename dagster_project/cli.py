@@ -21,6 +21,7 @@ from dagster_project.lib.paths import Paths
 
 DEFAULT_RAW_DIR = "raw"
 DEFAULT_WAREHOUSE_DIR = "warehouse"
+DEFAULT_MAX_XLSX_BYTES = 200 * 1024 * 1024  # uncompressed size above which an XLSX is refused
 
 INSTANCE_YAML = """\
 # Written by plan-tracker on first use. Runs never overlap and every DuckDB writer runs alone.
@@ -38,6 +39,7 @@ def configure_environment() -> Paths:
     """The documented defaults (DESIGN.md) for anything the caller did not set."""
     os.environ.setdefault("PLAN_TRACKER_RAW_DIR", DEFAULT_RAW_DIR)
     os.environ.setdefault("PLAN_TRACKER_WAREHOUSE_DIR", DEFAULT_WAREHOUSE_DIR)
+    os.environ.setdefault("PLAN_TRACKER_MAX_XLSX_BYTES", str(DEFAULT_MAX_XLSX_BYTES))
     paths = Paths.from_dirs(
         os.environ["PLAN_TRACKER_RAW_DIR"], os.environ["PLAN_TRACKER_WAREHOUSE_DIR"]
     )

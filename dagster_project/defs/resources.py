@@ -16,6 +16,7 @@ class PlanTrackerSettings(dg.ConfigurableResource):
 
     raw_dir: str
     warehouse_dir: str
+    max_xlsx_bytes: int = 200 * 1024 * 1024
 
     @property
     def paths(self) -> Paths:
@@ -29,6 +30,7 @@ def resources() -> dg.Definitions:
             "settings": PlanTrackerSettings(
                 raw_dir=dg.EnvVar("PLAN_TRACKER_RAW_DIR"),
                 warehouse_dir=dg.EnvVar("PLAN_TRACKER_WAREHOUSE_DIR"),
+                max_xlsx_bytes=dg.EnvVar.int("PLAN_TRACKER_MAX_XLSX_BYTES"),
             ),
             # The dbt beside this interpreter, whether or not the environment is activated.
             "dbt": DbtCliResource(

@@ -1,0 +1,91 @@
+"""Ingest progress reports (raw/progress/**) into raw.progress_rows, dq.quarantine and
+raw.file_manifest. Only new or changed files are read; each lands in one transaction."""
+
+import dagster as dg
+
+from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL, plan_catalog
+from dagster_project.defs.resources import PlanTrackerSettings
+from dagster_project.lib.progress.ingest import ingest_progress
+from dagster_project.lib.warehouse import connect
+
+PROGRESS_KEYS = {
+    "progress_rows": dg.AssetKey(["raw", "progress_rows"]),
+    "file_manifest": dg.AssetKey(["raw", "file_manifest"]),
+    "quarantine": dg.AssetKey(["dq", "quarantine"]),
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            PROGRESS_KEYS["progress_rows"],
+            description="Every accepted progress-report row, normalised, with lineage.",
+            group_name="ingest",
+            kinds={"duckdb"},
+            deps=[plan_catalog],
+        ),
+        dg.AssetSpec(
+            PROGRESS_KEYS["file_manifest"],
+            description="One row per progress file version: status and row counts.",
+            group_name="ingest",
+            kinds={"duckdb"},
+            deps=[plan_catalog],
+        ),
+        dg.AssetSpec(
+            PROGRESS_KEYS["quarantine"],
+            description="Every rejected progress row, verbatim, with the reason.",
+            group_name="ingest",
+            kinds={"duckdb"},
+            deps=[plan_catalog],
+        ),
+    ],
+    pool=DUCKDB_POOL,
+)
+def progress_reports(context: dg.AssetExecutionContext, settings: PlanTrackerSettings):
+    """Land every new or changed file under raw/progress/, at any depth."""
+    paths = settings.paths
+    with connect(paths.work_db) as con:
+        outcomes = ingest_progress(
+            con,
+            paths.raw_dir,
+            paths.work_dir / "scratch",
+            context.run_id,
+            max_xlsx_bytes=settings.max_xlsx_bytes,
+        )
+        totals = con.execute(
+            "select (select count(*) from raw.progress_rows), (select count(*) from dq.quarantine),"
+            " (select count(*) from raw.file_manifest)"
+        ).fetchone()
+    for o in outcomes:
+        level = context.log.info if o.status == "loaded" else context.log.warning
+        level(
+            f"{o.source_file}: {o.status} — {o.rows_in} in, {o.rows_loaded} loaded, "
+            f"{o.rows_quarantined} quarantined" + (f" — {o.reason}" if o.reason else "")
+        )
+    new_files = [
+        {"file": o.source_file, "status": o.status, "rows_in": o.rows_in, "reason": o.reason}
+        for o in outcomes
+    ]
+    rows, quarantined, files = totals
+    yield dg.MaterializeResult(
+        asset_key=PROGRESS_KEYS["progress_rows"],
+        metadata={
+            "dagster/row_count": rows,
+            "new_rows": sum(o.rows_loaded for o in outcomes),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=PROGRESS_KEYS["file_manifest"],
+        metadata={
+            "dagster/row_count": files,
+            "new_files": len(outcomes),
+            "files": dg.MetadataValue.json(new_files),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=PROGRESS_KEYS["quarantine"],
+        metadata={
+            "dagster/row_count": quarantined,
+            "new_rows": sum(o.rows_quarantined for o in outcomes),
+        },
+    )

@@ -1,0 +1,535 @@
+"""Landing progress reports: each new file version in one transaction, nothing lost.
+
+For each file under raw/progress/ whose (path, SHA-256) is not yet in `raw.file_manifest`:
+read it (CSV through DuckDB's own reader; XLSX through openpyxl), apply the rules of `rules.py`,
+then insert in one transaction its good rows into `raw.progress_rows`, its bad rows verbatim into
+`dq.quarantine` with a reason, and one `raw.file_manifest` row with the counts. A file that cannot
+be read at all is `rejected` in the manifest with the reason; the others still load. Re-running on
+the same files changes nothing; an edited file (same path, new content) is a new version.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from dagster_project.lib.progress.files import (
+    EncodingError,
+    ProgressFile,
+    detect_encoding,
+    discover,
+    head_lines,
+    sha256_of,
+    transcode_to_utf8,
+    unsafe_reason,
+)
+from dagster_project.lib.progress.headers import FIELD_LABELS, FIELDS, HeaderMatch, find_header
+from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
+from dagster_project.lib.progress.xlsx import (
+    DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    SheetRows,
+    SkippedSheet,
+    XlsxError,
+    read_workbook,
+)
+from dagster_project.lib.warehouse import quote_literal
+
+log = logging.getLogger(__name__)
+
+PROGRESS_DDL = (
+    """
+    create table if not exists raw.progress_rows (
+        source_file varchar not null,
+        file_sha256 varchar not null,
+        sheet varchar,
+        source_row integer not null,
+        loaded_at timestamp with time zone not null,
+        run_id varchar,
+        period_raw varchar,
+        geography_raw varchar,
+        indicator_raw varchar,
+        value_raw varchar,
+        unit_raw varchar,
+        basis_raw varchar,
+        reporter varchar,
+        reported_on_raw varchar,
+        note varchar,
+        geo_id varchar not null,
+        indicator_id varchar not null,
+        period_grain varchar not null,
+        basis varchar not null,
+        period_start date not null,
+        period_end date not null,
+        value double,
+        unit varchar not null,
+        value_as_reported double,
+        unit_as_reported varchar,
+        reported_on date,
+        is_reported boolean not null
+    )
+    """,
+    """
+    create table if not exists dq.quarantine (
+        source_file varchar not null,
+        file_sha256 varchar not null,
+        sheet varchar,
+        source_row integer,
+        column_name varchar,
+        reason_code varchar not null,
+        reason varchar not null,
+        raw_record json,
+        loaded_at timestamp with time zone not null,
+        run_id varchar
+    )
+    """,
+    """
+    create table if not exists raw.file_manifest (
+        source_file varchar not null,
+        file_sha256 varchar not null,
+        file_size bigint,
+        file_modified_at timestamp with time zone,
+        file_type varchar,
+        encoding varchar,
+        sheets varchar,
+        header_row integer,
+        status varchar not null,
+        rows_in bigint not null,
+        rows_loaded bigint not null,
+        rows_quarantined bigint not null,
+        reason varchar,
+        loaded_at timestamp with time zone not null,
+        run_id varchar,
+        primary key (source_file, file_sha256)
+    )
+    """,
+)
+
+RAW_COLUMNS = {
+    "period": "period_raw",
+    "geography": "geography_raw",
+    "indicator": "indicator_raw",
+    "value": "value_raw",
+    "unit": "unit_raw",
+    "basis": "basis_raw",
+    "reporter": "reporter",
+    "reported_on": "reported_on_raw",
+    "note": "note",
+}
+
+
+@dataclass
+class FileOutcome:
+    source_file: str
+    file_sha256: str
+    status: str
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reason: str | None = None
+    encoding: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    header_row: int | None = None
+
+
+class FileRejectedError(Exception):
+    """The file cannot be read at all; `reason` says why, for a person."""
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in PROGRESS_DDL:
+        con.execute(ddl)
+
+
+def _delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _cells_table_from_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, encoding: str, scratch: Path
+) -> tuple[HeaderMatch, str | None]:
+    """Load a CSV's data rows into temp table `cells` (c0..cN, source_row, sheet) with DuckDB's
+    reader. Returns the header found and the name of a transcoded copy to delete, if any."""
+    lines = head_lines(path, encoding, 40)
+    if not lines:
+        raise FileRejectedError("the file is empty")
+    rows = list(csv.reader(io.StringIO("".join(lines)), delimiter=_delimiter("".join(lines))))
+    match = find_header(rows)
+    if match is None:
+        raise FileRejectedError(
+            "no header row: none of the first rows names the columns 报告期 (period), "
+            "城市/地区 (geography), 指标 (indicator) and 数值 (value)"
+        )
+    delimiter = _delimiter("".join(lines[match.row_index :]))
+    utf8 = path
+    transcoded = None
+    if encoding not in ("utf-8", "utf-8-sig"):
+        transcoded = scratch / f"transcoded-{uuid.uuid4().hex}.csv"
+        transcode_to_utf8(path, encoding, transcoded)
+        utf8 = transcoded
+    # The header's physical line: rows before it may span several lines only in odd files, so
+    # count lines, not records, up to the header.
+    header_line = _physical_line_of_record(lines, match.row_index, delimiter)
+    width = max(len(match.headers), 1)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    # Identifiers c0..cN are ours; the path and delimiter are bound through quote_literal as
+    # read_csv takes no prepared parameters; nothing from the file's content enters the SQL.
+    con.execute(
+        f"""
+        create or replace temp table cells as
+        select * from read_csv(
+            {quote_literal(str(utf8))},
+            header = false,
+            skip = {header_line + 1},
+            columns = {columns},
+            delim = {quote_literal(delimiter)},
+            quote = '"',
+            escape = '"',
+            null_padding = true,
+            strict_mode = false,
+            ignore_errors = false,
+            max_line_size = 4194304
+        )
+        """  # noqa: S608
+    )
+    first_row = match.row_index + 2
+    con.execute(
+        "create or replace temp table cells as "
+        "select *, cast(rowid + ? as integer) as source_row, cast(null as varchar) as sheet "
+        "from cells",
+        [first_row],
+    )
+    return match, str(transcoded) if transcoded else None
+
+
+def _physical_line_of_record(lines: list[str], record_index: int, delimiter: str) -> int:
+    reader = csv.reader(io.StringIO("".join(lines)), delimiter=delimiter)
+    for index, _ in enumerate(reader):
+        if index == record_index:
+            return reader.line_num - 1
+    return record_index
+
+
+def _cells_table_from_sheets(
+    con: duckdb.DuckDBPyConnection, sheets: list[SheetRows]
+) -> HeaderMatch:
+    """Load every report sheet of a workbook into temp table `cells`, columns aligned by field so
+    that sheets with different column orders combine."""
+    fields = list(FIELDS)
+    data: dict[str, list[object]] = {f"c{i}": [] for i in range(len(fields))}
+    data["source_row"] = []
+    data["sheet"] = []
+    for sheet in sheets:
+        for excel_row, cells in sheet.rows:
+            for i, f in enumerate(fields):
+                pos = sheet.header.positions.get(f)
+                data[f"c{i}"].append(cells[pos] if pos is not None and pos < len(cells) else None)
+            data["source_row"].append(excel_row)
+            data["sheet"].append(sheet.sheet)
+    table = pa.table(
+        {
+            **{f"c{i}": pa.array(data[f"c{i}"], pa.string()) for i in range(len(fields))},
+            "source_row": pa.array(data["source_row"], pa.int32()),
+            "sheet": pa.array(data["sheet"], pa.string()),
+        }
+    )
+    con.register("_sheet_cells", table)
+    try:
+        con.execute("create or replace temp table cells as select * from _sheet_cells")
+    finally:
+        con.unregister("_sheet_cells")
+    positions = {f: i for i, f in enumerate(fields)}
+    return HeaderMatch(
+        sheets[0].header.row_index, positions, tuple(FIELD_LABELS[f] for f in fields)
+    )
+
+
+def _incoming_view(con: duckdb.DuckDBPyConnection, match: HeaderMatch) -> None:
+    """`incoming`: the canonical fields of `cells`, blank rows dropped (a blank line is no row)."""
+    selects = []
+    for f in FIELDS:
+        pos = match.positions.get(f)
+        selects.append(
+            f"nullif(trim(c{pos}), '') as {RAW_COLUMNS[f]}"
+            if pos is not None
+            else f"cast(null as varchar) as {RAW_COLUMNS[f]}"
+        )
+    present = [f"c{match.positions[f]}" for f in FIELDS if f in match.positions]
+    not_blank = " or ".join(f"nullif(trim({c}), '') is not null" for c in present)
+    # Identifiers only (c0..cN and our column names); no value from the file is in the text.
+    sql = f"create or replace temp view incoming as select source_row, sheet, {', '.join(selects)} "
+    con.execute(sql + f"from cells where {not_blank}")
+
+
+def _raw_record_sql(match: HeaderMatch, first_param: int) -> tuple[str, list[str]]:
+    """A JSON object of every cell of the row under its own header, keys bound as parameters
+    numbered from `first_param`."""
+    parts, params = [], []
+    for i, header in enumerate(match.headers):
+        parts.append(f"?{first_param + i}, cells.c{i}")
+        params.append(header or f"column {i + 1}")
+    return f"json_object({', '.join(parts)})", params
+
+
+def _land(
+    con: duckdb.DuckDBPyConnection,
+    file: ProgressFile,
+    sha: str,
+    match: HeaderMatch,
+    loaded_at: dt.datetime,
+    run_id: str,
+) -> tuple[int, int, int]:
+    """Insert the parsed rows of one file (inside the caller's transaction); returns
+    (rows in, loaded, quarantined)."""
+    con.execute(
+        "create or replace temp table reasons "
+        "(reason_code varchar, column_label varchar, field varchar, problem varchar, "
+        "expected varchar)"
+    )
+    con.executemany("insert into reasons values (?, ?, ?, ?, ?)", reason_rows())
+    common = [file.relative, sha, loaded_at, run_id]
+    con.execute(
+        """
+        insert into raw.progress_rows
+        select
+            ? as source_file, ? as file_sha256, sheet, source_row, ? as loaded_at, ? as run_id,
+            period_raw, geography_raw, indicator_raw, value_raw, unit_raw, basis_raw, reporter,
+            reported_on_raw, note, geo_id, indicator_id, period_grain, basis, period_start,
+            period_end, value, unit, value_as_reported, unit_as_reported, reported_on, is_reported
+        from parsed
+        where reason_code is null
+        order by source_row
+        """,
+        common,
+    )
+    record_sql, record_params = _raw_record_sql(match, first_param=len(common) + 1)
+    raw_field = {f: RAW_COLUMNS[f] for f in FIELDS}
+    value_of_field = (
+        "case reasons.field "
+        + " ".join(f"when '{f}' then parsed.{c}" for f, c in raw_field.items())
+        + " end"
+    )
+    con.execute(
+        f"""
+        insert into dq.quarantine
+        select
+            ?1 as source_file,
+            ?2 as file_sha256,
+            parsed.sheet,
+            parsed.source_row,
+            reasons.column_label as column_name,
+            parsed.reason_code,
+            concat_ws(', ',
+                ?1,
+                case when parsed.sheet is not null then 'sheet ' || parsed.sheet end,
+                'row ' || parsed.source_row,
+                'column ' || reasons.column_label
+            ) || ': ' || reasons.problem
+                || coalesce(' (got ''' || {value_of_field} || ''')', ' (blank)')
+                || '; expected ' || reasons.expected as reason,
+            {record_sql} as raw_record,
+            ?3 as loaded_at,
+            ?4 as run_id
+        from parsed
+        inner join reasons on parsed.reason_code = reasons.reason_code
+        inner join cells on parsed.source_row = cells.source_row
+            and parsed.sheet is not distinct from cells.sheet
+        order by parsed.source_row
+        """,  # noqa: S608 - identifiers and CASE labels are ours; values are parameters
+        [*common, *record_params],
+    )
+    rows_in, loaded, quarantined = con.execute(
+        "select count(*), count(*) filter (where reason_code is null), "
+        "count(*) filter (where reason_code is not null) from parsed"
+    ).fetchone()  # type: ignore[misc]
+    return int(rows_in), int(loaded), int(quarantined)
+
+
+def _status(rows_in: int, loaded: int, quarantined: int) -> tuple[str, str | None]:
+    if rows_in == 0:
+        return "rejected", "the file has a header but no data rows"
+    if quarantined == 0:
+        return "loaded", None
+    if loaded == 0:
+        return "rejected", f"every one of its {rows_in} rows broke a rule (see dq.quarantine)"
+    return "partially_loaded", f"{quarantined} of {rows_in} rows broke a rule (see dq.quarantine)"
+
+
+def _record_manifest(
+    con: duckdb.DuckDBPyConnection,
+    file: ProgressFile,
+    outcome: FileOutcome,
+    loaded_at: dt.datetime,
+    run_id: str,
+) -> None:
+    con.execute(
+        "insert into raw.file_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            outcome.source_file,
+            outcome.file_sha256,
+            file.size,
+            dt.datetime.fromtimestamp(file.mtime_ns / 1e9, dt.UTC),
+            file.path.suffix.lower().lstrip(".") or None,
+            outcome.encoding,
+            ", ".join(outcome.sheets) or None,
+            outcome.header_row,
+            outcome.status,
+            outcome.rows_in,
+            outcome.rows_loaded,
+            outcome.rows_quarantined,
+            outcome.reason,
+            loaded_at,
+            run_id,
+        ],
+    )
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    file: ProgressFile,
+    sha: str,
+    raw_dir: Path,
+    scratch: Path,
+    loaded_at: dt.datetime,
+    run_id: str,
+    max_xlsx_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+) -> FileOutcome:
+    """Land one file version: all of its rows and its manifest row in one transaction, or none.
+
+    Reading and parsing fill temporary tables outside the transaction (DuckDB numbers the rows of
+    a table in file order only once they are committed); only the inserts into the warehouse
+    tables are transactional."""
+    outcome = FileOutcome(file.relative, sha, "loaded")
+    transcoded: str | None = None
+    try:
+        match = _read_into_cells(con, file, raw_dir, scratch, max_xlsx_bytes, outcome)
+        _incoming_view(con, match)
+        if match.missing:
+            raise FileRejectedError(
+                "missing required column(s): " + ", ".join(FIELD_LABELS[m] for m in match.missing)
+            )
+        con.execute(PARSE_SQL)
+        con.execute("begin")
+        try:
+            counts = _land(con, file, sha, match, loaded_at, run_id)
+            outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined = counts
+            outcome.status, outcome.reason = _status(*counts)
+            _record_manifest(con, file, outcome, loaded_at, run_id)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        return outcome
+    except FileRejectedError as exc:
+        outcome.status, outcome.reason = "rejected", str(exc)
+    finally:
+        if transcoded:
+            Path(transcoded).unlink(missing_ok=True)
+        for leftover in scratch.glob("transcoded-*.csv"):
+            leftover.unlink(missing_ok=True)
+    outcome.rows_in = outcome.rows_loaded = outcome.rows_quarantined = 0
+    con.execute("begin")
+    try:
+        _record_manifest(con, file, outcome, loaded_at, run_id)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return outcome
+
+
+def _read_into_cells(
+    con: duckdb.DuckDBPyConnection,
+    file: ProgressFile,
+    raw_dir: Path,
+    scratch: Path,
+    max_xlsx_bytes: int,
+    outcome: FileOutcome,
+) -> HeaderMatch:
+    """Fill temp table `cells` from the file; raises FileRejectedError when it cannot be read."""
+    suffix = file.path.suffix.lower()
+    unsafe = unsafe_reason(file, raw_dir)
+    if unsafe:
+        raise FileRejectedError(f"refused, not read: {unsafe}")
+    if suffix == ".csv":
+        try:
+            outcome.encoding = detect_encoding(file.path)
+        except EncodingError as exc:
+            raise FileRejectedError(str(exc)) from exc
+        try:
+            match, transcoded = _cells_table_from_csv(con, file.path, outcome.encoding, scratch)
+        except duckdb.Error as exc:
+            # DuckDB's CSV reader names the line and the problem (e.g. a field too large).
+            message = str(exc).splitlines()[0][:500]
+            raise FileRejectedError(f"the file cannot be parsed as CSV: {message}") from exc
+        if transcoded:
+            Path(transcoded).unlink(missing_ok=True)
+        outcome.header_row = match.row_index + 1
+        return match
+    if suffix == ".xlsx":
+        try:
+            parts = list(read_workbook(file.path, max_xlsx_bytes))
+        except XlsxError as exc:
+            raise FileRejectedError(str(exc)) from exc
+        sheets = [p for p in parts if isinstance(p, SheetRows)]
+        skipped = [p for p in parts if isinstance(p, SkippedSheet)]
+        if not sheets:
+            detail = "; ".join(f"sheet {s.sheet!r}: {s.reason}" for s in skipped)
+            raise FileRejectedError(
+                f"no sheet holds a report ({detail or 'the workbook is empty'})"
+            )
+        outcome.sheets = [s.sheet for s in sheets]
+        outcome.header_row = sheets[0].header.row_index + 1
+        return _cells_table_from_sheets(con, sheets)
+    raise FileRejectedError(
+        f"unsupported file type {suffix or '(none)'!r}: progress reports are .csv or .xlsx"
+    )
+
+
+def ingest_progress(
+    con: duckdb.DuckDBPyConnection,
+    raw_dir: Path,
+    scratch: Path,
+    run_id: str,
+    max_xlsx_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    on_file: Callable[[FileOutcome], None] | None = None,
+) -> list[FileOutcome]:
+    """Land every new or changed file under raw/progress/; returns what happened to each."""
+    ensure_tables(con)
+    raw_dir = raw_dir.resolve()
+    scratch.mkdir(parents=True, exist_ok=True)
+    known = set(con.execute("select source_file, file_sha256 from raw.file_manifest").fetchall())
+    outcomes = []
+    for file in discover(raw_dir):
+        # A refused path is never read, so never hashed.
+        unread = unsafe_reason(file, raw_dir) is not None
+        sha = "unread:" + file.relative if unread else sha256_of(file.path)
+        if (file.relative, sha) in known:
+            continue
+        loaded_at = dt.datetime.now(dt.UTC)
+        outcome = ingest_file(con, file, sha, raw_dir, scratch, loaded_at, run_id, max_xlsx_bytes)
+        known.add((file.relative, sha))
+        outcomes.append(outcome)
+        log.info(
+            "%s: %s (%d in, %d loaded, %d quarantined)%s",
+            outcome.source_file,
+            outcome.status,
+            outcome.rows_in,
+            outcome.rows_loaded,
+            outcome.rows_quarantined,
+            f": {outcome.reason}" if outcome.reason else "",
+        )
+        if on_file:
+            on_file(outcome)
+    return outcomes

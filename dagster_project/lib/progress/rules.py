@@ -1,0 +1,397 @@
+"""The rules every progress row must pass, as one vectorised DuckDB query.
+
+Input: a temporary table `incoming` (one row per data row of one file: `source_row`, `sheet` and
+the report's fields as text). Output: a temporary table `parsed` with the normalised values and,
+for a row that breaks a rule, `reason_code` and `column_name`. The first broken rule wins, in the
+order of `REASONS`. Everything happens in SQL so that millions of rows cost what DuckDB costs,
+not a Python loop.
+
+Periods (DESIGN.md): month `2026-03` `2026年3月` `202603`; quarter `2026Q1` `2026年一季度`
+`2026年第1季度`; half year `2026H1` `2026年上半年`; year `2026` `2026年`; month range
+`2026年1-9月`. Basis `当期` (the period's own value; the default when blank) or `累计`
+(year-to-date: the range starts on 1 January).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dagster_project.lib.progress.headers import FIELD_LABELS
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    field: str
+    problem: str
+    expected: str
+
+
+REASONS: tuple[Reason, ...] = (
+    Reason("period_missing", "period", "the period is blank", "a period such as 2026-03 or 2026Q1"),
+    Reason(
+        "period_unrecognised",
+        "period",
+        "the period is not recognised",
+        "2026-03, 2026年3月, 2026Q1, 2026年一季度, 2026H1, 2026年上半年, 2026, 2026年1-9月",
+    ),
+    Reason("geography_missing", "geography", "the geography is blank", "a city, district or area"),
+    Reason(
+        "geography_unknown",
+        "geography",
+        "the geography is not in reference/geographies.csv",
+        "a geography id, its Chinese name (with or without 市/区) or its English name",
+    ),
+    Reason("indicator_missing", "indicator", "the indicator is blank", "an indicator name or id"),
+    Reason(
+        "indicator_unknown",
+        "indicator",
+        "the indicator is not in the plan catalog",
+        "an indicator id, its Chinese or English name, or an alias listed in the catalog",
+    ),
+    Reason(
+        "value_formula",
+        "value",
+        "the cell holds a formula, which is not evaluated",
+        "the number itself (paste values)",
+    ),
+    Reason(
+        "value_not_numeric",
+        "value",
+        "the value is not a number",
+        "a number such as 1234.5 or 1,234.5; leave blank when not reported",
+    ),
+    Reason("value_not_finite", "value", "the value is not finite", "a finite number"),
+    Reason(
+        "unit_missing",
+        "unit",
+        "the unit is blank",
+        "the unit of the value, e.g. 亿元, 万元, 万辆, 家, 项, 场, 人次, %",
+    ),
+    Reason("unit_unknown", "unit", "the unit is not in reference/units.csv", "a unit listed there"),
+    Reason(
+        "unit_incompatible",
+        "unit",
+        "the unit cannot convert to the indicator's unit",
+        "a unit of the same kind as the indicator's own unit",
+    ),
+    Reason(
+        "basis_unknown",
+        "basis",
+        "the basis (口径) is not recognised",
+        "当期 (the period's own value) or 累计 (year to date)",
+    ),
+    Reason(
+        "basis_conflicts_with_period",
+        "basis",
+        "a year-to-date (累计) value must cover a range that starts in January",
+        "累计 with 2026年1-9月, 2026-09 or 2026Q3, or 当期 for a range such as 2026年4-6月",
+    ),
+    Reason(
+        "period_outside_plans",
+        "period",
+        "the period is outside every plan's reporting window",
+        "a period between the earliest baseline year and the last plan's end",
+    ),
+    Reason(
+        "period_in_future", "period", "the period has not started yet", "a past or current period"
+    ),
+    Reason(
+        "reported_on_invalid",
+        "reported_on",
+        "the report date is not a date",
+        "a date such as 2026-04-10 or 2026年4月10日, or blank",
+    ),
+    Reason(
+        "value_out_of_range",
+        "value",
+        "the value (in the indicator's unit) is outside its plausible range",
+        "a value within the indicator's plausible_min..plausible_max in the catalog",
+    ),
+    Reason(
+        "conflicting_rows",
+        "value",
+        "the file reports different values for the same geography, indicator and period",
+        "one value per geography × indicator × period in a file",
+    ),
+    Reason(
+        "duplicate_row",
+        "value",
+        "the row repeats an earlier row of the file with the same value",
+        "each geography × indicator × period once per file (the first copy was loaded)",
+    ),
+)
+REASON_BY_CODE = {r.code: r for r in REASONS}
+
+BASIS_PERIOD = ("当期", "当月", "当季", "本期", "本月", "本季", "当年", "period", "current")
+BASIS_YTD = ("累计", "累计值", "累计数", "年累计", "本年累计", "自年初累计", "ytd", "cumulative")
+NOT_REPORTED = ("", "-", "--", "—", "——", "/", "n/a", "na", "null", "无", "暂无")
+
+
+def _in_list(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+# Every literal below comes from this module's constants; row values only ever flow through
+# columns. `pt_halfwidth` and `pt_lookup_key` are the macros of lib/text.py.
+PARSE_SQL = rf"""
+create or replace temp table parsed as
+with base as (
+    select
+        source_row,
+        sheet,
+        period_raw,
+        geography_raw,
+        indicator_raw,
+        value_raw,
+        unit_raw,
+        basis_raw,
+        reporter,
+        reported_on_raw,
+        note,
+        -- An Excel date on the 1st of a month in the period column (Excel turns a typed
+        -- "2026-03" into 2026-03-01) is read as that month.
+        regexp_replace(
+            regexp_replace(
+                regexp_replace(lower(pt_halfwidth(coalesce(period_raw, ''))), '\s+', '', 'g'),
+                '[—–~～〜]', '-', 'g'
+            ),
+            '^(\d{{4}})-(\d{{1,2}})-0?1(00:00:00)?$', '\1-\2'
+        ) as p,
+        pt_lookup_key(geography_raw) as geo_key,
+        pt_lookup_key(indicator_raw) as indicator_key,
+        pt_lookup_key(unit_raw) as unit_key,
+        pt_lookup_key(basis_raw) as basis_key,
+        regexp_replace(lower(pt_halfwidth(coalesce(value_raw, ''))), '[\s,，]', '', 'g') as v,
+        trim(pt_halfwidth(coalesce(reported_on_raw, ''))) as reported_on_text
+    from incoming
+),
+
+period_parts as (
+    select
+        *,
+        case
+            when regexp_full_match(p, '\d{{4}}[-/.年]\d{{1,2}}月?') then 'month'
+            when regexp_full_match(p, '\d{{6}}') then 'month'
+            when regexp_full_match(p, '\d{{4}}(年|-)?(q|第)[1-4一二三四](季度|季)?') then 'quarter'
+            when regexp_full_match(p, '\d{{4}}(年|-)?[1-4一二三四](季度|季)') then 'quarter'
+            when regexp_full_match(p, '\d{{4}}(年|-)?(h[12]|[上下]半年)') then 'half_year'
+            when regexp_full_match(p, '\d{{4}}(年|年度|年全年|全年)?') then 'year'
+            when regexp_full_match(p, '\d{{4}}(年|-)\d{{1,2}}月?-\d{{1,2}}月?') then 'range'
+        end as period_grain,
+        try_cast(left(p, 4) as integer) as period_year,
+        case
+            when regexp_full_match(p, '\d{{4}}[-/.年]\d{{1,2}}月?')
+                then try_cast(regexp_extract(p, '^\d{{4}}[-/.年](\d{{1,2}})', 1) as integer)
+            when regexp_full_match(p, '\d{{6}}') then try_cast(right(p, 2) as integer)
+            when regexp_full_match(p, '\d{{4}}(年|-)?(q|第)?[1-4一二三四](季度|季)?')
+                then 3 * try_cast(
+                    translate(
+                        regexp_extract(p, '([1-4一二三四])(季度|季)?$', 1), '一二三四', '1234'
+                    )
+                    as integer
+                ) - 2
+            when regexp_full_match(p, '\d{{4}}(年|-)?(h1|上半年)') then 1
+            when regexp_full_match(p, '\d{{4}}(年|-)?(h2|下半年)') then 7
+            when regexp_full_match(p, '\d{{4}}(年|年度|年全年|全年)?') then 1
+            when regexp_full_match(p, '\d{{4}}(年|-)\d{{1,2}}月?-\d{{1,2}}月?')
+                then try_cast(regexp_extract(p, '^\d{{4}}(年|-)(\d{{1,2}})', 2) as integer)
+        end as first_month,
+        case
+            when regexp_full_match(p, '\d{{4}}[-/.年]\d{{1,2}}月?')
+                then try_cast(regexp_extract(p, '^\d{{4}}[-/.年](\d{{1,2}})', 1) as integer)
+            when regexp_full_match(p, '\d{{6}}') then try_cast(right(p, 2) as integer)
+            when regexp_full_match(p, '\d{{4}}(年|-)?(q|第)?[1-4一二三四](季度|季)?')
+                then 3 * try_cast(
+                    translate(
+                        regexp_extract(p, '([1-4一二三四])(季度|季)?$', 1), '一二三四', '1234'
+                    )
+                    as integer
+                )
+            when regexp_full_match(p, '\d{{4}}(年|-)?(h1|上半年)') then 6
+            when regexp_full_match(p, '\d{{4}}(年|-)?(h2|下半年)') then 12
+            when regexp_full_match(p, '\d{{4}}(年|年度|年全年|全年)?') then 12
+            when regexp_full_match(p, '\d{{4}}(年|-)\d{{1,2}}月?-\d{{1,2}}月?')
+                then try_cast(regexp_extract(p, '(\d{{1,2}})月?$', 1) as integer)
+        end as last_month,
+        case
+            when basis_key = '' or basis_key is null then 'period'
+            when basis_key in ({_in_list(BASIS_PERIOD)}) then 'period'
+            when basis_key in ({_in_list(BASIS_YTD)}) then 'ytd'
+        end as basis,
+        v in ({_in_list(NOT_REPORTED)}) as is_blank_value,
+        case
+            when regexp_full_match(v, '[-+]?\d+(\.\d+)?:\d+(\.\d+)?')
+                then try_cast(split_part(v, ':', 1) as double)
+                / nullif(try_cast(split_part(v, ':', 2) as double), 0)
+            else try_cast(regexp_replace(v, '%$', '') as double)
+        end as value_number,
+        coalesce(
+            try_strptime(reported_on_text, '%Y-%m-%d'),
+            try_strptime(reported_on_text, '%Y-%m-%d %H:%M:%S'),
+            try_strptime(reported_on_text, '%Y/%m/%d'),
+            try_strptime(reported_on_text, '%Y.%m.%d'),
+            try_strptime(reported_on_text, '%Y年%m月%d日'),
+            try_strptime(reported_on_text, '%Y%m%d')
+        )::date as reported_on
+    from base
+),
+
+resolved as (
+    select
+        period_parts.*,
+        geo.geo_id,
+        ind.indicator_id,
+        indicators.unit as unit,
+        indicators.plausible_min,
+        indicators.plausible_max,
+        canonical.unit_dimension as canonical_dimension,
+        canonical.unit_factor as canonical_factor,
+        reported_unit.unit as unit_as_reported,
+        reported_unit.unit_dimension as reported_dimension,
+        reported_unit.unit_factor as reported_factor,
+        case
+            when period_grain is null then null
+            when period_year not between 1900 and 2999 then null
+            when first_month not between 1 and 12 or last_month not between 1 and 12 then null
+            when first_month > last_month then null
+            when basis = 'ytd' then make_date(period_year, 1, 1)
+            else make_date(period_year, first_month, 1)
+        end as period_start,
+        case
+            when period_grain is null then null
+            when period_year not between 1900 and 2999 then null
+            when first_month not between 1 and 12 or last_month not between 1 and 12 then null
+            when first_month > last_month then null
+            else last_day(make_date(period_year, last_month, 1))
+        end as period_end
+    from period_parts
+    left join (
+        select alias_key, min(geo_id) as geo_id from raw.geography_aliases group by alias_key
+    ) as geo on period_parts.geo_key = geo.alias_key
+    left join (
+        select alias_key, min(indicator_id) as indicator_id
+        from raw.indicator_aliases group by alias_key
+    ) as ind on period_parts.indicator_key = ind.alias_key
+    left join (
+        select
+            indicator_id,
+            min(unit) as unit,
+            min(plausible_min) as plausible_min,
+            min(plausible_max) as plausible_max
+        from raw.indicators group by indicator_id
+    ) as indicators on ind.indicator_id = indicators.indicator_id
+    left join (
+        select unit, dimension as unit_dimension, factor as unit_factor from raw.units
+    ) as canonical on indicators.unit = canonical.unit
+    left join (
+        select aliases.alias_key, units.unit, units.dimension as unit_dimension,
+            units.factor as unit_factor
+        from raw.unit_aliases as aliases
+        inner join raw.units as units on aliases.unit = units.unit
+    ) as reported_unit
+        on coalesce(
+            nullif(period_parts.unit_key, ''),
+            case when period_parts.v like '%\%' escape '\' then '%' end
+        ) = reported_unit.alias_key
+),
+
+checked as (
+    select
+        *,
+        value_number * reported_factor / canonical_factor as value,
+        case
+            when p = '' then 'period_missing'
+            when period_start is null then 'period_unrecognised'
+            when geo_key = '' or geo_key is null then 'geography_missing'
+            when geo_id is null then 'geography_unknown'
+            when indicator_key = '' or indicator_key is null then 'indicator_missing'
+            when indicator_id is null then 'indicator_unknown'
+            when is_blank_value then null
+            when starts_with(v, '=') then 'value_formula'
+            when value_number is null then 'value_not_numeric'
+            when isnan(value_number) or isinf(value_number) then 'value_not_finite'
+            when (unit_key = '' or unit_key is null) and not v like '%\%' escape '\'
+                then 'unit_missing'
+            when unit_as_reported is null then 'unit_unknown'
+            when reported_dimension <> canonical_dimension then 'unit_incompatible'
+        end as value_reason
+    from resolved
+),
+
+ruled as (
+    select
+        *,
+        coalesce(
+            case when value_reason in ('period_missing', 'period_unrecognised',
+                'geography_missing', 'geography_unknown', 'indicator_missing',
+                'indicator_unknown') then value_reason end,
+            case when basis is null then 'basis_unknown' end,
+            case when basis = 'ytd' and period_grain = 'range' and first_month <> 1
+                then 'basis_conflicts_with_period' end,
+            case when period_end < (
+                    select min(least(
+                        horizon_start, date_trunc('year', coalesce(baseline_date, horizon_start))
+                    ))
+                    from raw.plans
+                ) or period_start > (select max(horizon_end) from raw.plans)
+                then 'period_outside_plans' end,
+            case when period_start > current_date then 'period_in_future' end,
+            case when reported_on_text <> '' and reported_on is null then 'reported_on_invalid' end,
+            value_reason,
+            case when not is_blank_value
+                and (isnan(value) or value < plausible_min or value > plausible_max)
+                then 'value_out_of_range' end
+        ) as rule_reason
+    from checked
+),
+
+keyed as (
+    select
+        *,
+        count(*) over key_window as rows_for_key,
+        min(value) over key_window <> max(value) over key_window as key_has_conflict,
+        row_number() over (key_window order by source_row) as copy_number
+    from ruled
+    window key_window as (
+        partition by rule_reason is null, geo_id, indicator_id, period_start, period_end,
+            is_blank_value
+    )
+)
+
+select
+    source_row,
+    sheet,
+    period_raw,
+    geography_raw,
+    indicator_raw,
+    value_raw,
+    unit_raw,
+    basis_raw,
+    reporter,
+    reported_on_raw,
+    note,
+    geo_id,
+    indicator_id,
+    period_grain,
+    basis,
+    period_start,
+    period_end,
+    case when is_blank_value then null else value end as value,
+    unit,
+    case when is_blank_value then null else value_number end as value_as_reported,
+    unit_as_reported,
+    reported_on,
+    not is_blank_value as is_reported,
+    coalesce(
+        rule_reason,
+        case when key_has_conflict then 'conflicting_rows' end,
+        case when copy_number > 1 then 'duplicate_row' end
+    ) as reason_code
+from keyed
+"""
+
+
+def reason_rows() -> list[tuple[str, str, str, str, str]]:
+    """(reason_code, column label, field, problem, expected) for every rule, for messages."""
+    return [(r.code, FIELD_LABELS[r.field], r.field, r.problem, r.expected) for r in REASONS]

@@ -1,0 +1,31 @@
+with revisions as (
+    select * from {{ ref('int_actuals_revisioned') }}
+),
+
+final as (
+    select
+        geo_id,
+        indicator_id,
+        period_start,
+        period_end,
+        period_grain,
+        basis,
+        value,
+        unit,
+        revision,
+        revision_count,
+        reported_on,
+        loaded_at,
+        value_as_reported,
+        unit_as_reported,
+        reporter,
+        note,
+        source_file,
+        sheet,
+        source_row,
+        file_sha256
+    from revisions
+    where is_latest
+)
+
+select * from final
