@@ -140,3 +140,74 @@ def test_readers_are_never_blocked_and_never_see_a_half_built_warehouse(
     runs = int(summary.split()[5])
     assert reads > 20
     assert runs == 3  # the copied publication, then one per run
+
+
+def test_bundled_progress_is_all_accounted_for(bundled_warehouse: Path) -> None:
+    with duckdb.connect(str(bundled_warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        files = con.execute(
+            "select count(*), count(*) filter (where rows_in = rows_loaded + rows_quarantined) "
+            "from raw.file_manifest"
+        ).fetchone()
+        assert files[0] >= 33 and files[0] == files[1]
+        codes = {r[0] for r in con.execute("select reason_code from dq.quarantine").fetchall()}
+        assert codes == {"value_formula", "value_not_numeric", "unit_unknown", "geography_unknown"}
+
+
+def test_bundled_real_figures_are_loaded(bundled_warehouse: Path) -> None:
+    with duckdb.connect(str(bundled_warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select geo_id, indicator_id, value from marts.fct_actual "
+            "where period_start = '2025-01-01' and period_end = '2025-12-31' order by 1, 2"
+        ).fetchall()
+    assert ("wuhan", "vehicle_output", 94.5) in rows
+    assert ("wuhan", "nev_output", 52.4) in rows
+    assert ("wuhan_metro", "offshore_center_enterprises", 231.0) in rows
+    assert ("wuhan", "talent_service_person_times", 600.0) in rows
+
+
+def test_resubmission_supersedes_and_history_keeps_both(bundled_warehouse: Path) -> None:
+    with duckdb.connect(str(bundled_warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        history = con.execute(
+            "select revision, is_latest, source_file from marts.fct_actual_history "
+            "where geo_id = 'xiaogan' and indicator_id = 'tech_contract_turnover' "
+            "and period_end = '2026-06-30' order by revision"
+        ).fetchall()
+        latest = con.execute(
+            "select revision, source_file from marts.fct_actual where geo_id = 'xiaogan' "
+            "and indicator_id = 'tech_contract_turnover' and period_end = '2026-06-30'"
+        ).fetchall()
+    assert [(r, latest) for r, latest, _ in history] == [(1, False), (2, True)]
+    assert latest == [(2, history[1][2])] and "correction" in history[1][2]
+
+
+def test_a_broken_and_a_corrected_file_dropped_in_are_reported(
+    bundled_warehouse: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(bundled_warehouse, warehouse)
+    raw = tmp_path / "raw"
+    shutil.copytree(REPO / "raw", raw)
+    drop = raw / "progress" / "inbox"
+    drop.mkdir()
+    (drop / "broken.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    (drop / "huangshi_fix.csv").write_text(
+        "报告期,城市,指标,数值,单位,口径,填报日期\n2026-03,黄石,技术合同成交额,99,亿元,当期,2026-11-20\n"
+        "2026-03,黄石,技术合同成交额,abc,亿元,当期,2026-11-20\n",
+        encoding="utf-8",
+    )
+    run_pipeline(raw, warehouse)
+    with duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        manifest = dict(
+            con.execute(
+                "select source_file, status || ': ' || coalesce(reason, '') from raw.file_manifest "
+                "where source_file like 'progress/inbox/%'"
+            ).fetchall()
+        )
+        value = con.execute(
+            "select value from marts.fct_actual where geo_id = 'huangshi' "
+            "and indicator_id = 'tech_contract_turnover' and period_start = '2026-03-01' "
+            "and period_end = '2026-03-31'"
+        ).fetchone()
+    assert manifest["progress/inbox/broken.xlsx"].startswith("rejected: not a readable XLSX")
+    assert manifest["progress/inbox/huangshi_fix.csv"].startswith("partially_loaded: 1 of 2 rows")
+    assert value == (99.0,)

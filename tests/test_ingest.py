@@ -1,0 +1,335 @@
+"""Landing progress reports: every format case, the rules, and the nothing-lost invariant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from dagster_project.lib.catalog import load_catalog
+from dagster_project.lib.catalog_tables import catalog_tables
+from dagster_project.lib.progress.accounting import unaccounted_files
+from dagster_project.lib.progress.ingest import ingest_progress
+from dagster_project.lib.warehouse import connect, replace_table
+from tests.conftest import FIXTURES, RAW
+
+PROGRESS = FIXTURES / "progress"
+
+
+class Landing:
+    """A raw folder with the bundled catalog and an empty progress folder, and a work database."""
+
+    def __init__(self, base: Path) -> None:
+        self.raw = base / "raw"
+        for part in ("plans", "reference"):
+            shutil.copytree(RAW / part, self.raw / part)
+        (self.raw / "progress").mkdir()
+        self.db = base / "work.duckdb"
+        tables = catalog_tables(load_catalog(self.raw), dt.datetime.now(dt.UTC))
+        with connect(self.db) as con:
+            for name, data in tables.items():
+                replace_table(con, "raw", name, data)
+
+    def add(self, fixture: str, as_name: str | None = None) -> Path:
+        target = self.raw / "progress" / (as_name or fixture)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PROGRESS / fixture, target)
+        return target
+
+    def ingest(self, run_id: str = "test-run") -> list[Any]:
+        with connect(self.db) as con:
+            return ingest_progress(con, self.raw, self.raw.parent / "scratch", run_id)
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def values(self) -> list[tuple[Any, ...]]:
+        return self.rows(
+            "select geo_id, indicator_id, period_start::varchar, period_end::varchar, value, unit "
+            "from raw.progress_rows where is_reported order by source_row, sheet"
+        )
+
+    def reasons(self) -> list[tuple[int, str]]:
+        return self.rows("select source_row, reason_code from dq.quarantine order by source_row")
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Iterator[Landing]:
+    yield Landing(tmp_path)
+
+
+def test_utf8_csv_lands_with_lineage(landing: Landing) -> None:
+    landing.add("utf8.csv")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded, outcome.encoding) == (
+        "loaded",
+        1,
+        1,
+        "utf-8",
+    )
+    row = landing.rows(
+        "select source_file, sheet, source_row, length(file_sha256), loaded_at is not null, "
+        "reporter, reported_on::varchar from raw.progress_rows"
+    )
+    assert row == [("progress/utf8.csv", None, 2, 64, True, "黄石市科技局", "2026-04-10")]
+    assert landing.values() == [
+        ("huangshi", "tech_contract_turnover", "2026-03-01", "2026-03-31", 12.5, "亿元")
+    ]
+
+
+def test_utf8_with_bom_is_read(landing: Landing) -> None:
+    landing.add("utf8_bom.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.encoding == "utf-8-sig" and outcome.status == "loaded"
+    assert landing.values()[0][:2] == ("ezhou", "tech_contract_turnover")
+
+
+def test_gbk_csv_is_detected_from_its_bytes(landing: Landing) -> None:
+    landing.add("gbk.csv", as_name="a_file_named_utf8.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.encoding == "gb18030" and outcome.status == "loaded"
+    assert landing.values() == [
+        ("huanggang", "hightech_enterprises_above_scale", "2026-03-01", "2026-03-31", 312.0, "家")
+    ]
+    assert landing.rows("select note, reported_on::varchar from raw.progress_rows") == [
+        ("季末数", "2026-04-10")
+    ]
+
+
+def test_english_headers_in_any_order_and_names_by_id_or_english(landing: Landing) -> None:
+    landing.add("english_headers_any_order.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    assert landing.values() == [
+        ("qianjiang", "tech_contract_turnover", "2026-01-01", "2026-03-31", 3.5, "亿元"),
+        ("qianjiang", "matchmaking_events", "2026-01-01", "2026-03-31", 2.0, "场"),
+    ]
+
+
+def test_full_width_digits_separators_and_spaces(landing: Landing) -> None:
+    landing.add("fullwidth_and_separators.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    values = landing.values()
+    assert values[0][:2] == ("xianning", "tech_contract_turnover")
+    assert values[0][4] == pytest.approx(0.12345)  # 1,234.5 万元 in 亿元
+    assert values[1][4] == pytest.approx(0.25)  # " 2,500 " 万元
+
+
+def test_units_convert_to_the_indicator_unit(landing: Landing) -> None:
+    landing.add("units.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    got = {(g, i): v for g, i, _, _, v, _ in landing.values()}
+    assert got[("wuhan_edz", "vehicle_output")] == pytest.approx(5.2)  # 52000 辆 -> 万辆
+    assert got[("caidian", "vehicle_output")] == pytest.approx(0.9)
+    assert got[("tianmen", "tech_contract_turnover")] == pytest.approx(1.5)  # 1.5e8 元 -> 亿元
+    assert got[("wuhan_metro", "new_innovation_platforms")] == 2  # 个 and 家 both count
+    assert got[("chegu_corridor", "rd_intensity")] == pytest.approx(4.2)  # "4.2%" with no unit
+    assert got[("wuhan", "parts_to_vehicle_ratio")] == pytest.approx(0.8)  # "0.8:1"
+
+
+def test_every_period_format_and_basis(landing: Landing) -> None:
+    landing.add("periods.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    periods = [(s, e) for _, _, s, e, _, _ in landing.values()]
+    assert periods == [
+        ("2026-03-01", "2026-03-31"),  # 2026-03
+        ("2026-04-01", "2026-04-30"),  # 2026年4月, blank basis = 当期
+        ("2026-05-01", "2026-05-31"),  # 202605
+        ("2026-04-01", "2026-06-30"),  # 2026Q2
+        ("2026-07-01", "2026-09-30"),  # 2026年三季度
+        ("2026-10-01", "2026-12-31"),  # 2026年第4季度
+        ("2026-01-01", "2026-06-30"),  # 2026H1
+        ("2026-07-01", "2026-12-31"),  # 2026年下半年
+        ("2025-01-01", "2025-12-31"),  # 2025
+        ("2026-01-01", "2026-09-30"),  # 2026年1-9月 累计
+        ("2026-04-01", "2026-06-30"),  # 2026年4-6月 当期
+        ("2026-01-01", "2026-06-30"),  # 2026-06 累计
+        ("2026-01-01", "2026-03-31"),  # 2026年一季度 累计
+    ]
+
+
+def test_xlsx_with_title_rows_and_an_instructions_sheet(landing: Landing) -> None:
+    landing.add("title_rows.xlsx")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.sheets, outcome.header_row) == ("loaded", ["数据"], 4)
+    rows = landing.rows(
+        "select sheet, source_row, value, reported_on::varchar from raw.progress_rows "
+        "order by source_row"
+    )
+    assert rows == [("数据", 5, 150.5, "2026-04-08"), ("数据", 6, 140.0, "2026-04-08")]
+
+
+def test_xlsx_numbers_stored_as_text(landing: Landing) -> None:
+    landing.add("numbers_as_text.xlsx")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    assert [v[4] for v in landing.values()] == [pytest.approx(0.12345), 612.0]
+
+
+def test_every_report_sheet_of_a_workbook_is_read(landing: Landing) -> None:
+    landing.add("two_report_sheets.xlsx")
+    (outcome,) = landing.ingest()
+    assert outcome.sheets == ["都市圈", "大走廊"]
+    rows = landing.rows("select sheet, source_row, geo_id, value from raw.progress_rows order by 1")
+    assert rows == [("大走廊", 3, "wuhan_edz", 5.1), ("都市圈", 2, "huangshi", 3.0)]
+
+
+def test_an_excel_date_in_the_period_column_is_its_month(landing: Landing) -> None:
+    landing.add("excel_date_period.xlsx")
+    landing.ingest()
+    assert landing.values()[0][2:4] == ("2026-03-01", "2026-03-31")
+
+
+def test_bad_rows_are_quarantined_with_a_reason_each(landing: Landing) -> None:
+    landing.add("bad_rows.csv")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined) == (
+        "partially_loaded",
+        14,
+        1,
+        13,
+    )
+    assert landing.reasons() == [
+        (2, "period_unrecognised"),
+        (3, "geography_unknown"),
+        (4, "indicator_unknown"),
+        (5, "value_not_numeric"),
+        (6, "unit_incompatible"),
+        (7, "unit_unknown"),
+        (8, "unit_missing"),
+        (9, "value_formula"),
+        (10, "basis_conflicts_with_period"),
+        (11, "period_outside_plans"),
+        (12, "value_out_of_range"),
+        (13, "basis_unknown"),
+        (14, "reported_on_invalid"),
+    ]
+
+
+def test_quarantine_message_names_file_row_column_value_and_expectation(landing: Landing) -> None:
+    landing.add("bad_rows.csv")
+    landing.ingest()
+    reason, record = landing.rows(
+        "select reason, raw_record::varchar from dq.quarantine where source_row = 3"
+    )[0]
+    assert reason.startswith("progress/bad_rows.csv, row 3, column 城市/地区 geography: ")
+    assert "(got '黄石石')" in reason and "expected a geography id" in reason
+    assert '"城市/地区":"黄石石"' in record and '"数值":"1"' in record
+
+
+def test_blank_value_is_not_reported_never_zero(landing: Landing) -> None:
+    landing.add("blank_values.csv")
+    (outcome,) = landing.ingest()
+    assert (outcome.rows_in, outcome.rows_loaded) == (3, 3)  # the empty line is no row
+    rows = landing.rows(
+        "select indicator_id, value, is_reported from raw.progress_rows order by source_row"
+    )
+    assert rows == [
+        ("tech_contract_turnover", None, False),
+        ("university_city_projects", None, False),
+        ("new_innovation_platforms", 0.0, True),
+    ]
+
+
+def test_duplicate_and_conflicting_rows_in_one_file(landing: Landing) -> None:
+    landing.add("duplicates.csv")
+    landing.ingest()
+    assert landing.reasons() == [
+        (3, "duplicate_row"),
+        (4, "conflicting_rows"),
+        (5, "conflicting_rows"),
+    ]
+    assert [r[2] for r in landing.values()] == ["2026-03-01"]
+
+
+def test_rows_in_equals_loaded_plus_quarantined_for_every_file(landing: Landing) -> None:
+    for fixture in sorted(p.name for p in PROGRESS.glob("*.*")):
+        landing.add(fixture)
+    outcomes = landing.ingest()
+    assert len(outcomes) == len(list(PROGRESS.glob("*.*")))
+    for o in outcomes:
+        assert o.rows_in == o.rows_loaded + o.rows_quarantined, o
+    with duckdb.connect(str(landing.db), read_only=True) as con:
+        assert unaccounted_files(con) == []
+
+
+def test_accounting_check_catches_a_lost_row(landing: Landing) -> None:
+    landing.add("utf8.csv")
+    landing.ingest()
+    with duckdb.connect(str(landing.db)) as con:
+        con.execute("delete from raw.progress_rows")
+        bad = unaccounted_files(con)
+    assert [(b["source_file"], b["rows_loaded"], b["rows_loaded_found"]) for b in bad] == [
+        ("progress/utf8.csv", 1, 0)
+    ]
+
+
+def test_running_twice_on_the_same_files_changes_nothing(landing: Landing) -> None:
+    landing.add("periods.csv")
+    landing.add("bad_rows.csv")
+    landing.ingest("first")
+    counts = (
+        "select (select count(*) from raw.progress_rows), (select count(*) from dq.quarantine), "
+        "(select count(*) from raw.file_manifest)"
+    )
+    before = landing.rows(counts)
+    assert landing.ingest("second") == []
+    assert landing.rows(counts) == before
+
+
+def test_an_edited_file_is_a_new_version(landing: Landing) -> None:
+    path = landing.add("utf8.csv")
+    landing.ingest()
+    path.write_text(path.read_text(encoding="utf-8").replace("12.5", "13"), encoding="utf-8")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded"
+    versions = landing.rows(
+        "select count(distinct file_sha256) from raw.file_manifest where source_file = ?",
+        ["progress/utf8.csv"],
+    )
+    assert versions == [(2,)]
+    assert sorted(v[4] for v in landing.values()) == [12.5, 13.0]
+
+
+def test_only_new_files_are_read(landing: Landing, monkeypatch: pytest.MonkeyPatch) -> None:
+    landing.add("utf8.csv")
+    landing.ingest()
+    landing.add("gbk.csv")
+    read: list[str] = []
+    import dagster_project.lib.progress.ingest as ingest_module
+
+    original = ingest_module.ingest_file
+
+    def spy(con, file, *args, **kwargs):
+        read.append(file.relative)
+        return original(con, file, *args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "ingest_file", spy)
+    landing.ingest()
+    assert read == ["progress/gbk.csv"]
+
+
+def test_unreadable_file_is_rejected_and_others_still_load(landing: Landing) -> None:
+    (landing.raw / "progress" / "junk.xlsx").write_bytes(b"\x00\x01 definitely not a zip")
+    (landing.raw / "progress" / "notes.txt").write_text("hello", encoding="utf-8")
+    landing.add("utf8.csv")
+    outcomes = {o.source_file: o for o in landing.ingest()}
+    assert outcomes["progress/junk.xlsx"].status == "rejected"
+    assert "not a readable XLSX workbook" in outcomes["progress/junk.xlsx"].reason
+    assert "unsupported file type '.txt'" in outcomes["progress/notes.txt"].reason
+    assert outcomes["progress/utf8.csv"].status == "loaded"
+
+
+def test_nested_folders_at_any_depth_are_read(landing: Landing) -> None:
+    landing.add("utf8.csv", as_name="2026/q1/huangshi/report.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.source_file == "progress/2026/q1/huangshi/report.csv"

@@ -1,0 +1,102 @@
+"""File-level readers: encodings, header rows, workbook safety, discovery."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from dagster_project.lib.progress.files import (
+    EncodingError,
+    ProgressFile,
+    detect_encoding,
+    discover,
+    unsafe_reason,
+)
+from dagster_project.lib.progress.headers import find_header
+from dagster_project.lib.progress.xlsx import XlsxError, cell_text, check_archive
+from tests.conftest import FIXTURES
+
+
+def test_encoding_is_detected_from_bytes_not_names(tmp_path: Path) -> None:
+    progress = FIXTURES / "progress"
+    assert detect_encoding(progress / "utf8.csv") == "utf-8"
+    assert detect_encoding(progress / "utf8_bom.csv") == "utf-8-sig"
+    assert detect_encoding(progress / "gbk.csv") == "gb18030"
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_text("报告期,城市\n", encoding="utf-16")
+    assert detect_encoding(utf16) == "utf-16"
+
+
+def test_binary_content_is_not_text(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(EncodingError, match="binary data"):
+        detect_encoding(junk)
+
+
+def test_header_row_is_found_below_titles_and_in_any_language() -> None:
+    rows = [
+        ["2026年报表"],
+        ["说明：单位见各列"],
+        [],
+        ["备注", "Value", "指标名称", "城市", "报告期", "计量单位"],
+    ]
+    match = find_header(rows)
+    assert match is not None and match.row_index == 3
+    assert match.positions == {
+        "note": 0,
+        "value": 1,
+        "indicator": 2,
+        "geography": 3,
+        "period": 4,
+        "unit": 5,
+    }
+
+
+def test_incomplete_header_names_what_is_missing() -> None:
+    match = find_header([["报告期", "城市", "单位"]])
+    assert match is not None and match.missing == ["indicator", "value"]
+
+
+def test_cells_read_as_a_person_sees_them() -> None:
+    import datetime as dt
+
+    assert cell_text(30.0) == "30"
+    assert cell_text(1234.5) == "1234.5"
+    assert cell_text(dt.datetime(2026, 4, 8)) == "2026-04-08"
+    assert cell_text("=A1*2") == "=A1*2"
+    assert cell_text(None) is None
+
+
+def test_zip_bomb_is_refused_before_parsing(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "<a>" + "x" * 5_000_000 + "</a>")
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(XlsxError, match="inflates to 5 MB of XML, over the limit of 1 MB"):
+        check_archive(bomb, max_uncompressed_bytes=1_000_000)
+
+
+def test_discovery_skips_hidden_and_office_lock_files(tmp_path: Path) -> None:
+    progress = tmp_path / "raw" / "progress"
+    (progress / "a" / "b").mkdir(parents=True)
+    for name in ("a/b/r.csv", "a/~$r.xlsx", ".hidden.csv", "a/.tmp/x.csv", "z.txt"):
+        (progress / name).parent.mkdir(parents=True, exist_ok=True)
+        (progress / name).write_text("x", encoding="utf-8")
+    found = [f.relative for f in discover(tmp_path / "raw")]
+    assert found == ["progress/a/b/r.csv", "progress/z.txt"]
+
+
+def test_a_link_leading_outside_the_raw_folder_is_refused(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    (raw / "progress").mkdir(parents=True)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("报告期,城市,指标,数值\n", encoding="utf-8")
+    link = raw / "progress" / "link.csv"
+    link.symlink_to(secret)
+    (file,) = list(discover(raw))
+    assert isinstance(file, ProgressFile)
+    assert unsafe_reason(file, raw) == "a link that leads outside the raw folder"
