@@ -25,6 +25,7 @@ import datetime as dt
 import io
 import random
 import sys
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -100,8 +101,9 @@ def metro_rows(city: str, quarter: int, rng: random.Random) -> list[list[str]]:
         turnover = scale * rng.uniform(14, 22)  # 亿元 per month
         ytd_turnover += turnover
         rows.append([f"2026-{month:02d}", city, "技术合同成交额", _fmt(turnover), "亿元", "当期"])
-        if rng.random() < 0.12 * scale**0.5:
-            rows.append([f"2026年{month}月", city, "新建省级及以上创新平台", "1", "家", "当期"])
+        # Reported every month, 0 when no platform was added: a blank would mean "not reported".
+        new_platforms = "1" if rng.random() < 0.12 * scale**0.5 else "0"
+        rows.append([f"2026年{month}月", city, "新建省级及以上创新平台", new_platforms, "家", "当期"])
         rows.append(
             [f"2026年{month}月", city, "校地产学研合作项目", str(rng.randint(0, 2)), "项", "当期"]
         )
@@ -213,6 +215,19 @@ def write_xlsx(path: Path, title: str, rows: list[list[object]], with_instructio
     workbook.properties.modified = fixed
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
+    reproducible_zip(path)
+
+
+def reproducible_zip(path: Path) -> None:
+    """Rewrite an XLSX with fixed member timestamps, so the same content gives the same bytes."""
+    with zipfile.ZipFile(path) as source:
+        members = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info, data in members:
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, data)
 
 
 def corridor_rows(quarter: int, rng: random.Random) -> list[list[object]]:

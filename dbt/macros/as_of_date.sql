@@ -1,0 +1,58 @@
+{#-
+    The date status is judged at. Empty `as_of_date` (the default) means today; set it to see the
+    warehouse as it was known on a past date, e.g.
+    `dbt build --vars '{as_of_date: "2026-06-30"}'`: only revisions reported (or, when no report
+    date was given, loaded) by that date count, and the month spine stops there.
+-#}
+{% macro as_of_date() -%}
+    {%- if var('as_of_date', '') -%}
+        cast('{{ var("as_of_date") }}' as date)
+    {%- else -%}
+        current_date
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Whether `actual` satisfies `comparator` against `target` ("=" within a relative 1e-9). -#}
+{% macro meets(actual, comparator, target) -%}
+    case {{ comparator }}
+        when '>' then {{ actual }} > {{ target }}
+        when '>=' then {{ actual }} >= {{ target }}
+        when '=' then abs({{ actual }} - {{ target }}) <= 1e-9 * greatest(abs({{ target }}), 1)
+        when '<=' then {{ actual }} <= {{ target }}
+        when '<' then {{ actual }} < {{ target }}
+    end
+{%- endmacro %}
+
+{#- The share of the calendar year elapsed at the end of `day` (31 December is 1). -#}
+{% macro year_fraction(day) -%}
+    (dayofyear({{ day }}) * 1.0 / dayofyear(make_date(year({{ day }}), 12, 31)))
+{%- endmacro %}
+
+{#-
+    Expected-by-`day` on a target's straight path (see int_targets_evaluated):
+      level / cumulative: from path_start_value at path_start_date to target_value at due_date;
+      year_to_date, per_year: the year's share of target_value;
+      year_to_date, calendar_year: the year's share of that year's expected annual amount.
+-#}
+{% macro expected_by(day) -%}
+    case
+        when measure = 'year_to_date' and cadence = 'per_year'
+            then target_value * {{ year_fraction(day) }}
+        when measure = 'year_to_date'
+            then
+                case
+                    when year({{ day }}) >= year(due_date) then target_value
+                    when annual_start_year is null then null
+                    when year({{ day }}) <= annual_start_year then annual_start_value
+                    else annual_start_value + (target_value - annual_start_value)
+                        * (year({{ day }}) - annual_start_year)
+                        / (year(due_date) - annual_start_year)
+                end * {{ year_fraction(day) }}
+        when path_start_value is null then null
+        when {{ day }} <= path_start_date then path_start_value
+        when {{ day }} >= due_date then target_value
+        else path_start_value + (target_value - path_start_value)
+            * date_diff('day', path_start_date, {{ day }})
+            / date_diff('day', path_start_date, due_date)
+    end
+{%- endmacro %}

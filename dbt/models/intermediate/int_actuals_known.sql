@@ -1,0 +1,33 @@
+-- The value in force for each geography × indicator × period as known on the as-of date: the
+-- latest revision reported (or, without a report date, loaded) on or before it. With the default
+-- as-of date (today) this is exactly marts.fct_actual.
+with revisions as (
+    select * from {{ ref('int_actuals_revisioned') }}
+),
+
+known as (
+    select *
+    from revisions
+    where coalesce(reported_on, cast(loaded_at as date)) <= {{ as_of_date() }}
+),
+
+final as (
+    select
+        geo_id,
+        indicator_id,
+        period_start,
+        period_end,
+        value,
+        revision,
+        reported_on,
+        loaded_at,
+        source_file,
+        source_row
+    from known
+    qualify row_number() over (
+        partition by geo_id, indicator_id, period_start, period_end
+        order by revision desc
+    ) = 1
+)
+
+select * from final

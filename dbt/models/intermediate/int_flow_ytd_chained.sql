@@ -1,0 +1,75 @@
+-- Year-to-date totals of flow indicators, one row per geography × indicator × year × month for
+-- which the reports add up from 1 January to that month's end without gaps or overlaps.
+-- Reports come as months (当期), quarters, half years, years or year-to-date ranges (累计); a
+-- chain of consecutive ranges starting in January gives the total, so nothing is counted twice.
+-- Where several chains reach the same month, the one made of the fewest reports wins (a
+-- reporter's own year-to-date figure beats the sum of its months).
+with recursive actuals as (
+    select * from {{ ref('int_actuals_known') }}
+),
+
+indicators as (
+    select * from {{ ref('int_indicators_deduplicated') }}
+),
+
+ranges as (
+    select
+        actuals.geo_id,
+        actuals.indicator_id,
+        year(actuals.period_start) as period_year,
+        month(actuals.period_start) as first_month,
+        month(actuals.period_end) as last_month,
+        actuals.value
+    from actuals
+    inner join indicators on actuals.indicator_id = indicators.indicator_id
+    where
+        indicators.indicator_kind = 'flow'
+        and year(actuals.period_start) = year(actuals.period_end)
+        and day(actuals.period_start) = 1
+        and actuals.period_end = last_day(actuals.period_end)
+),
+
+chains as (
+    select
+        geo_id,
+        indicator_id,
+        period_year,
+        last_month as month_of_year,
+        round(value, 9) as ytd_value,
+        1 as report_count
+    from ranges
+    where first_month = 1
+    union
+    select
+        chains.geo_id,
+        chains.indicator_id,
+        chains.period_year,
+        ranges.last_month as month_of_year,
+        round(chains.ytd_value + ranges.value, 9) as ytd_value,
+        chains.report_count + 1 as report_count
+    from chains
+    inner join ranges
+        on
+            chains.geo_id = ranges.geo_id
+            and chains.indicator_id = ranges.indicator_id
+            and chains.period_year = ranges.period_year
+            and ranges.first_month = chains.month_of_year + 1
+),
+
+final as (
+    select
+        geo_id,
+        indicator_id,
+        period_year,
+        month_of_year,
+        last_day(make_date(period_year, month_of_year, 1)) as data_through_date,
+        ytd_value,
+        report_count
+    from chains
+    qualify row_number() over (
+        partition by geo_id, indicator_id, period_year, month_of_year
+        order by report_count asc, ytd_value desc
+    ) = 1
+)
+
+select * from final

@@ -1,0 +1,177 @@
+-- One row per geography × indicator × month end: where the indicator stands at that date.
+--   stock and ratio indicators: the latest level reported with a period ending on or before it;
+--   flow indicators: the year-to-date total at the latest month the reports reach in that year.
+-- A parent area (the metro area, the corridor) takes its own reported value when there is one;
+-- otherwise, for an additive indicator, the sum of its children's values, with how many children
+-- reported and the oldest date their data reach. A non-additive indicator never rolls up.
+with geographies as (
+    select * from {{ ref('stg_catalog__geographies') }}
+),
+
+plans as (
+    select * from {{ ref('stg_catalog__plans') }}
+),
+
+indicators as (
+    select * from {{ ref('int_indicators_deduplicated') }}
+),
+
+actuals as (
+    select * from {{ ref('int_actuals_known') }}
+),
+
+ytd as (
+    select * from {{ ref('int_flow_ytd_chained') }}
+),
+
+bounds as (
+    select
+        min(least(horizon_start_date, date_trunc('year', coalesce(baseline_date, horizon_start_date))))
+            as first_day,
+        least(last_day({{ as_of_date() }}), max(horizon_end_date)) as last_day
+    from plans
+),
+
+spine as (
+    select last_day(cast(month_start as date)) as month_end
+    from bounds,
+        generate_series(
+            cast(bounds.first_day as timestamp), cast(bounds.last_day as timestamp), interval 1 month
+        ) as months (month_start)
+),
+
+keys as (
+    select distinct
+        actuals.geo_id,
+        actuals.indicator_id,
+        indicators.indicator_kind
+    from actuals
+    inner join indicators on actuals.indicator_id = indicators.indicator_id
+),
+
+levels as (
+    select
+        actuals.geo_id,
+        actuals.indicator_id,
+        actuals.period_end,
+        actuals.value
+    from actuals
+    inner join indicators on actuals.indicator_id = indicators.indicator_id
+    where indicators.indicator_kind in ('stock', 'ratio')
+    qualify row_number() over (
+        partition by actuals.geo_id, actuals.indicator_id, actuals.period_end
+        order by actuals.loaded_at desc, actuals.period_start desc
+    ) = 1
+),
+
+key_months as (
+    select
+        keys.geo_id,
+        keys.indicator_id,
+        keys.indicator_kind,
+        spine.month_end,
+        year(spine.month_end) as period_year
+    from keys
+    cross join spine
+),
+
+direct_levels as (
+    select
+        key_months.geo_id,
+        key_months.indicator_id,
+        key_months.month_end,
+        levels.value,
+        levels.period_end as data_through_date
+    from key_months
+    asof left join levels
+        on
+            key_months.geo_id = levels.geo_id
+            and key_months.indicator_id = levels.indicator_id
+            and key_months.month_end >= levels.period_end
+    where key_months.indicator_kind in ('stock', 'ratio')
+),
+
+direct_ytd as (
+    select
+        key_months.geo_id,
+        key_months.indicator_id,
+        key_months.month_end,
+        ytd.ytd_value as value,
+        ytd.data_through_date
+    from key_months
+    asof left join ytd
+        on
+            key_months.geo_id = ytd.geo_id
+            and key_months.indicator_id = ytd.indicator_id
+            and key_months.period_year = ytd.period_year
+            and key_months.month_end >= ytd.data_through_date
+    where key_months.indicator_kind = 'flow'
+),
+
+direct as (
+    select
+        *,
+        'reported' as value_source,
+        cast(null as bigint) as children_reported
+    from direct_levels
+    where value is not null
+    union all
+    select
+        *,
+        'reported' as value_source,
+        cast(null as bigint) as children_reported
+    from direct_ytd
+    where value is not null
+),
+
+rolled_up as (
+    select
+        geographies.parent_geo_id as geo_id,
+        direct.indicator_id,
+        direct.month_end,
+        sum(direct.value) as value,
+        min(direct.data_through_date) as data_through_date,
+        'rolled_up' as value_source,
+        count(*) as children_reported
+    from direct
+    inner join geographies on direct.geo_id = geographies.geo_id
+    inner join indicators on direct.indicator_id = indicators.indicator_id
+    where geographies.parent_geo_id is not null and indicators.is_additive
+    group by geographies.parent_geo_id, direct.indicator_id, direct.month_end
+),
+
+combined as (
+    select * from direct
+    union all
+    select * from rolled_up
+),
+
+child_counts as (
+    select
+        parent_geo_id as geo_id,
+        count(*) as children_expected
+    from geographies
+    where parent_geo_id is not null
+    group by parent_geo_id
+),
+
+final as (
+    select
+        combined.geo_id,
+        combined.indicator_id,
+        combined.month_end,
+        combined.value,
+        combined.data_through_date,
+        combined.value_source,
+        combined.children_reported,
+        case when combined.value_source = 'rolled_up' then child_counts.children_expected end
+            as children_expected
+    from combined
+    left join child_counts on combined.geo_id = child_counts.geo_id
+    qualify row_number() over (
+        partition by combined.geo_id, combined.indicator_id, combined.month_end
+        order by case combined.value_source when 'reported' then 0 else 1 end
+    ) = 1
+)
+
+select * from final

@@ -1,0 +1,251 @@
+-- One row per target × month end, from the plan's first month to the earlier of the due month
+-- and the as-of month: the actual (by the target's measure), the expected value on its straight
+-- path, pace, status and a projection to the due date.
+--
+-- Where the path starts: the catalog's baseline; zero for counts of new things (cumulative and
+-- per-year targets); otherwise the first reported value (a level target without a baseline is
+-- judged from where its first report stood). An annual target (flow_window calendar_year) starts
+-- from the baseline year's amount, or the first reported year's annualised amount.
+-- Expected is read at the date the data reach (data_through_date): a report for September is
+-- judged against where the path stood at the end of September, not against today.
+-- Status, with the tolerance bands of dbt_project.yml (on_track_ratio, at_risk_ratio):
+--   no_data    no actual;
+--   achieved   the actual already meets the target (per-year: this year's total meets it);
+--   on_track   pace >= on_track_ratio;  at_risk  pace >= at_risk_ratio;  off_track  below.
+-- Pace is the share of the expected progress made: (actual - start) / (expected - start).
+with targets as (
+    select * from {{ ref('int_targets_resolved') }}
+),
+
+measures as (
+    select * from {{ ref('int_measures_monthly') }}
+),
+
+target_months as (
+    select
+        targets.*,
+        last_day(cast(month_start as date)) as month_end
+    from targets,
+        generate_series(
+            cast(date_trunc('month', targets.horizon_start_date) as timestamp),
+            cast(least(targets.due_date, {{ as_of_date() }}) as timestamp),
+            interval 1 month
+        ) as months (month_start)
+),
+
+year_ends as (
+    select
+        geo_id,
+        indicator_id,
+        year(month_end) as period_year,
+        value
+    from measures
+    where month(month_end) = 12
+),
+
+prior_years as (
+    select
+        target_months.target_id,
+        target_months.month_end,
+        sum(year_ends.value) as prior_years_value
+    from target_months
+    inner join year_ends
+        on
+            target_months.geo_id = year_ends.geo_id
+            and target_months.indicator_id = year_ends.indicator_id
+            and year_ends.period_year >= year(target_months.horizon_start_date)
+            and year_ends.period_year < year(target_months.month_end)
+    where target_months.measure = 'cumulative'
+    group by target_months.target_id, target_months.month_end
+),
+
+first_reports as (
+    select
+        geo_id,
+        indicator_id,
+        arg_min(value, data_through_date) as first_value,
+        min(data_through_date) as first_date
+    from measures
+    group by geo_id, indicator_id
+),
+
+annual_rates as (
+    select
+        geo_id,
+        indicator_id,
+        year(month_end) as period_year,
+        arg_max(value / {{ year_fraction('data_through_date') }}, month_end) as annualised_value
+    from measures
+    where year(data_through_date) = year(month_end)
+    group by geo_id, indicator_id, year(month_end)
+),
+
+first_annual as (
+    select
+        geo_id,
+        indicator_id,
+        arg_min(annualised_value, period_year) as first_annual_value,
+        min(period_year) as first_annual_year
+    from annual_rates
+    group by geo_id, indicator_id
+),
+
+observed as (
+    select
+        target_months.*,
+        least(target_months.month_end, {{ as_of_date() }}) as as_of_date,
+        measures.value_source,
+        measures.children_reported,
+        measures.children_expected,
+        case
+            when target_months.measure = 'level' then measures.value
+            when measures.value is null then null
+            when target_months.measure = 'year_to_date' then measures.value
+            else measures.value + coalesce(prior_years.prior_years_value, 0)
+        end as actual_value,
+        measures.data_through_date,
+        case
+            when target_months.measure in ('cumulative', 'year_to_date') then target_months.path_start_value
+            when target_months.baseline_value is not null then target_months.baseline_value
+            else first_reports.first_value
+        end as path_start_value_resolved,
+        case
+            when target_months.measure = 'cumulative'
+                then target_months.horizon_start_date - interval 1 day
+            when target_months.baseline_value is not null
+                then coalesce(
+                    target_months.baseline_date, target_months.horizon_start_date - interval 1 day
+                )
+            else first_reports.first_date
+        end as path_start_date_resolved,
+        case
+            when target_months.measure = 'cumulative' then 'zero'
+            when target_months.measure = 'year_to_date' and target_months.cadence = 'per_year'
+                then 'zero'
+            when target_months.baseline_value is not null then 'baseline'
+            when target_months.measure = 'year_to_date' and first_annual.first_annual_year is not null
+                then 'first_report'
+            when first_reports.first_value is not null then 'first_report'
+        end as path_start_source,
+        case
+            when target_months.baseline_value is not null then year(target_months.baseline_date)
+            else first_annual.first_annual_year
+        end as annual_start_year,
+        coalesce(target_months.baseline_value, first_annual.first_annual_value)
+            as annual_start_value
+    from target_months
+    left join measures
+        on
+            target_months.geo_id = measures.geo_id
+            and target_months.indicator_id = measures.indicator_id
+            and target_months.month_end = measures.month_end
+            and (
+                target_months.measure <> 'year_to_date'
+                or year(measures.data_through_date) = year(target_months.month_end)
+            )
+    left join prior_years
+        on
+            target_months.target_id = prior_years.target_id
+            and target_months.month_end = prior_years.month_end
+    left join first_reports
+        on
+            target_months.geo_id = first_reports.geo_id
+            and target_months.indicator_id = first_reports.indicator_id
+            and first_reports.first_date <= target_months.due_date
+    left join first_annual
+        on
+            target_months.geo_id = first_annual.geo_id
+            and target_months.indicator_id = first_annual.indicator_id
+),
+
+pathed as (
+    select
+        * exclude (path_start_value, path_start_value_resolved, path_start_date_resolved),
+        path_start_value_resolved as path_start_value,
+        cast(path_start_date_resolved as date) as path_start_date,
+        coalesce(data_through_date, as_of_date) as judged_at
+    from observed
+),
+
+expected as (
+    select
+        *,
+        {{ expected_by('judged_at') }} as expected_value,
+        {{ expected_by('as_of_date') }} as expected_at_as_of
+    from pathed
+),
+
+paced as (
+    select
+        *,
+        case
+            when actual_value is null or expected_value is null then null
+            when measure = 'year_to_date' then actual_value / nullif(expected_value, 0)
+            when abs(expected_value - path_start_value) < 1e-12
+                then
+                    case
+                        when (good_direction = 'up' and actual_value >= path_start_value)
+                            or (good_direction = 'down' and actual_value <= path_start_value)
+                            then 1.0
+                        else 0.0
+                    end
+            else (actual_value - path_start_value) / (expected_value - path_start_value)
+        end as pace_ratio,
+        case
+            when actual_value is null or data_through_date is null then null
+            when measure = 'year_to_date' and cadence = 'per_year'
+                then actual_value / {{ year_fraction('data_through_date') }}
+            when measure = 'year_to_date'
+                then
+                    case
+                        when annual_start_year is not null
+                            and year(data_through_date) > annual_start_year
+                            then actual_value / {{ year_fraction('data_through_date') }}
+                            + (actual_value / {{ year_fraction('data_through_date') }} - annual_start_value)
+                            / (year(data_through_date) - annual_start_year)
+                            * (year(due_date) - year(data_through_date))
+                        else actual_value / {{ year_fraction('data_through_date') }}
+                    end
+            when path_start_value is null or data_through_date <= path_start_date then null
+            else path_start_value + (actual_value - path_start_value)
+                * date_diff('day', path_start_date, due_date)
+                / date_diff('day', path_start_date, data_through_date)
+        end as projected_value
+    from expected
+),
+
+final as (
+    select
+        *,
+        case
+            when actual_value is null then 'no_data'
+            when {{ meets('actual_value', 'comparator', 'target_value') }} then 'achieved'
+            when pace_ratio is null then 'no_data'
+            when pace_ratio >= {{ var('on_track_ratio') }} then 'on_track'
+            when pace_ratio >= {{ var('at_risk_ratio') }} then 'at_risk'
+            else 'off_track'
+        end as status,
+        case
+            when actual_value is null then null
+            when good_direction = 'down' then target_value / nullif(actual_value, 0)
+            else actual_value / target_value
+        end as attainment_ratio,
+        month_end = max(month_end) over (partition by target_id) as is_latest
+    from paced
+)
+
+select
+    *,
+    case
+        when status = 'achieved' then 'achieved'
+        when projected_value is null then 'no_data'
+        when {{ meets('projected_value', 'comparator', 'target_value') }} then 'on_track'
+        when (
+            case
+                when good_direction = 'down' then target_value / nullif(projected_value, 0)
+                else projected_value / target_value
+            end
+        ) >= {{ var('at_risk_ratio') }} then 'at_risk'
+        else 'off_track'
+    end as projected_status
+from final
