@@ -103,7 +103,9 @@ def metro_rows(city: str, quarter: int, rng: random.Random) -> list[list[str]]:
         rows.append([f"2026-{month:02d}", city, "技术合同成交额", _fmt(turnover), "亿元", "当期"])
         # Reported every month, 0 when no platform was added: a blank would mean "not reported".
         new_platforms = "1" if rng.random() < 0.12 * scale**0.5 else "0"
-        rows.append([f"2026年{month}月", city, "新建省级及以上创新平台", new_platforms, "家", "当期"])
+        rows.append(
+            [f"2026年{month}月", city, "新建省级及以上创新平台", new_platforms, "家", "当期"]
+        )
         rows.append(
             [f"2026年{month}月", city, "校地产学研合作项目", str(rng.randint(0, 2)), "项", "当期"]
         )

@@ -90,6 +90,13 @@ class Indicator(_Strict):
     plausible_max: float
     aliases: tuple[str, ...] = ()
     description: str | None = None
+    # How often each reporting geography is expected to report it; by default monthly for flows,
+    # quarterly for stocks, yearly for ratios (fct_report_completeness).
+    reporting_frequency: Literal["month", "quarter", "half_year", "year"] | None = None
+    # Who is expected to report a target set for an area: its member geographies (the default for
+    # additive indicators) or the area itself (the lead office, e.g. the corridor's statistics
+    # bureau).
+    reported_by: Literal["members", "area"] | None = None
 
 
 class Baseline(_Strict):

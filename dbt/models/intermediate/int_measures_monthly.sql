@@ -33,7 +33,7 @@ bounds as (
 ),
 
 spine as (
-    select last_day(cast(month_start as date)) as month_end
+    select last_day(cast(months.month_start as date)) as month_end
     from bounds,
         generate_series(
             cast(bounds.first_day as timestamp), cast(bounds.last_day as timestamp), interval 1 month
@@ -96,7 +96,7 @@ direct_ytd as (
         key_months.geo_id,
         key_months.indicator_id,
         key_months.month_end,
-        ytd.ytd_value as value,
+        ytd.ytd_value as value,  -- noqa: RF04
         ytd.data_through_date
     from key_months
     asof left join ytd
@@ -129,7 +129,7 @@ rolled_up as (
         geographies.parent_geo_id as geo_id,
         direct.indicator_id,
         direct.month_end,
-        sum(direct.value) as value,
+        sum(direct.value) as value,  -- noqa: RF04
         min(direct.data_through_date) as data_through_date,
         'rolled_up' as value_source,
         count(*) as children_reported

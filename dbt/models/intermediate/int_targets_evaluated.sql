@@ -24,7 +24,7 @@ measures as (
 target_months as (
     select
         targets.*,
-        last_day(cast(month_start as date)) as month_end
+        last_day(cast(months.month_start as date)) as month_end
     from targets,
         generate_series(
             cast(date_trunc('month', targets.horizon_start_date) as timestamp),
@@ -151,7 +151,7 @@ observed as (
         on
             target_months.geo_id = first_reports.geo_id
             and target_months.indicator_id = first_reports.indicator_id
-            and first_reports.first_date <= target_months.due_date
+            and target_months.due_date >= first_reports.first_date
     left join first_annual
         on
             target_months.geo_id = first_annual.geo_id
@@ -184,7 +184,8 @@ paced as (
             when abs(expected_value - path_start_value) < 1e-12
                 then
                     case
-                        when (good_direction = 'up' and actual_value >= path_start_value)
+                        when
+                            (good_direction = 'up' and actual_value >= path_start_value)
                             or (good_direction = 'down' and actual_value <= path_start_value)
                             then 1.0
                         else 0.0
@@ -198,16 +199,22 @@ paced as (
             when measure = 'year_to_date'
                 then
                     case
-                        when annual_start_year is not null
+                        when
+                            annual_start_year is not null
                             and year(data_through_date) > annual_start_year
-                            then actual_value / {{ year_fraction('data_through_date') }}
-                            + (actual_value / {{ year_fraction('data_through_date') }} - annual_start_value)
-                            / (year(data_through_date) - annual_start_year)
-                            * (year(due_date) - year(data_through_date))
+                            then
+                                actual_value / {{ year_fraction('data_through_date') }}
+                                + (
+                                    actual_value / {{ year_fraction('data_through_date') }}
+                                    - annual_start_value
+                                )
+                                / (year(data_through_date) - annual_start_year)
+                                * (year(due_date) - year(data_through_date))
                         else actual_value / {{ year_fraction('data_through_date') }}
                     end
             when path_start_value is null or data_through_date <= path_start_date then null
-            else path_start_value + (actual_value - path_start_value)
+            else
+                path_start_value + (actual_value - path_start_value)
                 * date_diff('day', path_start_date, due_date)
                 / date_diff('day', path_start_date, data_through_date)
         end as projected_value
@@ -234,8 +241,9 @@ final as (
     from paced
 )
 
+-- The wide pass-through of the target's attributes is this model's purpose.
 select
-    *,
+    *,  -- noqa: AM04
     case
         when status = 'achieved' then 'achieved'
         when projected_value is null then 'no_data'

@@ -17,6 +17,8 @@ renamed as (
         plausible_max,
         aliases,
         description,
+        reporting_frequency,
+        reported_by,
         source_file,
         source_path
     from source

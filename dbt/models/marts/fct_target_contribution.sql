@@ -1,0 +1,117 @@
+-- Each member's contribution to an area target (metro area, corridor) at the target's latest row,
+-- for additive indicators. The member's own expected value keeps the share it had when the area
+-- was first measured (按基数比例分解): member expected = area expected × member's first share.
+-- Its status uses the same tolerance bands as the area's.
+with evaluated as (
+    select * from {{ ref('int_targets_evaluated') }}
+),
+
+measures as (
+    select * from {{ ref('int_measures_monthly') }}
+),
+
+geographies as (
+    select * from {{ ref('stg_catalog__geographies') }}
+),
+
+area_targets as (
+    select *
+    from evaluated
+    where is_latest and is_additive
+),
+
+members as (
+    select
+        area_targets.target_id,
+        area_targets.plan_id,
+        area_targets.action_id,
+        area_targets.indicator_id,
+        area_targets.geo_id as area_geo_id,
+        geographies.geo_id,
+        area_targets.month_end,
+        area_targets.measure,
+        area_targets.target_value,
+        area_targets.actual_value as area_actual_value,
+        area_targets.expected_value as area_expected_value,
+        area_targets.path_start_value as area_path_start_value,
+        area_targets.path_start_date as area_path_start_date
+    from area_targets
+    inner join geographies on area_targets.geo_id = geographies.parent_geo_id
+),
+
+member_values as (
+    select
+        members.*,
+        measures.value as member_value,
+        measures.data_through_date
+    from members
+    left join measures
+        on
+            members.geo_id = measures.geo_id
+            and members.indicator_id = measures.indicator_id
+            and members.month_end = measures.month_end
+            and (
+                members.measure <> 'year_to_date'
+                or year(measures.data_through_date) = year(members.month_end)
+            )
+),
+
+first_shares as (
+    -- The member's share of the area at the area's first month with both values.
+    select
+        members.target_id,
+        members.geo_id,
+        arg_min(member_month.value / nullif(area_month.value, 0), member_month.month_end) as first_share
+    from members
+    inner join measures as member_month
+        on
+            members.geo_id = member_month.geo_id
+            and members.indicator_id = member_month.indicator_id
+            and members.month_end >= member_month.month_end
+    inner join measures as area_month
+        on
+            members.area_geo_id = area_month.geo_id
+            and members.indicator_id = area_month.indicator_id
+            and member_month.month_end = area_month.month_end
+    where member_month.value is not null and area_month.value is not null
+    group by members.target_id, members.geo_id
+),
+
+final as (
+    select
+        member_values.target_id,
+        member_values.plan_id,
+        member_values.action_id,
+        member_values.indicator_id,
+        member_values.area_geo_id,
+        member_values.geo_id,
+        member_values.month_end as as_of_date,
+        member_values.member_value as actual_value,
+        member_values.data_through_date,
+        member_values.area_actual_value,
+        member_values.member_value / nullif(member_values.area_actual_value, 0) as share_of_area_actual,
+        member_values.member_value / member_values.target_value as share_of_target,
+        first_shares.first_share,
+        member_values.area_expected_value * first_shares.first_share as expected_value,
+        case
+            when member_values.member_value is null then 'no_data'
+            when member_values.area_expected_value is null or first_shares.first_share is null
+                then 'no_data'
+            when
+                member_values.member_value
+                >= {{ var('on_track_ratio') }} * member_values.area_expected_value * first_shares.first_share
+                then 'on_track'
+            when
+                member_values.member_value
+                >= {{ var('at_risk_ratio') }} * member_values.area_expected_value * first_shares.first_share
+                then 'at_risk'
+            else 'off_track'
+        end as status
+    from member_values
+    left join first_shares
+        on
+            member_values.target_id = first_shares.target_id
+            and member_values.geo_id = first_shares.geo_id
+)
+
+select * from final

@@ -1,0 +1,84 @@
+-- One row per plan: its targets by status today, the largest gaps, and how fresh its data are.
+with latest as (
+    select * from {{ ref('fct_target_vs_actual') }}
+    where is_latest
+),
+
+plans as (
+    select * from {{ ref('dim_plan') }}
+),
+
+completeness as (
+    select * from {{ ref('fct_report_completeness') }}
+),
+
+statuses as (
+    select
+        plan_id,
+        count(*) as target_count,
+        count(*) filter (where status = 'achieved') as achieved_count,
+        count(*) filter (where status = 'on_track') as on_track_count,
+        count(*) filter (where status = 'at_risk') as at_risk_count,
+        count(*) filter (where status = 'off_track') as off_track_count,
+        count(*) filter (where status = 'no_data') as no_data_count,
+        count(*) filter (where projected_status = 'off_track') as projected_off_track_count,
+        max(data_through_date) as latest_data_through_date,
+        max(as_of_date) as as_of_date
+    from latest
+    group by plan_id
+),
+
+worst as (
+    select
+        plan_id,
+        string_agg(
+            target_id || ' (' || status || ', pace ' || cast(round(pace_ratio, 2) as varchar) || ')',
+            '; ' order by pace_ratio asc
+        ) as worst_gaps
+    from (
+        select *
+        from latest
+        where status in ('off_track', 'at_risk') and pace_ratio is not null
+        qualify row_number() over (partition by plan_id order by pace_ratio asc) <= 5
+    ) as lagging
+    group by plan_id
+),
+
+reports as (
+    select
+        plans.plan_id,
+        count(*) filter (where completeness.report_status = 'missing') as reports_missing,
+        count(*) filter (where completeness.report_status = 'late') as reports_late,
+        count(*) filter (where completeness.is_received) as reports_received,
+        max(completeness.first_received_on) as latest_report_received_on
+    from plans
+    inner join completeness on contains(completeness.plan_ids, plans.plan_id)
+    group by plans.plan_id
+),
+
+final as (
+    select
+        plans.plan_id,
+        plans.name_zh,
+        plans.name_en,
+        statuses.as_of_date,
+        coalesce(statuses.target_count, 0) as target_count,
+        coalesce(statuses.achieved_count, 0) as achieved_count,
+        coalesce(statuses.on_track_count, 0) as on_track_count,
+        coalesce(statuses.at_risk_count, 0) as at_risk_count,
+        coalesce(statuses.off_track_count, 0) as off_track_count,
+        coalesce(statuses.no_data_count, 0) as no_data_count,
+        coalesce(statuses.projected_off_track_count, 0) as projected_off_track_count,
+        worst.worst_gaps,
+        statuses.latest_data_through_date,
+        reports.latest_report_received_on,
+        coalesce(reports.reports_received, 0) as reports_received,
+        coalesce(reports.reports_late, 0) as reports_late,
+        coalesce(reports.reports_missing, 0) as reports_missing
+    from plans
+    left join statuses on plans.plan_id = statuses.plan_id
+    left join worst on plans.plan_id = worst.plan_id
+    left join reports on plans.plan_id = reports.plan_id
+)
+
+select * from final

@@ -1,0 +1,16 @@
+-- Which city lags on which action? (members' contributions to area targets)
+-- 哪个城市在哪项行动上落后？
+select
+    g.name_zh as city_zh,
+    a.name_zh as action_zh,
+    i.name_zh as indicator_zh,
+    round(c.actual_value, 2) as actual_value,
+    round(c.expected_value, 2) as expected_value,
+    round(c.share_of_area_actual, 3) as share_of_area,
+    c.status
+from marts.fct_target_contribution as c
+inner join marts.dim_geography as g on c.geo_id = g.geo_id
+inner join marts.dim_action as a on c.action_id = a.action_id
+inner join marts.dim_indicator as i on c.indicator_id = i.indicator_id
+where c.status in ('at_risk', 'off_track', 'no_data')
+order by a.action_id, c.status desc, g.name_zh
