@@ -1,4 +1,4 @@
--- Which city lags on which action? (members' contributions to area targets)
+-- Which city lags on which action, by its contribution to the area's targets?
 -- 哪个城市在哪项行动上落后？
 select
     g.name_zh as city_zh,
