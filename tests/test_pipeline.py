@@ -211,3 +211,43 @@ def test_a_broken_and_a_corrected_file_dropped_in_are_reported(
     assert manifest["progress/inbox/broken.xlsx"].startswith("rejected: not a readable XLSX")
     assert manifest["progress/inbox/huangshi_fix.csv"].startswith("partially_loaded: 1 of 2 rows")
     assert value == (99.0,)
+
+
+def _status_rows(warehouse: Path) -> dict[tuple[str, str], tuple]:
+    with duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select target_id, month_end::varchar, round(actual_value, 6), status, "
+            "round(projected_value, 6) from marts.fct_target_vs_actual"
+        ).fetchall()
+    return {(r[0], r[1]): r[2:] for r in rows}
+
+
+def test_a_new_month_moves_only_the_targets_it_touches_and_a_correction_only_later_months(
+    bundled_warehouse: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(bundled_warehouse, warehouse)
+    raw = tmp_path / "raw"
+    shutil.copytree(REPO / "raw", raw)
+    before = _status_rows(warehouse)
+
+    inbox = raw / "progress" / "inbox"
+    inbox.mkdir()
+    header = "报告期,城市,指标,数值,单位,口径,填报日期\n"
+    (inbox / "huangshi_2026-10.csv").write_text(
+        header + "2026-10,黄石,技术合同成交额,30,亿元,当期,2026-11-10\n", encoding="utf-8"
+    )
+    run_pipeline(raw, warehouse)
+    after_new_month = _status_rows(warehouse)
+    changed = {key for key in before if before[key] != after_new_month.get(key)}
+    assert changed, "the new month changed nothing"
+    assert {target for target, _ in changed} == {"wm_t_tech_contract_turnover_2028"}
+
+    (inbox / "huangshi_2026-03_fix.csv").write_text(
+        header + "2026-03,黄石,技术合同成交额,1,亿元,当期,2026-11-20\n", encoding="utf-8"
+    )
+    run_pipeline(raw, warehouse)
+    after_fix = _status_rows(warehouse)
+    changed = {key for key in after_new_month if after_new_month[key] != after_fix.get(key)}
+    assert changed
+    assert min(month for _, month in changed) == "2026-03-31"
