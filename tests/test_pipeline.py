@@ -251,3 +251,15 @@ def test_a_new_month_moves_only_the_targets_it_touches_and_a_correction_only_lat
     changed = {key for key in after_new_month if after_new_month[key] != after_fix.get(key)}
     assert changed
     assert min(month for _, month in changed) == "2026-03-31"
+
+
+def test_check_results_cover_every_stage(bundled_warehouse: Path) -> None:
+    with duckdb.connect(str(bundled_warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select stage, check_kind, bool_and(success) from dq.check_results group by all"
+        ).fetchall()
+    stages = {stage for stage, _, _ in rows}
+    assert {"catalog", "landing", "staging", "marts"} <= stages
+    kinds = {kind for _, kind, _ in rows}
+    assert {"great_expectations", "dbt_test", "dbt_unit_test", "invariant"} <= kinds
+    assert all(ok for _, _, ok in rows)

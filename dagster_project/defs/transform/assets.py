@@ -11,6 +11,9 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL
 from dagster_project.defs.resources import PlanTrackerSettings
 from dagster_project.defs.transform.project import dbt_project
+from dagster_project.lib.quality.dbt_results import dbt_check_results
+from dagster_project.lib.quality.results import record
+from dagster_project.lib.warehouse import connect
 
 
 class PlanTrackerTranslator(DagsterDbtTranslator):
@@ -36,4 +39,15 @@ def plan_tracker_dbt(
     # dbt reads its connection from profiles.yml, which takes the working file's path from the
     # environment; the settings resource is the one place that path is decided.
     os.environ["PLAN_TRACKER_WORK_DB"] = str(settings.paths.work_db)
-    yield from dbt.cli(["build"], context=context).stream()
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    # Every dbt test's outcome is also data (dq.check_results), whether the build passed or not.
+    results = dbt_check_results(
+        invocation.get_artifact("run_results.json"),
+        invocation.get_artifact("manifest.json"),
+        context.run_id,
+    )
+    with connect(settings.paths.work_db) as con:
+        record(con, results)
+    if not invocation.is_successful():
+        raise invocation.get_error() or dg.Failure("dbt build failed")

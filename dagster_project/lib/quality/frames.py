@@ -1,0 +1,156 @@
+"""The DataFrames each stage's suite validates, read from the working warehouse, and the suite
+parameters that come from the catalog.
+
+DuckDB → pandas goes through DuckDB's own `.df()`, which builds the frame column by column in
+native code; reading row by row through a DB-API cursor costs an order of magnitude more time and
+memory at millions of rows. The landing frame holds only this run's new rows: validating each
+batch once gives the same guarantee as re-validating all history every run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+
+def _ids(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
+    return [row[0] for row in con.execute(sql).fetchall()]
+
+
+def catalog_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, Any]]:
+    frame = con.execute(
+        """
+        select
+            targets.target_id, targets.plan_id, targets.indicator_id, targets.action_id,
+            targets.geo_id, targets.comparator, targets.cadence, targets.target_value,
+            targets.due_date, plans.horizon_start, plans.horizon_end, targets.source_file
+        from raw.targets as targets
+        left join raw.plans as plans on targets.plan_id = plans.plan_id
+        """
+    ).df()
+    parameters = {
+        "indicator_ids": _ids(con, "select distinct indicator_id from raw.indicators"),
+        "action_ids": _ids(con, "select action_id from raw.actions"),
+        "geo_ids": _ids(con, "select geo_id from raw.geographies"),
+    }
+    return frame, parameters
+
+
+def landing_frame(
+    con: duckdb.DuckDBPyConnection, run_id: str
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    frame = con.execute(
+        """
+        with bounds as (
+            select
+                indicator_id,
+                min(plausible_min) as plausible_min,
+                max(plausible_max) as plausible_max
+            from raw.indicators
+            group by indicator_id
+        ),
+
+        window_ as (
+            select
+                min(least(
+                    horizon_start, date_trunc('year', coalesce(baseline_date, horizon_start))
+                ))
+                    as window_start,
+                max(horizon_end) as window_end
+            from raw.plans
+        )
+
+        select
+            rows.source_file, rows.file_sha256, rows.sheet, rows.source_row, rows.geo_id,
+            rows.indicator_id, rows.period_start, rows.period_end, rows.value, rows.unit,
+            rows.is_reported,
+            coalesce(isfinite(rows.value), false) as value_is_finite,
+            bounds.plausible_min, bounds.plausible_max,
+            cast(window_.window_start as date) as window_start,
+            window_.window_end
+        from raw.progress_rows as rows
+        left join bounds on rows.indicator_id = bounds.indicator_id
+        cross join window_
+        where rows.run_id = ?
+        """,
+        [run_id],
+    ).df()
+    parameters = {
+        "geo_ids": _ids(con, "select geo_id from raw.geographies"),
+        "indicator_ids": _ids(con, "select distinct indicator_id from raw.indicators"),
+    }
+    return frame, parameters
+
+
+def staging_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, Any]]:
+    frame = con.execute(
+        """
+        with indicators as (
+            select indicator_id, min(unit) as indicator_unit, min(kind) as indicator_kind
+            from raw.indicators
+            group by indicator_id
+        )
+
+        select
+            actual.geo_id, actual.indicator_id, actual.period_start, actual.period_end,
+            actual.value, actual.unit, indicators.indicator_unit, actual.source_file,
+            actual.source_row,
+            -- Change from the previous year-to-date value of the same year (non-negative flows
+            -- only grow within a year); empty for the first value of a year.
+            case
+                when actual.basis = 'ytd' and indicators.indicator_kind = 'flow'
+                    then actual.value - lag(actual.value) over (
+                        partition by actual.geo_id, actual.indicator_id, actual.basis,
+                            year(actual.period_end)
+                        order by actual.period_end
+                    )
+            end as ytd_change
+        from marts.fct_actual as actual
+        inner join indicators on actual.indicator_id = indicators.indicator_id
+        """
+    ).df()
+    return frame, {}
+
+
+def marts_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, Any]]:
+    frame = con.execute(
+        """
+        with children as (
+            select
+                geographies.parent_geo_id as geo_id,
+                measures.indicator_id,
+                measures.month_end,
+                sum(measures.value) as children_sum
+            from intermediate.int_measures_monthly as measures
+            inner join raw.geographies as geographies on measures.geo_id = geographies.geo_id
+            where measures.value_source = 'reported' and geographies.parent_geo_id is not null
+            group by all
+        ),
+
+        areas as (
+            select
+                measures.geo_id, measures.indicator_id, measures.month_end,
+                measures.value - children.children_sum as rollup_difference
+            from intermediate.int_measures_monthly as measures
+            inner join children
+                on measures.geo_id = children.geo_id
+                and measures.indicator_id = children.indicator_id
+                and measures.month_end = children.month_end
+            where measures.value_source = 'rolled_up'
+        )
+
+        select
+            status.target_id, status.month_end, status.status, status.projected_status,
+            status.attainment_ratio, status.actual_value is not null as has_actual,
+            areas.rollup_difference
+        from marts.fct_target_vs_actual as status
+        left join areas
+            on status.geo_id = areas.geo_id
+            and status.indicator_id = areas.indicator_id
+            and status.month_end = areas.month_end
+            and status.value_source = 'rolled_up'
+        """
+    ).df()
+    return frame, {"target_ids": _ids(con, "select target_id from raw.targets")}

@@ -1,0 +1,163 @@
+"""Running a stage's Great Expectations checkpoint on a DataFrame, and turning the result into
+something a person (and `dq.check_results`) can read.
+
+Why a wrapper of our own: `dagster-ge` only supports Great Expectations < 1.0. This is the small
+part it would do: load the committed file context, bind the run's suite parameters, run the
+stage's checkpoint on an in-memory DataFrame (GX's SQL datasource on a DuckDB file returns wrong
+results today: the connection is released before rows are read; pandas is reliable), and report
+failures with the stage, the expectation, the offending values and the rows they came from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dagster_project.lib.quality.suites import (
+    DOCS_DIR_VARIABLE,
+    EXPECTATIONS_DIR,
+    RESULTS_DIR_VARIABLE,
+    STAGES,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    success: bool
+    severity: str  # "error" blocks, "warn" warns
+    observed: Any
+    unexpected_count: int | None
+    sample: list[Any]
+
+
+@dataclass
+class GateOutcome:
+    stage: str
+    suite: str
+    rows_checked: int
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+
+    @property
+    def blocking_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "error"]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "warn"]
+
+    @property
+    def success(self) -> bool:
+        return not self.blocking_failures
+
+    def message(self) -> str:
+        failed = [o for o in self.outcomes if not o.success]
+        if not failed:
+            return (
+                f"{self.stage}: {self.suite} passed "
+                f"({len(self.outcomes)} expectations, {self.rows_checked} rows)"
+            )
+        parts = []
+        for o in failed:
+            where = f" on {o.column}" if o.column else ""
+            sample = json.dumps(o.sample[:5], ensure_ascii=False, default=str)
+            parts.append(
+                f"{o.expectation}{where} ({o.severity}): {o.unexpected_count or 0} unexpected, "
+                f"e.g. {sample}"
+            )
+        return f"{self.stage}: {self.suite} failed: " + "; ".join(parts)
+
+    def failing_sample(self) -> list[dict[str, Any]]:
+        return [
+            {"expectation": o.expectation, "column": o.column, "sample": o.sample[:20]}
+            for o in self.outcomes
+            if not o.success
+        ]
+
+    def observed(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "expectation": o.expectation,
+                "column": o.column,
+                "success": o.success,
+                "observed": o.observed,
+                "unexpected_count": o.unexpected_count,
+            }
+            for o in self.outcomes
+        ]
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    # GX logs progress bars and usage warnings for every run; they bury the pipeline's own log.
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def run_gate(
+    stage: str,
+    frame: pd.DataFrame,
+    parameters: Mapping[str, Any] | None,
+    results_dir: Path,
+    project_root: Path = EXPECTATIONS_DIR,
+) -> GateOutcome:
+    """Validate `frame` with the stage's checkpoint; results are stored under `results_dir`."""
+    spec = STAGES[stage]
+    results_dir.mkdir(parents=True, exist_ok=True)
+    os.environ[RESULTS_DIR_VARIABLE] = str(results_dir / "validations")
+    os.environ[DOCS_DIR_VARIABLE] = str(results_dir / "data_docs")
+    with _quiet():
+        import great_expectations as gx
+
+        context = gx.get_context(mode="file", project_root_dir=str(project_root))
+        checkpoint = context.checkpoints.get(spec.checkpoint)
+        result = checkpoint.run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=dict(parameters or {}),
+        )
+    outcome = GateOutcome(stage, spec.suite, len(frame))
+    for validation in result.run_results.values():
+        for item in validation.results:
+            config = item.expectation_config
+            details = item.result or {}
+            sample = (
+                details.get("unexpected_index_list") or details.get("partial_unexpected_list") or []
+            )
+            meta = config.meta or {}
+            outcome.outcomes.append(
+                ExpectationOutcome(
+                    expectation=config.type,
+                    column=config.kwargs.get("column")
+                    or ",".join(
+                        str(config.kwargs[k])
+                        for k in ("column_A", "column_B")
+                        if k in config.kwargs
+                    )
+                    or None,
+                    success=bool(item.success),
+                    severity=meta.get("severity", "error"),
+                    observed=_jsonable(details.get("observed_value")),
+                    unexpected_count=details.get("unexpected_count"),
+                    sample=_jsonable(list(sample)[:20]),
+                )
+            )
+    log.info(outcome.message())
+    return outcome

@@ -1,0 +1,64 @@
+"""`dq.check_results`: one row per check per run, so BI can chart quality over time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+CHECK_RESULTS_DDL = """
+create table if not exists dq.check_results (
+    run_id varchar not null,
+    stage varchar not null,
+    asset_key varchar not null,
+    check_name varchar not null,
+    check_kind varchar not null,
+    success boolean not null,
+    severity varchar not null,
+    observed_value json,
+    failing_sample json,
+    message varchar,
+    checked_at timestamp with time zone not null
+)
+"""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    run_id: str
+    stage: str
+    asset_key: str
+    check_name: str
+    check_kind: str  # great_expectations, dbt_test, invariant
+    success: bool
+    severity: str  # error (blocking) or warn
+    observed_value: Any
+    failing_sample: Any
+    message: str
+
+
+def record(con: duckdb.DuckDBPyConnection, results: list[CheckResult]) -> None:
+    con.execute(CHECK_RESULTS_DDL)
+    now = dt.datetime.now(dt.UTC)
+    con.executemany(
+        "insert into dq.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                r.run_id,
+                r.stage,
+                r.asset_key,
+                r.check_name,
+                r.check_kind,
+                r.success,
+                r.severity,
+                json.dumps(r.observed_value, ensure_ascii=False, default=str),
+                json.dumps(r.failing_sample, ensure_ascii=False, default=str),
+                r.message,
+                now,
+            ]
+            for r in results
+        ],
+    )

@@ -1,0 +1,188 @@
+"""Each stage's Great Expectations suite passes on good data and fails, with a message naming the
+stage, the expectation and the offending values (and rows), on bad data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dagster_project.lib.quality.gate import run_gate
+from dagster_project.lib.quality.suites import EXPECTATIONS_DIR, STAGES, expectation_specs
+
+
+@pytest.fixture
+def results_dir(tmp_path: Path) -> Path:
+    return tmp_path / "quality"
+
+
+def _targets(**changes) -> pd.DataFrame:
+    row = {
+        "target_id": "t1",
+        "plan_id": "p",
+        "indicator_id": "ind",
+        "action_id": "a",
+        "geo_id": "g",
+        "comparator": ">=",
+        "cadence": "by_due_date",
+        "target_value": 30.0,
+        "due_date": pd.Timestamp("2028-12-31"),
+        "horizon_start": pd.Timestamp("2026-01-01"),
+        "horizon_end": pd.Timestamp("2028-12-31"),
+        "source_file": "plans/p.yaml",
+    }
+    second = {**row, "target_id": "t2"}
+    return pd.DataFrame([{**row, **changes}, second])
+
+
+CATALOG_PARAMETERS = {"indicator_ids": ["ind"], "action_ids": ["a"], "geo_ids": ["g"]}
+
+
+def test_catalog_suite_passes_on_a_good_catalog(results_dir: Path) -> None:
+    outcome = run_gate("catalog", _targets(), CATALOG_PARAMETERS, results_dir)
+    assert outcome.success, outcome.message()
+    assert "catalog: targets__suite passed" in outcome.message()
+
+
+def test_catalog_suite_names_an_unknown_indicator(results_dir: Path) -> None:
+    outcome = run_gate("catalog", _targets(indicator_id="no_such"), CATALOG_PARAMETERS, results_dir)
+    assert not outcome.success
+    message = outcome.message()
+    assert message.startswith("catalog: targets__suite failed")
+    assert "expect_column_values_to_be_in_set on indicator_id" in message
+    assert "no_such" in message and "plans/p.yaml" in message
+
+
+def test_catalog_suite_refuses_bad_comparator_and_due_date(results_dir: Path) -> None:
+    frame = _targets(comparator="≥", due_date=pd.Timestamp("2031-01-01"))
+    failed = {
+        o.column
+        for o in run_gate("catalog", frame, CATALOG_PARAMETERS, results_dir).blocking_failures
+    }
+    assert {"comparator", "horizon_end,due_date"} <= failed
+
+
+def _landing(**changes) -> pd.DataFrame:
+    row = {
+        "source_file": "progress/x.csv",
+        "file_sha256": "abc",
+        "sheet": None,
+        "source_row": 7,
+        "geo_id": "huangshi",
+        "indicator_id": "tech",
+        "period_start": pd.Timestamp("2026-03-01"),
+        "period_end": pd.Timestamp("2026-03-31"),
+        "value": 12.5,
+        "unit": "亿元",
+        "is_reported": True,
+        "value_is_finite": True,
+        "plausible_min": 0.0,
+        "plausible_max": 20000.0,
+        "window_start": pd.Timestamp("2025-01-01"),
+        "window_end": pd.Timestamp("2030-12-31"),
+    }
+    return pd.DataFrame([{**row, **changes}])
+
+
+LANDING_PARAMETERS = {"geo_ids": ["huangshi"], "indicator_ids": ["tech"]}
+
+
+def test_landing_suite_passes_on_good_rows(results_dir: Path) -> None:
+    assert run_gate("landing", _landing(), LANDING_PARAMETERS, results_dir).success
+
+
+def test_landing_suite_failure_names_file_and_row(results_dir: Path) -> None:
+    outcome = run_gate("landing", _landing(value=99999.0), LANDING_PARAMETERS, results_dir)
+    assert not outcome.success
+    (failure,) = outcome.blocking_failures
+    assert failure.column == "plausible_max,value"
+    assert failure.sample[0]["source_file"] == "progress/x.csv"
+    assert str(failure.sample[0]["source_row"]) == "7"
+    assert "progress/x.csv" in outcome.message()
+
+
+def test_landing_suite_refuses_a_period_outside_the_window(results_dir: Path) -> None:
+    frame = _landing(period_start=pd.Timestamp("2019-01-01"), period_end=pd.Timestamp("2019-01-31"))
+    outcome = run_gate("landing", frame, LANDING_PARAMETERS, results_dir)
+    assert [o.column for o in outcome.blocking_failures] == ["period_start,window_start"]
+
+
+def _actuals(**changes) -> pd.DataFrame:
+    base = {
+        "geo_id": "g",
+        "indicator_id": "i",
+        "period_start": pd.Timestamp("2026-01-01"),
+        "period_end": pd.Timestamp("2026-01-31"),
+        "value": 5.0,
+        "unit": "亿元",
+        "indicator_unit": "亿元",
+        "source_file": "f.csv",
+        "source_row": 2,
+        "ytd_change": None,
+    }
+    return pd.DataFrame([base, {**base, "period_end": pd.Timestamp("2026-02-28"), **changes}])
+
+
+def test_staging_suite_passes_and_catches_a_non_canonical_unit(results_dir: Path) -> None:
+    assert run_gate("staging", _actuals(), {}, results_dir).success
+    outcome = run_gate("staging", _actuals(unit="万元"), {}, results_dir)
+    assert [o.column for o in outcome.blocking_failures] == ["unit,indicator_unit"]
+
+
+def test_staging_suite_catches_a_duplicate_key_and_warns_on_a_falling_ytd(
+    results_dir: Path,
+) -> None:
+    duplicate = _actuals(period_end=pd.Timestamp("2026-01-31"))
+    assert not run_gate("staging", duplicate, {}, results_dir).success
+    falling = run_gate("staging", _actuals(ytd_change=-3.0), {}, results_dir)
+    assert falling.success and [o.column for o in falling.warnings] == ["ytd_change"]
+
+
+def _status(**changes) -> pd.DataFrame:
+    base = {
+        "target_id": "t1",
+        "month_end": pd.Timestamp("2026-09-30"),
+        "status": "on_track",
+        "projected_status": "on_track",
+        "attainment_ratio": 0.5,
+        "has_actual": True,
+        "rollup_difference": 0.0,
+    }
+    return pd.DataFrame([{**base, **changes}])
+
+
+def test_marts_suite_passes_and_checks_every_rule(results_dir: Path) -> None:
+    parameters = {"target_ids": ["t1"]}
+    assert run_gate("marts", _status(), parameters, results_dir).success
+    bad = _status(status="behind", attainment_ratio=None, rollup_difference=2.5)
+    failed = run_gate("marts", bad, {"target_ids": ["t1", "t2"]}, results_dir).blocking_failures
+    assert {o.column for o in failed} == {
+        "status",
+        "attainment_ratio",
+        "target_id",
+        "rollup_difference",
+    }
+
+
+def test_committed_suites_match_their_definitions() -> None:
+    for stage in STAGES.values():
+        suite = json.loads(
+            (EXPECTATIONS_DIR / "gx" / "expectations" / f"{stage.suite}.json").read_text()
+        )
+        committed = [(e["type"], e["kwargs"]) for e in suite["expectations"]]
+        defined = []
+        for name, kwargs in expectation_specs(stage.stage):
+            snake = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+            defined.append((snake, {k: v for k, v in kwargs.items() if k != "meta"}))
+        assert len(committed) == len(defined), stage.suite
+        for (ctype, ckwargs), (dtype, dkwargs) in zip(committed, defined, strict=True):
+            assert ctype == dtype
+            for key, value in dkwargs.items():
+                got = ckwargs.get(key)
+                if key == "row_condition" and isinstance(got, dict):
+                    got = got.get("pass_through_filter")
+                assert got == value, (stage.suite, ctype, key)
+    for name in ("catalog", "landing", "staging", "marts"):
+        assert (EXPECTATIONS_DIR / "gx" / "checkpoints" / f"{name}_checkpoint.json").exists()
