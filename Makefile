@@ -54,8 +54,8 @@ format: setup  ## apply ruff and sqlfluff fixes
 	cd dbt && ../$(BIN)/sqlfluff fix models macros tests
 
 ui: setup  ## Dagster UI and daemon on 127.0.0.1:3000 (schedules and sensors live)
-	mkdir -p "$(DAGSTER_HOME)"
-	$(BIN)/dagster dev --host 127.0.0.1 --port 3000 -m dagster_project.definitions
+	$(BIN)/plan-tracker instance >/dev/null
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev --host 127.0.0.1 --port 3000 -m dagster_project.definitions
 
 report: setup  ## the offline scorecard page under $PLAN_TRACKER_WAREHOUSE_DIR/report/
 	$(BIN)/plan-tracker report

@@ -8,12 +8,9 @@ that two runs never interleave. Exit status 0 means the warehouse was published.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -51,47 +48,23 @@ def configure_environment() -> Paths:
     return paths
 
 
-@contextmanager
-def pipeline_lock(paths: Paths, out: TextIO, wait: bool = True) -> Iterator[None]:
-    """An exclusive lock on the warehouse folder for the whole run. A second run waits (or, with
-    wait=False, is refused) rather than interleaving with the first."""
-    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    with paths.lock_file.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not wait:
-                raise SystemExit(
-                    f"another plan-tracker run holds {paths.lock_file}; not starting a second one"
-                ) from None
-            print(f"waiting for the run that holds {paths.lock_file} to finish…", file=out)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def run(job_name: str, wait: bool, log_level: str = "INFO", out: TextIO = sys.stdout) -> int:
+def run(job_name: str, log_level: str = "INFO", out: TextIO = sys.stdout) -> int:
     paths = configure_environment()
     started = time.monotonic()
-    with pipeline_lock(paths, out, wait=wait):
-        import dagster as dg
+    # The run takes the warehouse's pipeline lock itself (defs/resources.py: PipelineLock), so a
+    # second run started meanwhile, from here or from Dagster, waits for this one to end.
+    import dagster as dg
 
-        from dagster_project.definitions import defs
+    from dagster_project.definitions import defs
 
-        job = defs().resolve_job_def(job_name)
-        with dg.DagsterInstance.get() as instance:
-            result = job.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            )
-            failures = [e for e in result.all_events if e.is_step_failure]
+    job = defs().resolve_job_def(job_name)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+        failures = [e for e in result.all_events if e.is_step_failure]
     elapsed = time.monotonic() - started
     if not result.success:
         print(
@@ -113,14 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = sub.add_parser("run", help="run the pipeline and publish the warehouse")
     run_parser.add_argument("--job", default="full_refresh_job")
     run_parser.add_argument(
-        "--no-wait", action="store_true", help="refuse to start if another run is in progress"
-    )
-    run_parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
+    sub.add_parser("instance", help="write the Dagster instance configuration if missing")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.job, wait=not args.no_wait, log_level=args.log_level)
+        return run(args.job, log_level=args.log_level)
+    if args.command == "instance":
+        print(configure_environment().warehouse_dir / "dagster_home")
+        return 0
     return 2
 
 

@@ -18,6 +18,7 @@ def monkeypatch_module():
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PLAN_TRACKER_RAW_DIR", "raw")
         mp.setenv("PLAN_TRACKER_WAREHOUSE_DIR", "warehouse")
+        mp.setenv("PLAN_TRACKER_MAX_XLSX_BYTES", "209715200")
         yield mp
 
 
@@ -46,5 +47,24 @@ def test_dbt_tests_are_asset_checks(definitions: dg.Definitions) -> None:
     assert any(c.startswith("marts/fct_target:unique_fct_target_target_id") for c in checks), checks
 
 
-def test_full_refresh_job_exists(definitions: dg.Definitions) -> None:
+def test_jobs_schedule_and_sensors(definitions: dg.Definitions) -> None:
     assert definitions.resolve_job_def("full_refresh_job").name == "full_refresh_job"
+    assert definitions.resolve_job_def("ingest_job").name == "ingest_job"
+    schedule = definitions.resolve_schedule_def("daily_refresh_schedule")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Asia/Shanghai")
+    assert definitions.resolve_sensor_def("progress_folder_sensor").job_name == "full_refresh_job"
+    definitions.resolve_sensor_def("run_failure_log_sensor")
+
+
+def test_quality_gates_block_publication(definitions: dg.Definitions) -> None:
+    graph = definitions.resolve_asset_graph()
+    blocking = {
+        key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking
+    }
+    assert {
+        "progress_rows_all_accounted_for",
+        "catalog_targets_pass_catalog_suite",
+        "landed_rows_pass_landing_suite",
+        "actuals_pass_staging_suite",
+        "status_passes_marts_suite",
+    } <= blocking

@@ -1,7 +1,10 @@
 """Resources shared by every stage: where the inputs and outputs are, and the dbt CLI."""
 
+import fcntl
 import sys
+import time
 from pathlib import Path
+from typing import IO, Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -23,6 +26,36 @@ class PlanTrackerSettings(dg.ConfigurableResource):
         return Paths.from_dirs(self.raw_dir, self.warehouse_dir)
 
 
+class PipelineLock(dg.ConfigurableResource):
+    """An exclusive lock on the warehouse folder, held from the start to the end of a run, so two
+    runs (from `make run`, the schedule, the sensor or the UI) are serialised, never interleaved.
+    The jobs run in one process, so the lock is taken once per run. Another run waits for it."""
+
+    warehouse_dir: str
+    _handle: Any = None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        paths = Paths.from_dirs(".", self.warehouse_dir)
+        paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        handle: IO[str] = paths.lock_file.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if context.log:
+                context.log.warning(f"another run holds {paths.lock_file}; waiting for it to end")
+            started = time.monotonic()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if context.log:
+                context.log.info(f"lock acquired after {time.monotonic() - started:.1f}s")
+        self._handle = handle
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
@@ -32,6 +65,7 @@ def resources() -> dg.Definitions:
                 warehouse_dir=dg.EnvVar("PLAN_TRACKER_WAREHOUSE_DIR"),
                 max_xlsx_bytes=dg.EnvVar.int("PLAN_TRACKER_MAX_XLSX_BYTES"),
             ),
+            "pipeline_lock": PipelineLock(warehouse_dir=dg.EnvVar("PLAN_TRACKER_WAREHOUSE_DIR")),
             # The dbt beside this interpreter, whether or not the environment is activated.
             "dbt": DbtCliResource(
                 project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))

@@ -5,7 +5,7 @@ import datetime as dt
 
 import dagster as dg
 
-from dagster_project.defs.resources import PlanTrackerSettings
+from dagster_project.defs.resources import PipelineLock, PlanTrackerSettings
 from dagster_project.lib.catalog import CatalogError, load_catalog
 from dagster_project.lib.catalog_tables import CATALOG_TABLES, catalog_tables
 from dagster_project.lib.warehouse import connect, replace_table
@@ -20,8 +20,11 @@ DUCKDB_POOL = "duckdb_writer"
     ],
     pool=DUCKDB_POOL,
 )
-def plan_catalog(context: dg.AssetExecutionContext, settings: PlanTrackerSettings):
-    """Validate `plans/*.yaml` and `reference/*.csv`, then replace the catalog tables."""
+def plan_catalog(
+    context: dg.AssetExecutionContext, settings: PlanTrackerSettings, pipeline_lock: PipelineLock
+):
+    """Validate `plans/*.yaml` and `reference/*.csv`, then replace the catalog tables.
+    (Requiring `pipeline_lock` takes the run's lock before the first write.)"""
     paths = settings.paths
     try:
         catalog = load_catalog(paths.raw_dir)

@@ -4,7 +4,7 @@ raw.file_manifest. Only new or changed files are read; each lands in one transac
 import dagster as dg
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL, plan_catalog
-from dagster_project.defs.resources import PlanTrackerSettings
+from dagster_project.defs.resources import PipelineLock, PlanTrackerSettings
 from dagster_project.lib.progress.ingest import ingest_progress
 from dagster_project.lib.warehouse import connect
 
@@ -41,7 +41,9 @@ PROGRESS_KEYS = {
     ],
     pool=DUCKDB_POOL,
 )
-def progress_reports(context: dg.AssetExecutionContext, settings: PlanTrackerSettings):
+def progress_reports(
+    context: dg.AssetExecutionContext, settings: PlanTrackerSettings, pipeline_lock: PipelineLock
+):
     """Land every new or changed file under raw/progress/, at any depth."""
     paths = settings.paths
     with connect(paths.work_db) as con:

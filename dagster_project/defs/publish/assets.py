@@ -4,7 +4,7 @@ upstream asset and blocking check of the run has passed."""
 import dagster as dg
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL
-from dagster_project.defs.resources import PlanTrackerSettings
+from dagster_project.defs.resources import PipelineLock, PlanTrackerSettings
 from dagster_project.defs.transform.assets import plan_tracker_dbt
 from dagster_project.lib.version import code_version
 from dagster_project.lib.warehouse import publish
@@ -19,7 +19,7 @@ from dagster_project.lib.warehouse import publish
     description="The published, immutable warehouse file that BI tools and analysts open.",
 )
 def published_warehouse(
-    context: dg.AssetExecutionContext, settings: PlanTrackerSettings
+    context: dg.AssetExecutionContext, settings: PlanTrackerSettings, pipeline_lock: PipelineLock
 ) -> dg.MaterializeResult:
     result = publish(settings.paths, context.run_id, code_version())
     return dg.MaterializeResult(

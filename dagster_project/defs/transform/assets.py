@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL
-from dagster_project.defs.resources import PlanTrackerSettings
+from dagster_project.defs.resources import PipelineLock, PlanTrackerSettings
 from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib.quality.dbt_results import dbt_check_results
 from dagster_project.lib.quality.results import record
@@ -34,7 +34,10 @@ class PlanTrackerTranslator(DagsterDbtTranslator):
     pool=DUCKDB_POOL,
 )
 def plan_tracker_dbt(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PlanTrackerSettings
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    settings: PlanTrackerSettings,
+    pipeline_lock: PipelineLock,
 ):
     # dbt reads its connection from profiles.yml, which takes the working file's path from the
     # environment; the settings resource is the one place that path is decided.
