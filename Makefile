@@ -60,6 +60,12 @@ ui: setup  ## Dagster UI and daemon on 127.0.0.1:3000 (schedules and sensors liv
 report: setup  ## the offline scorecard page under $PLAN_TRACKER_WAREHOUSE_DIR/report/
 	$(BIN)/plan-tracker report
 
+docs: setup  ## dbt docs (one static page, viewable offline) under $PLAN_TRACKER_WAREHOUSE_DIR/docs/
+	test -f "$(abspath $(PLAN_TRACKER_WAREHOUSE_DIR))/work/plan_tracker.duckdb" || $(MAKE) run
+	cd dbt && PLAN_TRACKER_WORK_DB="$(abspath $(PLAN_TRACKER_WAREHOUSE_DIR))/work/plan_tracker.duckdb" \
+	  ../$(BIN)/dbt docs generate --static --quiet --target-path "$(abspath $(PLAN_TRACKER_WAREHOUSE_DIR))/docs"
+	@echo "dbt docs: $(abspath $(PLAN_TRACKER_WAREHOUSE_DIR))/docs/static_index.html"
+
 bench: setup  ## performance figures, written to $PLAN_TRACKER_WAREHOUSE_DIR/bench/results.json
 	$(BIN)/python scripts/bench.py
 

@@ -76,7 +76,10 @@ def run(job_name: str, log_level: str = "INFO", out: TextIO = sys.stdout) -> int
             print(f"  step {event.step_key}: {message}", file=out)
         print(f"the last good warehouse stays at {paths.published_db}", file=out)
         return 1
+    from dagster_project.lib.summary import summary
+
     print(f"\nrun {result.run_id} published {paths.published_db} in {elapsed:.1f}s", file=out)
+    print(summary(paths.published_db), file=out)
     return 0
 
 
@@ -89,9 +92,19 @@ def main(argv: list[str] | None = None) -> int:
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     sub.add_parser("instance", help="write the Dagster instance configuration if missing")
+    sub.add_parser("report", help="write the offline scorecard page from the published warehouse")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.job, log_level=args.log_level)
+    if args.command == "report":
+        from dagster_project.lib.report import write_report
+
+        paths = configure_environment()
+        if not paths.published_db.exists():
+            print(f"no published warehouse at {paths.published_db}: run `make run` first")
+            return 1
+        print(f"wrote {write_report(paths.published_db, paths.report_dir)}")
+        return 0
     if args.command == "instance":
         print(configure_environment().warehouse_dir / "dagster_home")
         return 0

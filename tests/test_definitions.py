@@ -58,9 +58,7 @@ def test_jobs_schedule_and_sensors(definitions: dg.Definitions) -> None:
 
 def test_quality_gates_block_publication(definitions: dg.Definitions) -> None:
     graph = definitions.resolve_asset_graph()
-    blocking = {
-        key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking
-    }
+    blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
     assert {
         "progress_rows_all_accounted_for",
         "catalog_targets_pass_catalog_suite",

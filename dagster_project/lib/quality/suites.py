@@ -227,6 +227,8 @@ _YML_SETTINGS = (
     ("show_how_to_buttons: true", "show_how_to_buttons: false"),
     ("analytics_enabled:\n", "analytics_enabled: false\n"),
 )
+# Progress bars on every validation would bury the pipeline's own log.
+_PROGRESS_BARS = "progress_bars:\n  globally: false\n  metric_calculations: false\n"
 
 
 def write_project(root: Path = EXPECTATIONS_DIR) -> None:
@@ -276,6 +278,8 @@ def write_project(root: Path = EXPECTATIONS_DIR) -> None:
     text = config.read_text(encoding="utf-8")
     for default, setting in _YML_SETTINGS:
         text = text.replace(default, setting)
+    if "progress_bars:" not in text:
+        text += _PROGRESS_BARS
     config.write_text(text, encoding="utf-8")
 
 

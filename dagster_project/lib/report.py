@@ -1,0 +1,436 @@
+"""The offline scorecard page: one self-contained HTML file (inline CSS and SVG, no script and no
+request beyond the file itself), bilingual, readable on an intranet without internet access.
+
+Every piece of text that comes from the warehouse (and so, ultimately, from input files) goes
+through `esc` (html.escape with quotes): a city named `<script>` stays text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+STATUS_COLOURS = {
+    "achieved": "#1a7f37",
+    "on_track": "#2da44e",
+    "at_risk": "#d4a72c",
+    "off_track": "#cf222e",
+    "no_data": "#8c959f",
+}
+STATUS_LABELS = {
+    "achieved": "已完成 achieved",
+    "on_track": "正常 on track",
+    "at_risk": "有风险 at risk",
+    "off_track": "滞后 off track",
+    "no_data": "无数据 no data",
+}
+STATUS_ORDER = ["off_track", "at_risk", "no_data", "on_track", "achieved"]
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
+
+
+def _badge(status: str | None) -> str:
+    status = status or "no_data"
+    return (
+        f'<span class="badge" style="background:{STATUS_COLOURS.get(status, "#8c959f")}">'
+        f"{esc(STATUS_LABELS.get(status, status))}</span>"
+    )
+
+
+def _target_bar(t: dict[str, Any]) -> str:
+    """Actual bar (status colour), expected marker, target line and projection marker."""
+    values = [
+        v
+        for v in (t["target_value"], t["actual_value"], t["expected_value"], t["projected_value"])
+        if v is not None
+    ]
+    top = max([*values, 1e-9]) * 1.1
+    width = 520
+
+    def x(v: float) -> float:
+        return max(0.0, min(width, v / top * width))
+
+    parts = [
+        f'<svg class="bar" viewBox="0 0 {width} 34" width="{width}" height="34" role="img">',
+        f'<rect x="0" y="8" width="{width}" height="16" fill="#eaeef2"/>',
+    ]
+    if t["actual_value"] is not None:
+        parts.append(
+            f'<rect x="0" y="8" width="{x(t["actual_value"]):.1f}" height="16" '
+            f'fill="{STATUS_COLOURS.get(t["status"], "#8c959f")}"/>'
+        )
+    if t["expected_value"] is not None:
+        parts.append(
+            f'<line x1="{x(t["expected_value"]):.1f}" x2="{x(t["expected_value"]):.1f}" y1="3" '
+            f'y2="29" stroke="#24292f" stroke-width="2" stroke-dasharray="3,2">'
+            f"<title>应达 expected {esc(_fmt(t['expected_value']))}</title></line>"
+        )
+    parts.append(
+        f'<line x1="{x(t["target_value"]):.1f}" x2="{x(t["target_value"]):.1f}" y1="0" y2="32" '
+        f'stroke="#0969da" stroke-width="3"><title>目标 target '
+        f"{esc(_fmt(t['target_value']))}</title></line>"
+    )
+    if t["projected_value"] is not None:
+        parts.append(
+            f'<circle cx="{x(t["projected_value"]):.1f}" cy="16" r="5" fill="none" '
+            f'stroke="#8250df" stroke-width="2"><title>预测 projected '
+            f"{esc(_fmt(t['projected_value']))}</title></circle>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
+    targets = _rows(
+        con,
+        """
+        select v.*, t.source_quote_zh, t.source_quote_en, i.name_zh as indicator_zh,
+            i.name_en as indicator_en, g.name_zh as geo_zh, a.name_zh as action_zh,
+            a.action_seq
+        from marts.fct_target_vs_actual as v
+        inner join marts.fct_target as t on v.target_id = t.target_id
+        inner join marts.dim_indicator as i on t.indicator_id = i.indicator_id
+        inner join marts.dim_geography as g on t.geo_id = g.geo_id
+        inner join marts.dim_action as a on t.action_id = a.action_id
+        where v.is_latest and v.plan_id = ?
+        order by a.action_seq, t.target_id
+        """,
+        [plan["plan_id"]],
+    )
+    counts = " ".join(
+        f"{_badge(s)} {plan[s + '_count']}"
+        for s in ["achieved", "on_track", "at_risk", "off_track", "no_data"]
+    )
+    out = [
+        f'<section class="plan"><h2>{esc(plan["name_zh"])}<br>'
+        f"<small>{esc(plan['name_en'])}</small></h2>",
+        f'<p class="counts">{counts}</p>',
+        f'<p class="meta">报送 reports: {esc(plan["reports_received"])} 已收 received · '
+        f"{esc(plan['reports_late'])} 逾期 late · {esc(plan['reports_missing'])} 缺报 missing · "
+        f"最近报送 latest {esc(plan['latest_report_received_on'])}</p>",
+        '<table class="targets"><thead><tr><th>行动 action</th><th>指标 indicator</th>'
+        "<th>进度 progress (bar: actual · dashed: expected · blue: target · ring: projection)</th>"
+        "<th>状态 status</th><th>原文 source</th></tr></thead><tbody>",
+    ]
+    for t in targets:
+        numbers = (
+            f"实际 {esc(_fmt(t['actual_value']))} / 应达 {esc(_fmt(t['expected_value']))} / "
+            f"目标 {esc(t['comparator'])} {esc(_fmt(t['target_value']))} {esc(t['unit'])} "
+            f"({esc(t['due_date'])}) · 预测 {esc(_fmt(t['projected_value']))}"
+        )
+        out.append(
+            f'<tr title="{esc(t["source_quote_zh"])}"><td>{esc(t["action_zh"])}</td>'
+            f"<td>{esc(t['indicator_zh'])}<br><small>{esc(t['indicator_en'])} · "
+            f"{esc(t['geo_zh'])}</small></td>"
+            f"<td>{_target_bar(t)}<br><small>{numbers}</small></td>"
+            f"<td>{_badge(t['status'])}<br><small>预测 "
+            f"{esc(STATUS_LABELS.get(t['projected_status'], ''))}</small></td>"
+            f'<td class="quote">{esc(t["source_quote_zh"])}<br>'
+            f"<small>{esc(t['source_quote_en'])}</small></td></tr>"
+        )
+    out.append("</tbody></table></section>")
+    return "".join(out)
+
+
+def _heat_map(con: duckdb.DuckDBPyConnection) -> str:
+    cells = _rows(
+        con,
+        """
+        select c.geo_id, g.name_zh as geo_zh, c.action_id, a.name_zh as action_zh, a.plan_id,
+            a.action_seq, c.status
+        from marts.fct_target_contribution as c
+        inner join marts.dim_geography as g on c.geo_id = g.geo_id
+        inner join marts.dim_action as a on c.action_id = a.action_id
+        union all
+        select v.geo_id, g.name_zh, v.action_id, a.name_zh, a.plan_id, a.action_seq, v.status
+        from marts.fct_target_vs_actual as v
+        inner join marts.dim_geography as g on v.geo_id = g.geo_id
+        inner join marts.dim_action as a on v.action_id = a.action_id
+        where v.is_latest and g.level not in ('metro_area', 'corridor')
+        """,
+    )
+    worst: dict[tuple[str, str], str] = {}
+    geos: dict[str, tuple[str, str]] = {}
+    actions: dict[str, tuple[str, int, str]] = {}
+    for c in cells:
+        key = (c["geo_id"], c["action_id"])
+        current = worst.get(key)
+        if current is None or STATUS_ORDER.index(c["status"]) < STATUS_ORDER.index(current):
+            worst[key] = c["status"]
+        geos[c["geo_id"]] = (c["geo_zh"], c["plan_id"])
+        actions[c["action_id"]] = (c["action_zh"], c["action_seq"], c["plan_id"])
+    out = [
+        "<section><h2>城市 × 行动 状态热力图<br><small>City × action status (worst target; members"
+        " judged on their share of the area's path)</small></h2>"
+    ]
+    for plan_id in sorted({p for _, p in geos.values()}):
+        cols = sorted(
+            (a for a, v in actions.items() if v[2] == plan_id), key=lambda a: actions[a][1]
+        )
+        rows = sorted(g for g, v in geos.items() if v[1] == plan_id)
+        out.append('<table class="heat"><thead><tr><th></th>')
+        out += [f"<th>{esc(actions[a][0])}</th>" for a in cols]
+        out.append("</tr></thead><tbody>")
+        for g in rows:
+            out.append(f"<tr><th>{esc(geos[g][0])}</th>")
+            for a in cols:
+                status = worst.get((g, a))
+                colour = STATUS_COLOURS.get(status or "", "#ffffff")
+                label = STATUS_LABELS.get(status or "", "")
+                out.append(f'<td style="background:{colour}" title="{esc(label)}"></td>')
+            out.append("</tr>")
+        out.append("</tbody></table>")
+    legend = " ".join(
+        _badge(s) for s in ["achieved", "on_track", "at_risk", "off_track", "no_data"]
+    )
+    out.append(f"<p>{legend}</p></section>")
+    return "".join(out)
+
+
+def _line_chart(title: str, series: dict[str, list[tuple[dt.date, float]]]) -> str:
+    points = [p for s in series.values() for p in s]
+    if not points:
+        return ""
+    dates = sorted({d for d, _ in points})
+    lo, hi = dates[0], dates[-1]
+    span = max((hi - lo).days, 1)
+    top = max(v for _, v in points) * 1.1 or 1
+    w, h, pad = 360, 160, 30
+    palette = [
+        "#0969da",
+        "#cf222e",
+        "#1a7f37",
+        "#8250df",
+        "#bf8700",
+        "#1b7c83",
+        "#e16f24",
+        "#6e7781",
+        "#a475f9",
+    ]
+    svg = [
+        f'<figure class="trend"><figcaption>{esc(title)}</figcaption>'
+        f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img">'
+        f'<line x1="{pad}" y1="{h - pad}" x2="{w}" y2="{h - pad}" stroke="#d0d7de"/>'
+        f'<text x="{pad}" y="{h - 8}" font-size="10">{esc(lo)}</text>'
+        f'<text x="{w - 70}" y="{h - 8}" font-size="10">{esc(hi)}</text>'
+        f'<text x="0" y="12" font-size="10">{esc(_fmt(top))}</text>'
+    ]
+    legend = []
+    for n, (name, pts) in enumerate(sorted(series.items())):
+        colour = palette[n % len(palette)]
+        coords = " ".join(
+            f"{pad + (d - lo).days / span * (w - pad - 5):.1f},"
+            f"{h - pad - v / top * (h - pad - 15):.1f}"
+            for d, v in sorted(pts)
+        )
+        svg.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{coords}">'
+            f"<title>{esc(name)}</title></polyline>"
+        )
+        legend.append(f'<span style="color:{colour}">■ {esc(name)}</span>')
+    svg.append("</svg><div class='legend'>" + " ".join(legend) + "</div></figure>")
+    return "".join(svg)
+
+
+def _trends(con: duckdb.DuckDBPyConnection) -> str:
+    rows = _rows(
+        con,
+        """
+        with area_indicators as (
+            select distinct t.indicator_id, t.geo_id as area_geo_id
+            from marts.fct_target as t
+            inner join marts.dim_indicator as i on t.indicator_id = i.indicator_id
+            where i.is_additive
+        )
+
+        select i.name_zh, i.name_en, i.unit, g.name_zh as geo_zh, m.month_end, m.value
+        from intermediate.int_measures_monthly as m
+        inner join marts.dim_geography as g on m.geo_id = g.geo_id
+        inner join area_indicators as a
+            on m.indicator_id = a.indicator_id and g.parent_geo_id = a.area_geo_id
+        inner join marts.dim_indicator as i on m.indicator_id = i.indicator_id
+        where m.value_source = 'reported' and m.month_end >= date '2026-01-01'
+        order by i.name_zh, g.name_zh, m.month_end
+        """,
+    )
+    charts: dict[str, dict[str, list[tuple[dt.date, float]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for r in rows:
+        title = f"{r['name_zh']} {r['name_en']} ({r['unit']})"
+        charts[title][r["geo_zh"]].append((r["month_end"], r["value"]))
+    body = "".join(_line_chart(t, s) for t, s in charts.items())
+    return (
+        "<section><h2>分城市指标走势<br><small>Indicator trends by city (year to date for flows, "
+        f"level for stocks)</small></h2><div class='grid'>{body}</div></section>"
+    )
+
+
+def _completeness(con: duckdb.DuckDBPyConnection) -> str:
+    rows = _rows(
+        con,
+        """
+        select g.name_zh as geo_zh, strftime(c.period_end, '%Y-%m') as month, c.report_status,
+            count(*) as n
+        from marts.fct_report_completeness as c
+        inner join marts.dim_geography as g on c.geo_id = g.geo_id
+        group by all
+        """,
+    )
+    months = sorted({r["month"] for r in rows})
+    grid: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for r in rows:
+        grid[r["geo_zh"]][r["month"]][r["report_status"]] = r["n"]
+    out = [
+        "<section><h2>报送完整性<br><small>Who has not reported what (missing · late · on time "
+        "per month)</small></h2><table class='complete'><thead><tr><th></th>"
+    ]
+    out += [f"<th>{esc(m)}</th>" for m in months]
+    out.append("</tr></thead><tbody>")
+    for geo in sorted(grid):
+        out.append(f"<tr><th>{esc(geo)}</th>")
+        for m in months:
+            cell = grid[geo].get(m, {})
+            missing, late = cell.get("missing", 0), cell.get("late", 0)
+            colour = (
+                "#ffebe9" if missing else ("#fff8c5" if late else "#dafbe1" if cell else "#fff")
+            )
+            text = f"{missing}✗ {late}⏱" if missing or late else ("✓" if cell else "")
+            out.append(f'<td style="background:{colour}">{esc(text)}</td>')
+        out.append("</tr>")
+    out.append("</tbody></table></section>")
+    return "".join(out)
+
+
+def _quality(con: duckdb.DuckDBPyConnection) -> str:
+    checks = _rows(
+        con,
+        """
+        select stage, check_kind, count(*) as checks, count(*) filter (where success) as passed
+        from dq.check_results
+        where run_id = (select run_id from dq.check_results order by checked_at desc limit 1)
+        group by all order by stage, check_kind
+        """,
+    )
+    files = _rows(
+        con,
+        "select status, count(*) as n, sum(rows_in) as rows_in, sum(rows_quarantined) as q "
+        "from raw.file_manifest group by all order by status",
+    )
+    quarantine = _rows(
+        con,
+        "select source_file, source_row, reason_code, reason from dq.quarantine "
+        "order by loaded_at desc, source_file, source_row limit 50",
+    )
+    out = [
+        "<section><h2>数据质量<br><small>Data quality (last run's checks, files, rejected "
+        "rows)</small></h2><table><thead><tr><th>阶段 stage</th><th>类型 kind</th>"
+        "<th>检查 checks</th><th>通过 passed</th></tr></thead><tbody>"
+    ]
+    out += [
+        f"<tr><td>{esc(c['stage'])}</td><td>{esc(c['check_kind'])}</td><td>{esc(c['checks'])}</td>"
+        f"<td>{esc(c['passed'])}</td></tr>"
+        for c in checks
+    ]
+    out.append(
+        "</tbody></table><table><thead><tr><th>文件状态 file status</th><th>文件 files</th>"
+        "<th>行 rows in</th><th>拒收 quarantined</th></tr></thead><tbody>"
+    )
+    out += [
+        f"<tr><td>{esc(f['status'])}</td><td>{esc(f['n'])}</td><td>{esc(f['rows_in'])}</td>"
+        f"<td>{esc(f['q'])}</td></tr>"
+        for f in files
+    ]
+    out.append(
+        "</tbody></table><table class='quarantine'><thead><tr><th>拒收原因 why rows were "
+        "rejected</th></tr></thead><tbody>"
+    )
+    out += [f"<tr><td>{esc(q['reason'])}</td></tr>" for q in quarantine]
+    out.append("</tbody></table></section>")
+    return "".join(out)
+
+
+CSS = """
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",sans-serif;margin:24px;
+color:#24292f;max-width:1400px}
+h1{font-size:24px}h2{font-size:19px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+h2 small,h1 small{font-weight:normal;color:#57606a;font-size:13px}
+table{border-collapse:collapse;margin:8px 0 16px}th,td{border:1px solid #d0d7de;padding:4px 6px;
+font-size:12px;vertical-align:top;text-align:left}
+.badge{color:#fff;border-radius:10px;padding:1px 8px;font-size:11px;white-space:nowrap}
+.quote{max-width:320px;color:#57606a}.heat td{width:34px;height:20px}
+.grid{display:flex;flex-wrap:wrap;gap:12px}.trend{margin:0}.trend figcaption{font-size:12px}
+.legend{font-size:10px;max-width:360px}.meta,.counts{font-size:13px}
+@media print{.plan{page-break-after:always}}
+"""
+
+
+def render(con: duckdb.DuckDBPyConnection) -> str:
+    publish = _rows(
+        con,
+        "select run_id, published_at, code_version from marts.publish_log "
+        "order by published_at desc limit 1",
+    )
+    latest = (
+        publish[0]
+        if publish
+        else {"run_id": "(not published)", "published_at": None, "code_version": None}
+    )
+    plans = _rows(con, "select * from marts.scorecard_plan order by plan_id")
+    sections: Iterable[str] = [
+        *(_plan_section(con, p) for p in plans),
+        _heat_map(con),
+        _trends(con),
+        _completeness(con),
+        _quality(con),
+    ]
+    return (
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; img-src data:\">"
+        "<title>规划目标进度 Plan tracker scorecard</title>"
+        f"<style>{CSS}</style></head><body>"
+        "<h1>规划目标进度看板<br><small>Plan tracker scorecard</small></h1>"
+        f"<p class='meta'>发布时间 published {esc(latest['published_at'])} · 运行 run "
+        f"{esc(latest['run_id'])} · 版本 code {esc(latest['code_version'])} · 评估日期 as of "
+        f"{esc(plans[0]['as_of_date'] if plans else '')}</p>"
+        + "".join(sections)
+        + "<p class='meta'>Illustrative 2026 reports are invented test data (示例数据), "
+        "see README.</p>"
+        "</body></html>"
+    )
+
+
+def write_report(published_db: Path, report_dir: Path) -> Path:
+    """Render the page from the published warehouse (read-only) and write it atomically."""
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        page = render(con)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    target = report_dir / "index.html"
+    tmp = report_dir / f".index.{os.getpid()}.html"
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(target)
+    return target

@@ -1,0 +1,49 @@
+"""The short terminal summary printed at the end of `make run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+
+def summary(published_db: Path) -> str:
+    lines: list[str] = []
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        for plan_id, name, *counts in con.execute(
+            "select plan_id, name_zh, achieved_count, on_track_count, at_risk_count, "
+            "off_track_count, no_data_count from marts.scorecard_plan order by plan_id"
+        ).fetchall():
+            achieved, on_track, at_risk, off_track, no_data = counts
+            lines.append(
+                f"{name} ({plan_id}): {achieved} achieved · {on_track} on track · "
+                f"{at_risk} at risk · {off_track} off track · {no_data} no data"
+            )
+        gaps = con.execute(
+            """
+            select v.target_id, i.name_zh, v.status, v.pace_ratio, v.actual_value,
+                v.expected_value, v.unit
+            from marts.fct_target_vs_actual as v
+            inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
+            where v.is_latest and v.pace_ratio is not null and v.status <> 'achieved'
+            order by v.pace_ratio
+            limit 5
+            """
+        ).fetchall()
+        if gaps:
+            lines.append("largest gaps (pace = share of the expected progress made):")
+            for target_id, indicator, status, pace, actual, expected, unit in gaps:
+                lines.append(
+                    f"  {target_id} {indicator}: {status}, pace {pace:.2f} "
+                    f"({actual:,.2f} of {expected:,.2f} {unit} expected by now)"
+                )
+        files = dict(
+            con.execute("select status, count(*) from raw.file_manifest group by all").fetchall()
+        )
+        quarantined = con.execute("select count(*) from dq.quarantine").fetchall()[0][0]
+        lines.append(
+            f"files: {files.get('loaded', 0)} loaded · {files.get('partially_loaded', 0)} "
+            f"partially loaded · {files.get('rejected', 0)} rejected · {quarantined} rows "
+            "quarantined (reasons in dq.quarantine)"
+        )
+    return "\n".join(lines)

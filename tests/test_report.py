@@ -1,0 +1,96 @@
+"""The offline scorecard page: self-contained, escaped, and rendered without errors in Chromium."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.lib.report import write_report
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def report(bundled_warehouse: Path, tmp_path: Path) -> Path:
+    return write_report(bundled_warehouse / "plan_tracker.duckdb", tmp_path / "report")
+
+
+def test_page_is_self_contained_and_lists_every_city_and_target(
+    bundled_warehouse: Path, report: Path
+) -> None:
+    page = report.read_text(encoding="utf-8")
+    for forbidden in ("<script", "http://", "https://", "<link", "@import", "src="):
+        assert forbidden not in page, forbidden
+    with duckdb.connect(str(bundled_warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        cities = [
+            r[0]
+            for r in con.execute(
+                "select name_zh from marts.dim_geography where parent_geo_id = 'wuhan_metro'"
+            ).fetchall()
+        ]
+        quotes = [
+            r[0] for r in con.execute("select source_quote_zh from marts.fct_target").fetchall()
+        ]
+        run_id = con.execute(
+            "select run_id from marts.publish_log order by published_at desc limit 1"
+        ).fetchone()[0]
+    assert len(cities) == 9
+    for city in cities:
+        assert f">{city}<" in page, city
+    for quote in quotes:
+        assert quote.replace('"', "&quot;") in page, quote
+    assert run_id in page
+
+
+def test_text_from_inputs_is_escaped(bundled_warehouse: Path, tmp_path: Path) -> None:
+    db = tmp_path / "hostile.duckdb"
+    shutil.copyfile(bundled_warehouse / "plan_tracker.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update marts.dim_geography set name_zh = '<script>alert(1)</script>' "
+            "where geo_id = 'huangshi'"
+        )
+    page = write_report(db, tmp_path / "report").read_text(encoding="utf-8")
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (see .ci/run)")
+def test_page_renders_in_headless_chromium_without_errors_or_requests(
+    report: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url = report.resolve().as_uri()
+    console_errors: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: console_errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(url)
+        page.wait_for_load_state("load")
+        screenshot = report.parent / "screenshot.png"
+        page.screenshot(path=str(screenshot), full_page=True)
+        text = page.inner_text("body")
+        browser.close()
+    assert console_errors == []
+    assert requests == [url]
+    assert screenshot.stat().st_size > 10_000
+    assert "武汉都市圈科技同兴三年行动方案" in text and "黄石" in text
