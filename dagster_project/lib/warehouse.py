@@ -144,6 +144,10 @@ def publish(
     with connect(work) as con:
         con.execute(PUBLISH_LOG_DDL)
         con.execute("checkpoint")
+    # A run killed while publishing leaves its copy behind; runs are serialised by the pipeline
+    # lock, so any copy found now is such a leftover.
+    for leftover in paths.warehouse_dir.glob(f".{paths.published_db.name}.*.tmp"):
+        leftover.unlink(missing_ok=True)
     tmp = paths.warehouse_dir / f".{paths.published_db.name}.{uuid.uuid4().hex}.tmp"
     try:
         shutil.copyfile(work, tmp)

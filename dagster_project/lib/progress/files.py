@@ -97,6 +97,17 @@ def detect_encoding(path: Path) -> str:
     )
 
 
+def contains_byte(path: Path, needle: bytes) -> bool:
+    """Whether the file contains `needle` anywhere (streamed)."""
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            if needle in tail + chunk[: len(needle) - 1] or needle in chunk:
+                return True
+            tail = chunk[-(len(needle) - 1) :] if len(needle) > 1 else b""
+    return False
+
+
 def transcode_to_utf8(path: Path, encoding: str, target: Path) -> None:
     """Write `path` as UTF-8 (without BOM) to `target`, streaming."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")

@@ -25,6 +25,7 @@ import pyarrow as pa
 from dagster_project.lib.progress.files import (
     EncodingError,
     ProgressFile,
+    contains_byte,
     detect_encoding,
     discover,
     head_lines,
@@ -164,7 +165,10 @@ def _cells_table_from_csv(
     lines = head_lines(path, encoding, 40)
     if not lines:
         raise FileRejectedError("the file is empty")
-    rows = list(csv.reader(io.StringIO("".join(lines)), delimiter=_delimiter("".join(lines))))
+    try:
+        rows = list(csv.reader(io.StringIO("".join(lines)), delimiter=_delimiter("".join(lines))))
+    except csv.Error as exc:
+        raise FileRejectedError(f"the file cannot be parsed as CSV: {exc}") from exc
     match = find_header(rows)
     if match is None:
         raise FileRejectedError(
@@ -183,6 +187,18 @@ def _cells_table_from_csv(
     header_line = _physical_line_of_record(lines, match.row_index, delimiter)
     width = max(len(match.headers), 1)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    first_row = match.row_index + 2
+    if len(lines) < 40 and len(lines) <= header_line + 1:
+        # Nothing after the header: DuckDB's reader would have nothing to sniff.
+        cells = ", ".join(f"cast(null as varchar) as c{i}" for i in range(width))
+        con.execute(
+            f"create or replace temp table cells as select {cells}, "
+            "cast(null as integer) as source_row, cast(null as varchar) as sheet where false"
+        )
+        return match, str(transcoded) if transcoded else None
+    # DuckDB reads in parallel unless a quoted field may hold a line break, which only the
+    # sequential reader handles together with padding short rows.
+    parallel = "false" if contains_byte(utf8, b'"') else "true"
     # Identifiers c0..cN are ours; the path and delimiter are bound through quote_literal as
     # read_csv takes no prepared parameters; nothing from the file's content enters the SQL.
     con.execute(
@@ -199,11 +215,11 @@ def _cells_table_from_csv(
             null_padding = true,
             strict_mode = false,
             ignore_errors = false,
-            max_line_size = 4194304
+            max_line_size = 4194304,
+            parallel = {parallel}
         )
         """  # noqa: S608
     )
-    first_row = match.row_index + 2
     con.execute(
         "create or replace temp table cells as "
         "select *, cast(rowid + ? as integer) as source_row, cast(null as varchar) as sheet "
@@ -215,9 +231,12 @@ def _cells_table_from_csv(
 
 def _physical_line_of_record(lines: list[str], record_index: int, delimiter: str) -> int:
     reader = csv.reader(io.StringIO("".join(lines)), delimiter=delimiter)
-    for index, _ in enumerate(reader):
-        if index == record_index:
-            return reader.line_num - 1
+    try:
+        for index, _ in enumerate(reader):
+            if index == record_index:
+                return reader.line_num - 1
+    except csv.Error:
+        pass
     return record_index
 
 
