@@ -26,6 +26,10 @@ class PlanTrackerSettings(dg.ConfigurableResource):
         return Paths.from_dirs(self.raw_dir, self.warehouse_dir)
 
 
+# The one concurrency pool every DuckDB writer runs in (limit 1 in the instance's dagster.yaml).
+DUCKDB_POOL = "duckdb_writer"
+
+
 class PipelineLock(dg.ConfigurableResource):
     """An exclusive lock on the warehouse folder, held from the start to the end of a run, so two
     runs (from `make run`, the schedule, the sensor or the UI) are serialised, never interleaved.
@@ -48,6 +52,27 @@ class PipelineLock(dg.ConfigurableResource):
             if context.log:
                 context.log.info(f"lock acquired after {time.monotonic() - started:.1f}s")
         self._handle = handle
+        self._free_slots_of_dead_runs(context)
+
+    def _free_slots_of_dead_runs(self, context: dg.InitResourceContext) -> None:
+        """A run killed mid-step (SIGKILL, power loss) never returns its pool slot, and the next
+        run would wait for it forever. Holding the lock proves no other run of this warehouse is
+        executing steps (a live run takes the lock before its first step), so any other run that
+        still holds a slot is dead: give the slot back and mark that run failed."""
+        instance = context.instance
+        run = context.dagster_run
+        if instance is None or run is None:
+            return
+        info = instance.event_log_storage.get_concurrency_info(DUCKDB_POOL)
+        for run_id in info.active_run_ids - {run.run_id}:
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+            dead = instance.get_run_by_id(run_id)
+            if dead is not None and not dead.is_finished:
+                instance.report_run_failed(
+                    dead, "the run's process died; its DuckDB pool slot was released"
+                )
+            if context.log:
+                context.log.warning(f"released the pool slot of run {run_id}, which had died")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._handle is not None:

@@ -5,12 +5,12 @@ import datetime as dt
 
 import dagster as dg
 
-from dagster_project.defs.resources import PipelineLock, PlanTrackerSettings
+from dagster_project.defs.resources import DUCKDB_POOL, PipelineLock, PlanTrackerSettings
 from dagster_project.lib.catalog import CatalogError, load_catalog
 from dagster_project.lib.catalog_tables import CATALOG_TABLES, catalog_tables
 from dagster_project.lib.warehouse import connect, replace_table
 
-DUCKDB_POOL = "duckdb_writer"
+__all__ = ["DUCKDB_POOL", "plan_catalog"]
 
 
 @dg.multi_asset(
