@@ -1,0 +1,318 @@
+"""`make bench`: performance figures, each the median of several runs.
+
+  bundled_run_s               `plan-tracker run` on the bundled data into a fresh warehouse
+  scale_rebuild_s             full rebuild from the synthetic scale data, every gate on
+  scale_peak_rss_mb           peak resident memory of that rebuild (the run and its children)
+  scale_floor_s               a bare DuckDB script: same load and core transform (latest revision
+                              per key, year-to-date sums, join to targets), one process
+  incremental_s               one new city file on top of the scale history
+  incremental_small_history_s the same on top of the 1% slice
+
+Synthetic scale data: GEOS geographies × INDICATORS indicators × MONTHS months of monthly
+progress rows (default 3,000 × 50 × 60 = 9,000,000 rows, one CSV), a matching catalog (one plan,
+an area over all geographies, one target per indicator), and a 1% slice (30 geographies).
+Writes $PLAN_TRACKER_WAREHOUSE_DIR/bench/results.json.
+
+Usage: python scripts/bench.py [--geos 3000] [--indicators 50] [--months 60] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PLAN_TRACKER = Path(sys.executable).with_name("plan-tracker")
+
+
+def _env(raw: Path, warehouse: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLAN_TRACKER_", "DAGSTER_"))}
+    env.update(PLAN_TRACKER_RAW_DIR=str(raw), PLAN_TRACKER_WAREHOUSE_DIR=str(warehouse))
+    return env
+
+
+def _tree_rss_kb(pid: int) -> int:
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if int(fields.get("Tgid", "0")) == pid or _is_descendant(int(status.parent.name), pid):
+            total += int(fields.get("VmRSS", "0 kB").split()[0] or 0)
+    return total
+
+
+def _is_descendant(pid: int, root: int) -> bool:
+    seen = 0
+    while pid > 1 and seen < 64:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+        if pid == root:
+            return True
+        seen += 1
+    return False
+
+
+def timed_run(raw: Path, warehouse: Path) -> tuple[float, float]:
+    """Seconds and peak RSS (MB, the run and its children) of one `plan-tracker run`."""
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [str(PLAN_TRACKER), "run", "--log-level", "ERROR"],
+        env=_env(raw, warehouse),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            stop.wait(0.25)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"run failed: {err[-3000:]}")
+    return time.monotonic() - started, peak / 1024
+
+
+def make_scale_raw(root: Path, geos: int, indicators: int, months: int) -> Path:
+    """A raw folder with a synthetic catalog and one monthly CSV of geos × indicators × months."""
+    raw = root / "raw"
+    if (raw / "progress" / "history.csv").exists():
+        return raw
+    shutil.rmtree(raw, ignore_errors=True)
+    (raw / "plans" / "source").mkdir(parents=True)
+    (raw / "reference").mkdir()
+    (raw / "progress").mkdir()
+    shutil.copyfile(REPO / "raw" / "reference" / "units.csv", raw / "reference" / "units.csv")
+    lines = [
+        "geo_id,admin_code,name_zh,name_en,level,parent_geo_id,aliases,note",
+        "bench_area,,基准区域,Bench area,metro_area,,,synthetic",
+    ]
+    lines += [f"g{n:05d},,县{n:05d},County {n:05d},city,bench_area,," for n in range(geos)]
+    (raw / "reference" / "geographies.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    quotes = [f"指标{i:03d}到期达到{1000 * geos}" for i in range(indicators)]
+    (raw / "plans" / "source" / "bench.txt").write_text("\n".join(quotes), encoding="utf-8")
+    start_year = 2026 - months // 12
+    plan = {
+        "schema_version": 1,
+        "plan": {
+            "plan_id": "bench_plan",
+            "name_zh": "基准规划",
+            "name_en": "Benchmark plan",
+            "horizon_start": f"{start_year}-01-01",
+            "horizon_end": "2030-12-31",
+            "baseline_date": f"{start_year - 1}-12-31",
+            "source_document": "source/bench.txt",
+            "source_title": "synthetic",
+        },
+        "geographies": [{"geo_id": "bench_area", "role": "plan_area"}]
+        + [{"geo_id": f"g{n:05d}", "role": "member"} for n in range(geos)],
+        "actions": [
+            {
+                "action_id": "bench_goals",
+                "seq": 0,
+                "kind": "goals",
+                "name_zh": "目标",
+                "name_en": "Goals",
+            }
+        ],
+        "indicators": [
+            {
+                "indicator_id": f"ind{i:03d}",
+                "name_zh": f"指标{i:03d}",
+                "name_en": f"Indicator {i}",
+                "unit": "万元",
+                "kind": "flow",
+                "is_additive": True,
+                "good_direction": "up",
+                "plausible_max": 1e12,
+            }
+            for i in range(indicators)
+        ],
+        "targets": [
+            {
+                "target_id": f"t{i:03d}",
+                "indicator_id": f"ind{i:03d}",
+                "action_id": "bench_goals",
+                "geo_id": "bench_area",
+                "comparator": ">=",
+                "target_value": 1000 * geos,
+                "unit": "万元",
+                "due_date": "2030-12-31",
+                "cadence": "by_due_date",
+                "source_quote_zh": quotes[i],
+                "source_quote_en": f"Indicator {i} target",
+            }
+            for i in range(indicators)
+        ],
+    }
+    (raw / "plans" / "bench_plan.yaml").write_text(
+        yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    # DuckDB writes the big CSV itself: the generator costs seconds, not minutes.
+    duckdb.execute(
+        f"""
+        copy (
+            select
+                strftime(make_date({start_year}, 1, 1) + to_months(m), '%Y-%m') as 报告期,
+                'g' || lpad(g::varchar, 5, '0') as 城市,
+                'ind' || lpad(i::varchar, 3, '0') as 指标,
+                round(10 + ((g * 7 + i * 13 + m * 3) % 97), 2) as 数值,
+                '万元' as 单位,
+                '当期' as 口径
+            from range({geos}) as gg (g), range({indicators}) as ii (i), range({months}) as mm (m)
+        ) to '{raw / "progress" / "history.csv"}' (header, delimiter ',')
+        """
+    )
+    return raw
+
+
+def add_city_file(raw: Path, name: str, indicators: int) -> None:
+    rows = ["报告期,城市,指标,数值,单位,口径"]
+    rows += [f"2026-10,g00000,ind{i:03d},42,万元,当期" for i in range(indicators)]
+    (raw / "progress" / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def floor_seconds(raw: Path, work: Path) -> float:
+    """The same load and core transform in bare DuckDB, one process."""
+    db = work / "floor.duckdb"
+    db.unlink(missing_ok=True)
+    started = time.monotonic()
+    con = duckdb.connect(str(db))
+    con.execute(
+        f"""
+        create table rows as
+        select *, rowid as source_row from read_csv('{raw / "progress" / "history.csv"}',
+            header = true, all_varchar = true);
+        create table actual as
+        select 城市 as geo_id, 指标 as indicator_id,
+            cast(strptime(报告期, '%Y-%m') as date) as period_start,
+            cast(数值 as double) / 10000 as value
+        from rows
+        qualify row_number() over (
+            partition by 城市, 指标, 报告期 order by source_row desc) = 1;
+        create table ytd as
+        select geo_id, indicator_id, period_start,
+            sum(value) over (partition by geo_id, indicator_id, year(period_start)
+                order by period_start) as ytd_value
+        from actual;
+        create table status as
+        select y.indicator_id, y.period_start, sum(y.ytd_value) as area_value
+        from ytd as y group by all;
+        """
+    )
+    con.close()
+    return time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--geos", type=int, default=3000)
+    parser.add_argument("--indicators", type=int, default=50)
+    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    warehouse_root = Path(os.environ.get("PLAN_TRACKER_WAREHOUSE_DIR", "warehouse")).resolve()
+    bench = warehouse_root / "bench"
+    bench.mkdir(parents=True, exist_ok=True)
+    results: dict[str, float | int] = {}
+
+    def median(label: str, fn, repeat: int = args.repeat) -> float:
+        values = [fn() for _ in range(repeat)]
+        print(f"  {label}: {', '.join(f'{v:.2f}' for v in values)}", flush=True)
+        return statistics.median(values)
+
+    print("bundled run …", flush=True)
+
+    def bundled() -> float:
+        target = bench / "bundled_warehouse"
+        shutil.rmtree(target, ignore_errors=True)
+        return timed_run(REPO / "raw", target)[0]
+
+    results["bundled_run_s"] = median("bundled_run_s", bundled)
+
+    print("generating scale data …", flush=True)
+    scale = make_scale_raw(bench / "scale", args.geos, args.indicators, args.months)
+    small = make_scale_raw(bench / "slice", max(args.geos // 100, 1), args.indicators, args.months)
+    results["scale_rows"] = args.geos * args.indicators * args.months
+
+    print("scale rebuild …", flush=True)
+    peaks: list[float] = []
+
+    def rebuild() -> float:
+        target = bench / "scale_warehouse"
+        shutil.rmtree(target, ignore_errors=True)
+        seconds, peak = timed_run(scale, target)
+        peaks.append(peak)
+        return seconds
+
+    results["scale_rebuild_s"] = median("scale_rebuild_s", rebuild)
+    results["scale_peak_rss_mb"] = round(max(peaks), 1)
+    results["scale_floor_s"] = median("scale_floor_s", lambda: floor_seconds(scale, bench))
+
+    print("incremental …", flush=True)
+    counter = iter(range(1000))
+
+    def incremental(raw: Path, target: Path) -> float:
+        add_city_file(raw, f"new_city_{next(counter)}.csv", args.indicators)
+        return timed_run(raw, target)[0]
+
+    results["incremental_s"] = median(
+        "incremental_s", lambda: incremental(scale, bench / "scale_warehouse")
+    )
+    shutil.rmtree(bench / "slice_warehouse", ignore_errors=True)
+    timed_run(small, bench / "slice_warehouse")
+    results["incremental_small_history_s"] = median(
+        "incremental_small_history_s", lambda: incremental(small, bench / "slice_warehouse")
+    )
+    results["cpu_count"] = os.cpu_count() or 0
+    results = {k: round(v, 2) if isinstance(v, float) else v for k, v in results.items()}
+    (bench / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    goals = {
+        "bundled_run_s": ("≤ 8", results["bundled_run_s"] <= 8),
+        "scale_rebuild_s": (
+            f"≤ 2 × floor ({2 * results['scale_floor_s']:.1f})",
+            results["scale_rebuild_s"] <= 2 * results["scale_floor_s"],
+        ),
+        "scale_peak_rss_mb": ("≤ 2048", results["scale_peak_rss_mb"] <= 2048),
+        "incremental_s": (
+            f"≤ 10 and ≤ 1.5 × small ({1.5 * results['incremental_small_history_s']:.1f})",
+            results["incremental_s"] <= 10
+            and results["incremental_s"] <= 1.5 * results["incremental_small_history_s"],
+        ),
+    }
+    print(f"\n{'figure':<30} {'value':>10}  goal")
+    for key, value in results.items():
+        goal, met = goals.get(key, ("", None))
+        mark = "" if met is None else ("met" if met else "NOT met")
+        print(f"{key:<30} {value:>10}  {goal} {mark}")
+    print(f"\nwritten to {bench / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
