@@ -206,7 +206,7 @@ def floor_seconds(raw: Path, work: Path) -> float:
     con.execute(
         f"""
         create table rows as
-        select *, rowid as source_row from read_csv('{raw / "progress" / "history.csv"}',
+        select * from read_csv('{raw / "progress" / "history.csv"}',
             header = true, all_varchar = true);
         create table actual as
         select 城市 as geo_id, 指标 as indicator_id,
@@ -214,7 +214,7 @@ def floor_seconds(raw: Path, work: Path) -> float:
             cast(数值 as double) / 10000 as value
         from rows
         qualify row_number() over (
-            partition by 城市, 指标, 报告期 order by source_row desc) = 1;
+            partition by 城市, 指标, 报告期 order by rows.rowid desc) = 1;
         create table ytd as
         select geo_id, indicator_id, period_start,
             sum(value) over (partition by geo_id, indicator_id, year(period_start)

@@ -86,7 +86,7 @@ class Indicator(_Strict):
     kind: IndicatorKind
     is_additive: bool
     good_direction: Literal["up", "down"]
-    plausible_min: float = 0
+    plausible_min: float = 0.0
     plausible_max: float
     aliases: tuple[str, ...] = ()
     description: str | None = None

@@ -13,12 +13,12 @@ renamed as (
         kind as indicator_kind,
         is_additive,
         good_direction,
-        plausible_min,
-        plausible_max,
+        cast(plausible_min as double) as plausible_min,
+        cast(plausible_max as double) as plausible_max,
         aliases,
         description,
-        reporting_frequency,
-        reported_by,
+        cast(reporting_frequency as varchar) as reporting_frequency,
+        cast(reported_by as varchar) as reported_by,
         source_file,
         source_path
     from source

@@ -6,7 +6,7 @@ renamed as (
     select
         unit,
         dimension as unit_dimension,
-        factor as unit_factor,
+        cast(factor as double) as unit_factor,
         name_en as unit_name_en,
         aliases
     from source
