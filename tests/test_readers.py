@@ -100,3 +100,9 @@ def test_a_link_leading_outside_the_raw_folder_is_refused(tmp_path: Path) -> Non
     (file,) = list(discover(raw))
     assert isinstance(file, ProgressFile)
     assert unsafe_reason(file, raw) == "a link that leads outside the raw folder"
+
+
+def test_xlsx_xml_is_parsed_with_defusedxml() -> None:
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML, "openpyxl must find defusedxml to refuse XML entity attacks"
