@@ -16,8 +16,6 @@ from dagster_project.lib.quality.gate import run_gate
 from dagster_project.lib.quality.results import CheckResult, record
 from dagster_project.lib.warehouse import connect
 
-FrameBuilder = Callable[..., tuple[pd.DataFrame, dict[str, Any]]]
-
 
 def _run_stage(
     context: dg.AssetCheckExecutionContext,
@@ -68,87 +66,55 @@ def _run_stage(
     )
 
 
-TARGETS = dg.AssetKey(["raw", "targets"])
-PROGRESS_ROWS = dg.AssetKey(["raw", "progress_rows"])
-FCT_ACTUAL = dg.AssetKey(["marts", "fct_actual"])
-FCT_STATUS = dg.AssetKey(["marts", "fct_target_vs_actual"])
+def _gate_check(
+    name: str,
+    stage: str,
+    asset_key: dg.AssetKey,
+    description: str,
+    build: Callable[[duckdb.DuckDBPyConnection, str], tuple[pd.DataFrame, dict[str, Any]]],
+) -> dg.AssetChecksDefinition:
+    """A blocking asset check that runs `stage`'s suite on the frame `build(con, run_id)`."""
 
-
-@dg.asset_check(
-    asset=TARGETS,
-    blocking=True,
-    pool=DUCKDB_POOL,
-    description="catalog suite: ids unique, references known, vocabularies, due dates in horizon.",
-)
-def catalog_targets_pass_catalog_suite(
-    context: dg.AssetCheckExecutionContext, settings: PlanTrackerSettings
-) -> dg.AssetCheckResult:
-    return _run_stage(
-        context,
-        settings,
-        "catalog",
-        TARGETS,
-        "catalog_targets_pass_catalog_suite",
-        frames.catalog_frame,
+    @dg.asset_check(
+        asset=asset_key, name=name, blocking=True, pool=DUCKDB_POOL, description=description
     )
+    def _check(
+        context: dg.AssetCheckExecutionContext, settings: PlanTrackerSettings
+    ) -> dg.AssetCheckResult:
+        run_id = context.run.run_id
+        return _run_stage(context, settings, stage, asset_key, name, lambda con: build(con, run_id))
+
+    return _check
 
 
-@dg.asset_check(
-    asset=PROGRESS_ROWS,
-    blocking=True,
-    pool=DUCKDB_POOL,
-    description=(
-        "landing suite on this run's new rows: columns, known geographies and indicators, finite "
-        "values within the plausible range, periods inside the plans' window."
-    ),
+catalog_targets_pass_catalog_suite = _gate_check(
+    "catalog_targets_pass_catalog_suite",
+    "catalog",
+    dg.AssetKey(["raw", "targets"]),
+    "catalog suite: ids unique, references known, vocabularies, due dates in horizon.",
+    lambda con, _run_id: frames.catalog_frame(con),
 )
-def landed_rows_pass_landing_suite(
-    context: dg.AssetCheckExecutionContext, settings: PlanTrackerSettings
-) -> dg.AssetCheckResult:
-    return _run_stage(
-        context,
-        settings,
-        "landing",
-        PROGRESS_ROWS,
-        "landed_rows_pass_landing_suite",
-        lambda con: frames.landing_frame(con, context.run.run_id),
-    )
-
-
-@dg.asset_check(
-    asset=FCT_ACTUAL,
-    blocking=True,
-    pool=DUCKDB_POOL,
-    description=(
-        "staging suite: one latest value per key, canonical units, ratios in bounds, "
-        "year-to-date values not decreasing within a year (warn)."
-    ),
+landed_rows_pass_landing_suite = _gate_check(
+    "landed_rows_pass_landing_suite",
+    "landing",
+    dg.AssetKey(["raw", "progress_rows"]),
+    "landing suite on this run's new rows: columns, known geographies and indicators, finite "
+    "values within the plausible range, periods inside the plans' window.",
+    frames.landing_frame,
 )
-def actuals_pass_staging_suite(
-    context: dg.AssetCheckExecutionContext, settings: PlanTrackerSettings
-) -> dg.AssetCheckResult:
-    return _run_stage(
-        context,
-        settings,
-        "staging",
-        FCT_ACTUAL,
-        "actuals_pass_staging_suite",
-        frames.staging_frame,
-    )
-
-
-@dg.asset_check(
-    asset=FCT_STATUS,
-    blocking=True,
-    pool=DUCKDB_POOL,
-    description=(
-        "marts suite: status vocabulary, attainment whenever an actual exists, every catalog "
-        "target present, additive areas equal the sum of their reporting members."
-    ),
+actuals_pass_staging_suite = _gate_check(
+    "actuals_pass_staging_suite",
+    "staging",
+    dg.AssetKey(["marts", "fct_actual"]),
+    "staging suite: one latest value per key, canonical units, ratios in bounds, year-to-date "
+    "values not decreasing within a year (warn).",
+    lambda con, _run_id: frames.staging_frame(con),
 )
-def status_passes_marts_suite(
-    context: dg.AssetCheckExecutionContext, settings: PlanTrackerSettings
-) -> dg.AssetCheckResult:
-    return _run_stage(
-        context, settings, "marts", FCT_STATUS, "status_passes_marts_suite", frames.marts_frame
-    )
+status_passes_marts_suite = _gate_check(
+    "status_passes_marts_suite",
+    "marts",
+    dg.AssetKey(["marts", "fct_target_vs_actual"]),
+    "marts suite: status vocabulary, attainment whenever an actual exists, every catalog target "
+    "present, additive areas equal the sum of their reporting members.",
+    lambda con, _run_id: frames.marts_frame(con),
+)

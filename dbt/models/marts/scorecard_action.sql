@@ -11,12 +11,7 @@ actions as (
 statuses as (
     select
         action_id,
-        count(*) as target_count,
-        count(*) filter (where status = 'achieved') as achieved_count,
-        count(*) filter (where status = 'on_track') as on_track_count,
-        count(*) filter (where status = 'at_risk') as at_risk_count,
-        count(*) filter (where status = 'off_track') as off_track_count,
-        count(*) filter (where status = 'no_data') as no_data_count,
+        {{ status_counts() }},
         arg_min(target_id, coalesce(pace_ratio, 1e9)) as worst_target_id,
         min(pace_ratio) as worst_pace_ratio,
         max(data_through_date) as latest_data_through_date

@@ -15,12 +15,7 @@ completeness as (
 statuses as (
     select
         plan_id,
-        count(*) as target_count,
-        count(*) filter (where status = 'achieved') as achieved_count,
-        count(*) filter (where status = 'on_track') as on_track_count,
-        count(*) filter (where status = 'at_risk') as at_risk_count,
-        count(*) filter (where status = 'off_track') as off_track_count,
-        count(*) filter (where status = 'no_data') as no_data_count,
+        {{ status_counts() }},
         count(*) filter (where projected_status = 'off_track') as projected_off_track_count,
         max(data_through_date) as latest_data_through_date,
         max(as_of_date) as as_of_date

@@ -1,3 +1,6 @@
+{#- Macros of the status rules: the as-of date, comparators, year fractions, the expected path
+    and status counts. -#}
+
 {#-
     The date status is judged at. Empty `as_of_date` (the default) means today; set it to see the
     warehouse as it was known on a past date, e.g.
@@ -55,4 +58,14 @@
             * date_diff('day', path_start_date, {{ day }})
             / date_diff('day', path_start_date, due_date)
     end
+{%- endmacro %}
+
+{#- Counts of targets by status, for the scorecards (one column per status). -#}
+{% macro status_counts(status_column='status') -%}
+    count(*) as target_count,
+    count(*) filter (where {{ status_column }} = 'achieved') as achieved_count,
+    count(*) filter (where {{ status_column }} = 'on_track') as on_track_count,
+    count(*) filter (where {{ status_column }} = 'at_risk') as at_risk_count,
+    count(*) filter (where {{ status_column }} = 'off_track') as off_track_count,
+    count(*) filter (where {{ status_column }} = 'no_data') as no_data_count
 {%- endmacro %}
