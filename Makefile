@@ -43,7 +43,8 @@ run: setup  ## run the whole pipeline on $PLAN_TRACKER_RAW_DIR and publish the w
 test: setup  ## every test and linter
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	cd dbt && ../$(BIN)/sqlfluff lint models macros tests
+	# sqlfluff compiles the models through dbt, which opens the profile's database: in memory here.
+	cd dbt && PLAN_TRACKER_WORK_DB=:memory: ../$(BIN)/sqlfluff lint models macros tests
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: test
@@ -51,7 +52,7 @@ lint: test
 format: setup  ## apply ruff and sqlfluff fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-	cd dbt && ../$(BIN)/sqlfluff fix models macros tests
+	cd dbt && PLAN_TRACKER_WORK_DB=:memory: ../$(BIN)/sqlfluff fix models macros tests
 
 ui: setup  ## Dagster UI and daemon on 127.0.0.1:3000 (schedules and sensors live)
 	$(BIN)/plan-tracker instance >/dev/null
