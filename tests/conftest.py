@@ -58,3 +58,13 @@ def bundled_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     warehouse = base / "warehouse"
     run_pipeline(raw, warehouse)
     return warehouse
+
+
+@pytest.fixture
+def copies(bundled_warehouse: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A private raw folder and a copy of the bundled published warehouse, to run on again."""
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(bundled_warehouse, warehouse)
+    return raw, warehouse

@@ -4,7 +4,6 @@ and duplicates nothing."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -44,15 +43,6 @@ def _kill_at_step(proc: subprocess.Popen[str], step: str, timeout: float = 240) 
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     return False
-
-
-@pytest.fixture
-def copies(bundled_warehouse: Path, tmp_path: Path) -> tuple[Path, Path]:
-    raw = tmp_path / "raw"
-    shutil.copytree(REPO / "raw", raw)
-    warehouse = tmp_path / "warehouse"
-    shutil.copytree(bundled_warehouse, warehouse)
-    return raw, warehouse
 
 
 def _drop_report(raw: Path, name: str, month: int) -> None:
