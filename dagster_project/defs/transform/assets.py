@@ -42,7 +42,14 @@ def plan_tracker_dbt(
     # dbt reads its connection from profiles.yml, which takes the working file's path from the
     # environment; the settings resource is the one place that path is decided.
     os.environ["PLAN_TRACKER_WORK_DB"] = str(settings.paths.work_db)
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    # dbt's artifacts and logs go under the warehouse folder (one fixed folder, replaced each run),
+    # like everything else the pipeline writes; the prepared manifest stays in dbt/target.
+    invocation = dbt.cli(
+        ["build"],
+        context=context,
+        raise_on_error=False,
+        target_path=settings.paths.work_dir / "dbt_target",
+    )
     yield from invocation.stream()
     # Every dbt test's outcome is also data (dq.check_results), whether the build passed or not.
     results = dbt_check_results(
