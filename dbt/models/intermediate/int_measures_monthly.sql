@@ -75,20 +75,28 @@ key_months as (
     cross join spine
 ),
 
+-- Carry the latest value forward month by month: an equality join on the month end, then
+-- last_value(... ignore nulls) over the months. (A sort-based window; an asof join of every
+-- geography × indicator × month against all reports did not finish at 9 million rows.)
 direct_levels as (
     select
         key_months.geo_id,
         key_months.indicator_id,
         key_months.month_end,
-        levels.value,
-        levels.period_end as data_through_date
+        last_value(levels.value ignore nulls) over carry as value,  -- noqa: RF04
+        last_value(levels.period_end ignore nulls) over carry as data_through_date
     from key_months
-    asof left join levels
+    left join levels
         on
             key_months.geo_id = levels.geo_id
             and key_months.indicator_id = levels.indicator_id
-            and key_months.month_end >= levels.period_end
+            and key_months.month_end = levels.period_end
     where key_months.indicator_kind in ('stock', 'ratio')
+    window carry as (
+        partition by key_months.geo_id, key_months.indicator_id
+        order by key_months.month_end
+        rows between unbounded preceding and current row
+    )
 ),
 
 direct_ytd as (
@@ -96,16 +104,20 @@ direct_ytd as (
         key_months.geo_id,
         key_months.indicator_id,
         key_months.month_end,
-        ytd.ytd_value as value,  -- noqa: RF04
-        ytd.data_through_date
+        last_value(ytd.ytd_value ignore nulls) over carry as value,  -- noqa: RF04
+        last_value(ytd.data_through_date ignore nulls) over carry as data_through_date
     from key_months
-    asof left join ytd
+    left join ytd
         on
             key_months.geo_id = ytd.geo_id
             and key_months.indicator_id = ytd.indicator_id
-            and key_months.period_year = ytd.period_year
-            and key_months.month_end >= ytd.data_through_date
+            and key_months.month_end = ytd.data_through_date
     where key_months.indicator_kind = 'flow'
+    window carry as (
+        partition by key_months.geo_id, key_months.indicator_id, key_months.period_year
+        order by key_months.month_end
+        rows between unbounded preceding and current row
+    )
 ),
 
 direct as (
