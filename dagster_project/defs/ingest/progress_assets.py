@@ -15,29 +15,23 @@ PROGRESS_KEYS = {
 }
 
 
+PROGRESS_DESCRIPTIONS = {
+    "progress_rows": "Every accepted progress-report row, normalised, with lineage.",
+    "file_manifest": "One row per progress file version: status and row counts.",
+    "quarantine": "Every rejected progress row, verbatim, with the reason.",
+}
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            PROGRESS_KEYS["progress_rows"],
-            description="Every accepted progress-report row, normalised, with lineage.",
+            PROGRESS_KEYS[name],
+            description=text,
             group_name="ingest",
             kinds={"duckdb"},
             deps=[plan_catalog],
-        ),
-        dg.AssetSpec(
-            PROGRESS_KEYS["file_manifest"],
-            description="One row per progress file version: status and row counts.",
-            group_name="ingest",
-            kinds={"duckdb"},
-            deps=[plan_catalog],
-        ),
-        dg.AssetSpec(
-            PROGRESS_KEYS["quarantine"],
-            description="Every rejected progress row, verbatim, with the reason.",
-            group_name="ingest",
-            kinds={"duckdb"},
-            deps=[plan_catalog],
-        ),
+        )
+        for name, text in PROGRESS_DESCRIPTIONS.items()
     ],
     pool=DUCKDB_POOL,
 )
