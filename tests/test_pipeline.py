@@ -250,5 +250,5 @@ def test_check_results_cover_every_stage(bundled_warehouse: Path) -> None:
     stages = {stage for stage, _, _ in rows}
     assert {"catalog", "landing", "staging", "marts"} <= stages
     kinds = {kind for _, kind, _ in rows}
-    assert {"great_expectations", "dbt_test", "dbt_unit_test", "invariant"} <= kinds
+    assert {"great_expectations", "dbt_test", "invariant"} <= kinds
     assert all(ok for _, _, ok in rows)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster_project.lib.quality.results import CheckResult
+
+
+def read_artifact(path: Path) -> dict[str, Any]:
+    """A dbt artifact (run_results.json, manifest.json) as a dictionary."""
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _layer(node: Mapping[str, Any] | None) -> str:

@@ -11,6 +11,7 @@ failures with the stage, the expectation, the offending values and the rows they
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -112,6 +113,17 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+@functools.lru_cache(maxsize=4)
+def _context(project_root: str, results_dir: str) -> Any:
+    """The file context, opened once per process and results folder: the four gates of a run
+    share it (opening it reads and validates the whole project, ~0.2 s each time)."""
+    os.environ[RESULTS_DIR_VARIABLE] = str(Path(results_dir) / "validations")
+    os.environ[DOCS_DIR_VARIABLE] = str(Path(results_dir) / "data_docs")
+    import great_expectations as gx
+
+    return gx.get_context(mode="file", project_root_dir=project_root)
+
+
 def run_gate(
     stage: str,
     frame: pd.DataFrame,
@@ -122,13 +134,8 @@ def run_gate(
     """Validate `frame` with the stage's checkpoint; results are stored under `results_dir`."""
     spec = STAGES[stage]
     results_dir.mkdir(parents=True, exist_ok=True)
-    os.environ[RESULTS_DIR_VARIABLE] = str(results_dir / "validations")
-    os.environ[DOCS_DIR_VARIABLE] = str(results_dir / "data_docs")
     with _quiet():
-        import great_expectations as gx
-
-        context = gx.get_context(mode="file", project_root_dir=str(project_root))
-        checkpoint = context.checkpoints.get(spec.checkpoint)
+        checkpoint = _context(str(project_root), str(results_dir)).checkpoints.get(spec.checkpoint)
         result = checkpoint.run(
             batch_parameters={"dataframe": frame},
             expectation_parameters=dict(parameters or {}),
