@@ -252,3 +252,22 @@ def test_check_results_cover_every_stage(bundled_warehouse: Path) -> None:
     kinds = {kind for _, kind, _ in rows}
     assert {"great_expectations", "dbt_test", "invariant"} <= kinds
     assert all(ok for _, _, ok in rows)
+
+
+def test_record_stores_the_run_in_the_dagster_instance(copies: tuple[Path, Path]) -> None:
+    raw, warehouse = copies
+    home = warehouse / "dagster_home"
+    shutil.rmtree(home, ignore_errors=True)
+    run_pipeline(raw, warehouse)  # plain runs keep their events in memory
+    listing = [
+        sys.executable,
+        "-c",
+        "import dagster as dg; i = dg.DagsterInstance.get(); "
+        "print([(r.job_name, r.status.value) for r in i.get_runs()])",
+    ]
+    env = {"DAGSTER_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    before = subprocess.run(listing, env=env, capture_output=True, text=True, check=True)
+    assert before.stdout.strip() == "[]"
+    run_pipeline(raw, warehouse, "--record")
+    after = subprocess.run(listing, env=env, capture_output=True, text=True, check=True)
+    assert after.stdout.strip() == "[('full_refresh_job', 'SUCCESS')]"
