@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
+from dagster_project.lib.quality import frames
 from dagster_project.lib.quality.gate import run_gate
 from dagster_project.lib.quality.suites import EXPECTATIONS_DIR, STAGES, expectation_specs
 
@@ -186,3 +188,51 @@ def test_committed_suites_match_their_definitions() -> None:
                 assert got == value, (stage.suite, ctype, key)
     for name in ("catalog", "landing", "staging", "marts"):
         assert (EXPECTATIONS_DIR / "gx" / "checkpoints" / f"{name}_checkpoint.json").exists()
+
+
+def _actuals_table(con: duckdb.DuckDBPyConnection, geos: int, duplicated_geo: int) -> str:
+    """An actuals frame's query: `geos` geographies × 2 indicators × 12 months, with one
+    geography's January reported twice."""
+    con.execute(
+        f"""
+        create or replace table actuals as
+        select
+            'g' || g as geo_id, 'i' || i as indicator_id,
+            make_date(2026, m, 1) as period_start, last_day(make_date(2026, m, 1)) as period_end,
+            5.0 as value, '亿元' as unit, '亿元' as indicator_unit, 'f.csv' as source_file,
+            g * 100 + i * 20 + m as source_row, cast(null as double) as ytd_change
+        from range({geos}) as gg (g), range(2) as ii (i), range(1, 13) as mm (m)
+        union all
+        select 'g{duplicated_geo}', 'i1', date '2026-01-01', date '2026-01-31', 6.0, '亿元', '亿元',
+            'fix.csv', 1, null
+        """
+    )
+    return "select * from actuals"
+
+
+def test_chunks_keep_each_key_together_so_a_duplicate_is_still_found(results_dir: Path) -> None:
+    con = duckdb.connect()
+    sql = _actuals_table(con, geos=40, duplicated_geo=17)
+    chunks = list(frames._chunks(con, "staging", "select * from ({source})", sql, chunk_rows=100))
+    assert len(chunks) == 10 and sum(len(c) for c in chunks) == 40 * 2 * 12 + 1
+    keys = [set(zip(c.geo_id, c.indicator_id, strict=True)) for c in chunks]
+    assert all(a.isdisjoint(b) for n, a in enumerate(keys) for b in keys[n + 1 :])
+    whole = run_gate("staging", con.execute(sql).df(), {}, results_dir)
+    chunked = run_gate("staging", iter(chunks), {}, results_dir)
+    assert not chunked.success and chunked.rows_checked == whole.rows_checked == 961
+    ((failure,),) = [chunked.blocking_failures]
+    assert failure.expectation == "expect_compound_columns_to_be_unique"
+    assert failure.unexpected_count == whole.blocking_failures[0].unexpected_count == 2
+
+
+def test_chunked_landing_outcome_adds_up_over_chunks(results_dir: Path) -> None:
+    rows = pd.concat(
+        [_landing(source_row=n, value=99999.0 if n % 7 == 0 else 5.0) for n in range(1, 50)],
+        ignore_index=True,
+    )
+    chunks = [rows.iloc[i : i + 10].reset_index(drop=True) for i in range(0, len(rows), 10)]
+    chunked = run_gate("landing", iter(chunks), LANDING_PARAMETERS, results_dir)
+    (failure,) = chunked.blocking_failures
+    assert failure.unexpected_count == 7  # rows 7, 14, …, 49
+    assert sorted(int(s["source_row"]) for s in failure.sample) == [7, 14, 21, 28, 35, 42, 49]
+    assert chunked.rows_checked == 49

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
@@ -46,6 +47,21 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for the pipeline's connections and dbt's (profiles.yml reads the same
+    variable). DuckDB's default, 80% of the machine, would let one big sort or window take
+    gigabytes; under the limit DuckDB spills to `<file>.tmp` instead (docs/performance.md)."""
+    value = os.environ.get("PLAN_TRACKER_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value, flags=re.IGNORECASE):
+        raise ValueError(
+            f"PLAN_TRACKER_DUCKDB_MEMORY_LIMIT={value!r} is not a size such as 1GB or 512MiB"
+        )
+    return value
+
+
 @contextlib.contextmanager
 def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection with the project's schemas and macros; closed (and checkpointed) on exit."""
@@ -53,6 +69,7 @@ def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
+        con.execute(f"set memory_limit = {quote_literal(memory_limit())}")
         if not read_only:
             for schema in SCHEMAS:
                 con.execute(f"create schema if not exists {quote_ident(schema)}")

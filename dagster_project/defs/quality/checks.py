@@ -7,7 +7,6 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-import pandas as pd
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL
 from dagster_project.defs.resources import PlanTrackerSettings
@@ -23,12 +22,13 @@ def _run_stage(
     stage: str,
     asset_key: dg.AssetKey,
     check_name: str,
-    build: Callable[[duckdb.DuckDBPyConnection], tuple[pd.DataFrame, dict[str, Any]]],
+    build: Callable[[duckdb.DuckDBPyConnection], tuple[frames.Frames, dict[str, Any]]],
 ) -> dg.AssetCheckResult:
     paths = settings.paths
+    # The frames are read chunk by chunk while the suite runs (lib/quality/frames.py).
     with connect(paths.work_db) as con:
-        frame, parameters = build(con)
-    outcome = run_gate(stage, frame, parameters, paths.warehouse_dir / "quality")
+        chunks, parameters = build(con)
+        outcome = run_gate(stage, chunks, parameters, paths.warehouse_dir / "quality")
     # Every suite blocks; a run failing only "warn" expectations is recorded as a warning.
     severity = "warn" if outcome.success and outcome.warnings else "error"
     with connect(paths.work_db) as con:
@@ -71,7 +71,7 @@ def _gate_check(
     stage: str,
     asset_key: dg.AssetKey,
     description: str,
-    build: Callable[[duckdb.DuckDBPyConnection, str], tuple[pd.DataFrame, dict[str, Any]]],
+    build: Callable[[duckdb.DuckDBPyConnection, str], tuple[frames.Frames, dict[str, Any]]],
 ) -> dg.AssetChecksDefinition:
     """A blocking asset check that runs `stage`'s suite on the frame `build(con, run_id)`."""
 

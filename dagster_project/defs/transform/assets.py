@@ -102,7 +102,5 @@ def plan_tracker_dbt(
     with connect(settings.paths.work_db) as con:
         record(con, results)
     if not run.success:
-        raise dg.Failure(
-            f"{run.command} failed",
-            description="\n".join(run.failures) or str(run.exception or "dbt build failed"),
-        )
+        details = "\n".join(run.failures) or str(run.exception or "see dbt.log")
+        raise dg.Failure(description=f"{run.command} failed:\n{details}")

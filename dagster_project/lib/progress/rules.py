@@ -136,38 +136,10 @@ def _in_list(values: tuple[str, ...]) -> str:
 # columns. `pt_halfwidth` and `pt_lookup_key` are the macros of lib/text.py.
 PARSE_SQL = rf"""
 create or replace temp table parsed as
-with base as (
-    select
-        source_row,
-        sheet,
-        period_raw,
-        geography_raw,
-        indicator_raw,
-        value_raw,
-        unit_raw,
-        basis_raw,
-        reporter,
-        reported_on_raw,
-        note,
-        -- An Excel date on the 1st of a month in the period column (Excel turns a typed
-        -- "2026-03" into 2026-03-01) is read as that month.
-        regexp_replace(
-            regexp_replace(
-                regexp_replace(lower(pt_halfwidth(coalesce(period_raw, ''))), '\s+', '', 'g'),
-                '[—–~～〜]', '-', 'g'
-            ),
-            '^(\d{{4}})-(\d{{1,2}})-0?1(00:00:00)?$', '\1-\2'
-        ) as p,
-        pt_lookup_key(geography_raw) as geo_key,
-        pt_lookup_key(indicator_raw) as indicator_key,
-        pt_lookup_key(unit_raw) as unit_key,
-        pt_lookup_key(basis_raw) as basis_key,
-        regexp_replace(lower(pt_halfwidth(coalesce(value_raw, ''))), '[\s,，]', '', 'g') as v,
-        trim(pt_halfwidth(coalesce(reported_on_raw, ''))) as reported_on_text
-    from incoming
-),
-
-period_parts as (
+-- Every rule that reads one text cell (period, geography, indicator, unit, basis, report date)
+-- is computed once per distinct spelling and joined back: a file of millions of rows holds a few
+-- hundred spellings, and the regular expressions are most of the cost of this query.
+with period_spellings as (
     select
         *,
         case
@@ -213,19 +185,55 @@ period_parts as (
             when regexp_full_match(p, '\d{{4}}(年|年度|年全年|全年)?') then 12
             when regexp_full_match(p, '\d{{4}}(年|-)\d{{1,2}}月?-\d{{1,2}}月?')
                 then try_cast(regexp_extract(p, '(\d{{1,2}})月?$', 1) as integer)
-        end as last_month,
+        end as last_month
+    from (
+        select
+            period_raw,
+            -- An Excel date on the 1st of a month in the period column (Excel turns a typed
+            -- "2026-03" into 2026-03-01) is read as that month.
+            regexp_replace(
+                regexp_replace(
+                    regexp_replace(lower(pt_halfwidth(coalesce(period_raw, ''))), '\s+', '', 'g'),
+                    '[—–~～〜]', '-', 'g'
+                ),
+                '^(\d{{4}})-(\d{{1,2}})-0?1(00:00:00)?$', '\1-\2'
+            ) as p
+        from (select distinct period_raw from incoming)
+    )
+),
+
+geography_spellings as (
+    select geography_raw, pt_lookup_key(geography_raw) as geo_key
+    from (select distinct geography_raw from incoming)
+),
+
+indicator_spellings as (
+    select indicator_raw, pt_lookup_key(indicator_raw) as indicator_key
+    from (select distinct indicator_raw from incoming)
+),
+
+unit_spellings as (
+    select unit_raw, pt_lookup_key(unit_raw) as unit_key
+    from (select distinct unit_raw from incoming)
+),
+
+basis_spellings as (
+    select
+        *,
         case
             when basis_key = '' or basis_key is null then 'period'
             when basis_key in ({_in_list(BASIS_PERIOD)}) then 'period'
             when basis_key in ({_in_list(BASIS_YTD)}) then 'ytd'
-        end as basis,
-        v in ({_in_list(NOT_REPORTED)}) as is_blank_value,
-        case
-            when regexp_full_match(v, '[-+]?\d+(\.\d+)?:\d+(\.\d+)?')
-                then try_cast(split_part(v, ':', 1) as double)
-                / nullif(try_cast(split_part(v, ':', 2) as double), 0)
-            else try_cast(regexp_replace(v, '%$', '') as double)
-        end as value_number,
+        end as basis
+    from (
+        select basis_raw, pt_lookup_key(basis_raw) as basis_key
+        from (select distinct basis_raw from incoming)
+    )
+),
+
+reported_on_spellings as (
+    select
+        *,
         coalesce(
             try_strptime(reported_on_text, '%Y-%m-%d'),
             try_strptime(reported_on_text, '%Y-%m-%d %H:%M:%S'),
@@ -234,6 +242,73 @@ period_parts as (
             try_strptime(reported_on_text, '%Y年%m月%d日'),
             try_strptime(reported_on_text, '%Y%m%d')
         )::date as reported_on
+    from (
+        select
+            reported_on_raw,
+            trim(pt_halfwidth(coalesce(reported_on_raw, ''))) as reported_on_text
+        from (select distinct reported_on_raw from incoming)
+    )
+),
+
+base as (
+    select
+        incoming.source_row,
+        incoming.sheet,
+        incoming.period_raw,
+        incoming.geography_raw,
+        incoming.indicator_raw,
+        incoming.value_raw,
+        incoming.unit_raw,
+        incoming.basis_raw,
+        incoming.reporter,
+        incoming.reported_on_raw,
+        incoming.note,
+        periods.p,
+        periods.period_grain,
+        periods.period_year,
+        periods.first_month,
+        periods.last_month,
+        geographies.geo_key,
+        indicators.indicator_key,
+        units.unit_key,
+        bases.basis_key,
+        bases.basis,
+        reported.reported_on_text,
+        reported.reported_on,
+        -- Values differ row by row, so they are normalised per row; a cell that already reads
+        -- as a number (nearly all of them) skips the full-width mapping, which costs ~2.5 s
+        -- per million cells.
+        case
+            when try_cast(incoming.value_raw as double) is not null then incoming.value_raw
+            else regexp_replace(
+                lower(pt_halfwidth(coalesce(incoming.value_raw, ''))), '[\s,，]', '', 'g'
+            )
+        end as v
+    from incoming
+    left join period_spellings as periods
+        on incoming.period_raw is not distinct from periods.period_raw
+    left join geography_spellings as geographies
+        on incoming.geography_raw is not distinct from geographies.geography_raw
+    left join indicator_spellings as indicators
+        on incoming.indicator_raw is not distinct from indicators.indicator_raw
+    left join unit_spellings as units
+        on incoming.unit_raw is not distinct from units.unit_raw
+    left join basis_spellings as bases
+        on incoming.basis_raw is not distinct from bases.basis_raw
+    left join reported_on_spellings as reported
+        on incoming.reported_on_raw is not distinct from reported.reported_on_raw
+),
+
+period_parts as (
+    select
+        *,
+        v in ({_in_list(NOT_REPORTED)}) as is_blank_value,
+        case
+            when regexp_full_match(v, '[-+]?\d+(\.\d+)?:\d+(\.\d+)?')
+                then try_cast(split_part(v, ':', 1) as double)
+                / nullif(try_cast(split_part(v, ':', 2) as double), 0)
+            else try_cast(regexp_replace(v, '%$', '') as double)
+        end as value_number
     from base
 ),
 

@@ -5,43 +5,90 @@ DuckDB → pandas goes through DuckDB's own `.df()`, which builds the frame colu
 native code; reading row by row through a DB-API cursor costs an order of magnitude more time and
 memory at millions of rows. The landing frame holds only this run's new rows: validating each
 batch once gives the same guarantee as re-validating all history every run.
+
+A frame of more than CHUNK_ROWS rows is handed to Great Expectations in chunks, cut on the stage's
+`chunk_key` (suites.py): at 9 million rows one frame took ~4 GB; in chunks of 250,000 rows the
+staging gate peaks at ~1 GB over the process's baseline (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import duckdb
 import pandas as pd
+
+from dagster_project.lib.quality.suites import STAGES
+
+CHUNK_ROWS = 250_000
+
+Frames = Iterator[pd.DataFrame]
+
+
+def _chunks(
+    con: duckdb.DuckDBPyConnection,
+    stage: str,
+    sql: str,
+    source: str,
+    params: Sequence[Any] = (),
+    chunk_rows: int | None = None,
+) -> Frames:
+    """The rows of `sql` as DataFrames of about `chunk_rows` rows, cut on the stage's chunk key.
+
+    `sql` reads its main table as `({source})`; each chunk runs `sql` on the rows of `source`
+    whose chunk key hashes to that chunk. Filtering before the query (rather than running it once
+    and splitting the result) keeps DuckDB's share of memory small too: a window over the
+    whole of a 9-million-row table would sort all of it at once.
+    """
+    key = STAGES[stage].chunk_key
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    # `source`, `sql` and `key` are this module's constants; values are bound parameters.
+    count_sql = f"select count(*) from ({source})"  # noqa: S608
+    total = con.execute(count_sql, list(params)).fetchall()[0][0]
+    parts = math.ceil(total / chunk_rows) if key and total > chunk_rows else 1
+    for part in range(parts):
+        chunk = (
+            source
+            if parts == 1
+            else (
+                f"select * from ({source}) where hash({key}) % {parts} = {part}"  # noqa: S608
+            )
+        )
+        yield con.execute(sql.replace("{source}", chunk), list(params)).df()
 
 
 def _ids(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
     return [row[0] for row in con.execute(sql).fetchall()]
 
 
-def catalog_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, Any]]:
-    frame = con.execute(
+def catalog_frame(con: duckdb.DuckDBPyConnection) -> tuple[Frames, dict[str, Any]]:
+    frames = _chunks(
+        con,
+        "catalog",
         """
         select
             targets.target_id, targets.plan_id, targets.indicator_id, targets.action_id,
             targets.geo_id, targets.comparator, targets.cadence, targets.target_value,
             targets.due_date, plans.horizon_start, plans.horizon_end, targets.source_file
-        from raw.targets as targets
+        from ({source}) as targets
         left join raw.plans as plans on targets.plan_id = plans.plan_id
-        """
-    ).df()
+        """,
+        "select * from raw.targets",
+    )
     parameters = {
         "indicator_ids": _ids(con, "select distinct indicator_id from raw.indicators"),
         "action_ids": _ids(con, "select action_id from raw.actions"),
         "geo_ids": _ids(con, "select geo_id from raw.geographies"),
     }
-    return frame, parameters
+    return frames, parameters
 
 
-def landing_frame(
-    con: duckdb.DuckDBPyConnection, run_id: str
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    frame = con.execute(
+def landing_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[Frames, dict[str, Any]]:
+    frames = _chunks(
+        con,
+        "landing",
         """
         with bounds as (
             select
@@ -70,22 +117,24 @@ def landing_frame(
             bounds.plausible_min, bounds.plausible_max,
             cast(window_.window_start as date) as window_start,
             window_.window_end
-        from raw.progress_rows as rows
+        from ({source}) as rows
         left join bounds on rows.indicator_id = bounds.indicator_id
         cross join window_
-        where rows.run_id = ?
         """,
+        "select * from raw.progress_rows where run_id = ?",
         [run_id],
-    ).df()
+    )
     parameters = {
         "geo_ids": _ids(con, "select geo_id from raw.geographies"),
         "indicator_ids": _ids(con, "select distinct indicator_id from raw.indicators"),
     }
-    return frame, parameters
+    return frames, parameters
 
 
-def staging_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, Any]]:
-    frame = con.execute(
+def staging_frame(con: duckdb.DuckDBPyConnection) -> tuple[Frames, dict[str, Any]]:
+    frames = _chunks(
+        con,
+        "staging",
         """
         with indicators as (
             select indicator_id, min(unit) as indicator_unit, min(kind) as indicator_kind
@@ -107,15 +156,18 @@ def staging_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[st
                         order by actual.period_end
                     )
             end as ytd_change
-        from marts.fct_actual as actual
+        from ({source}) as actual
         inner join indicators on actual.indicator_id = indicators.indicator_id
-        """
-    ).df()
-    return frame, {}
+        """,
+        "select * from marts.fct_actual",
+    )
+    return frames, {}
 
 
-def marts_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, Any]]:
-    frame = con.execute(
+def marts_frame(con: duckdb.DuckDBPyConnection) -> tuple[Frames, dict[str, Any]]:
+    frames = _chunks(
+        con,
+        "marts",
         """
         with children as (
             select
@@ -145,12 +197,13 @@ def marts_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str,
             status.target_id, status.month_end, status.status, status.projected_status,
             status.attainment_ratio, status.actual_value is not null as has_actual,
             areas.rollup_difference
-        from marts.fct_target_vs_actual as status
+        from ({source}) as status
         left join areas
             on status.geo_id = areas.geo_id
             and status.indicator_id = areas.indicator_id
             and status.month_end = areas.month_end
             and status.value_source = 'rolled_up'
-        """
-    ).df()
-    return frame, {"target_ids": _ids(con, "select target_id from raw.targets")}
+        """,
+        "select * from marts.fct_target_vs_actual",
+    )
+    return frames, {"target_ids": _ids(con, "select target_id from raw.targets")}

@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,9 @@ from dagster_project.lib.quality.suites import (
 )
 
 log = logging.getLogger(__name__)
+
+# Offending rows kept per expectation, for messages and dq.check_results.
+SAMPLE_SIZE = 20
 
 
 @dataclass
@@ -126,45 +129,71 @@ def _context(project_root: str, results_dir: str) -> Any:
 
 def run_gate(
     stage: str,
-    frame: pd.DataFrame,
+    frames: pd.DataFrame | Iterable[pd.DataFrame],
     parameters: Mapping[str, Any] | None,
     results_dir: Path,
     project_root: Path = EXPECTATIONS_DIR,
 ) -> GateOutcome:
-    """Validate `frame` with the stage's checkpoint; results are stored under `results_dir`."""
+    """Validate a frame, or a frame delivered in chunks (lib/quality/frames.py), with the stage's
+    checkpoint; results are stored under `results_dir`.
+
+    Chunks keep memory flat at millions of rows. They must be cut so that every expectation of
+    the suite can be judged chunk by chunk (frames.py cuts on each stage's `chunk_key`); the
+    outcome of each expectation is then the sum of its chunks' outcomes.
+    """
     spec = STAGES[stage]
     results_dir.mkdir(parents=True, exist_ok=True)
     with _quiet():
         checkpoint = _context(str(project_root), str(results_dir)).checkpoints.get(spec.checkpoint)
-        result = checkpoint.run(
-            batch_parameters={"dataframe": frame},
-            expectation_parameters=dict(parameters or {}),
-        )
-    outcome = GateOutcome(stage, spec.suite, len(frame))
-    for validation in result.run_results.values():
-        for item in validation.results:
-            config = item.expectation_config
-            details = item.result or {}
-            sample = (
-                details.get("unexpected_index_list") or details.get("partial_unexpected_list") or []
+    outcome = GateOutcome(stage, spec.suite, 0)
+    for frame in [frames] if isinstance(frames, pd.DataFrame) else frames:
+        with _quiet():
+            result = checkpoint.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=dict(parameters or {}),
             )
-            meta = config.meta or {}
-            outcome.outcomes.append(
-                ExpectationOutcome(
-                    expectation=config.type,
-                    column=config.kwargs.get("column")
-                    or ",".join(
-                        str(config.kwargs[k])
-                        for k in ("column_A", "column_B")
-                        if k in config.kwargs
-                    )
-                    or None,
-                    success=bool(item.success),
-                    severity=meta.get("severity", "error"),
-                    observed=_jsonable(details.get("observed_value")),
-                    unexpected_count=details.get("unexpected_count"),
-                    sample=_jsonable(list(sample)[:20]),
-                )
-            )
+        chunk = [_outcome(item) for v in result.run_results.values() for item in v.results]
+        outcome.rows_checked += len(frame)
+        outcome.outcomes = _merge(outcome.outcomes, chunk) if outcome.outcomes else chunk
     log.info(outcome.message())
     return outcome
+
+
+def _outcome(item: Any) -> ExpectationOutcome:
+    config = item.expectation_config
+    details = item.result or {}
+    sample = details.get("unexpected_index_list") or details.get("partial_unexpected_list") or []
+    meta = config.meta or {}
+    return ExpectationOutcome(
+        expectation=config.type,
+        column=config.kwargs.get("column")
+        or ",".join(str(config.kwargs[k]) for k in ("column_A", "column_B") if k in config.kwargs)
+        or None,
+        success=bool(item.success),
+        severity=meta.get("severity", "error"),
+        observed=_jsonable(details.get("observed_value")),
+        unexpected_count=details.get("unexpected_count"),
+        sample=_jsonable(list(sample)[:SAMPLE_SIZE]),
+    )
+
+
+def _merge(
+    so_far: list[ExpectationOutcome], chunk: list[ExpectationOutcome]
+) -> list[ExpectationOutcome]:
+    """One outcome per expectation over all chunks: it fails if any chunk fails; counts add up;
+    the sample and observed value come from the first chunks that failed."""
+    merged = []
+    for old, new in zip(so_far, chunk, strict=True):
+        counts = [c for c in (old.unexpected_count, new.unexpected_count) if c is not None]
+        merged.append(
+            ExpectationOutcome(
+                expectation=old.expectation,
+                column=old.column,
+                success=old.success and new.success,
+                severity=old.severity,
+                observed=old.observed if not old.success or new.success else new.observed,
+                unexpected_count=sum(counts) if counts else None,
+                sample=(old.sample + new.sample)[:SAMPLE_SIZE],
+            )
+        )
+    return merged

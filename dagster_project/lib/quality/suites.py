@@ -26,6 +26,11 @@ class Stage:
     stage: str  # catalog, landing, staging, marts
     table: str  # the validated table (the dataframe asset's name)
     index_columns: tuple[str, ...]  # columns that identify a failing row in messages
+    # Large frames are validated in chunks (lib/quality/frames.py); rows with equal values of
+    # these columns always share a chunk, so every expectation of the suite can be judged chunk by
+    # chunk. None: the suite has whole-table expectations (e.g. distinct values equal a set), and
+    # the frame is validated at once; such frames stay small (catalog rows, targets × months).
+    chunk_key: str | None = None
 
     @property
     def suite(self) -> str:
@@ -42,8 +47,14 @@ class Stage:
 
 STAGES: dict[str, Stage] = {
     "catalog": Stage("catalog", "targets", ("source_file", "target_id")),
-    "landing": Stage("landing", "progress_rows", ("source_file", "sheet", "source_row")),
-    "staging": Stage("staging", "fct_actual", ("source_file", "source_row")),
+    # Every landing expectation looks at one row at a time: any split will do.
+    "landing": Stage(
+        "landing", "progress_rows", ("source_file", "sheet", "source_row"), "source_row"
+    ),
+    # One latest value per key: all periods of a geography × indicator go together.
+    "staging": Stage(
+        "staging", "fct_actual", ("source_file", "source_row"), "geo_id, indicator_id"
+    ),
     "marts": Stage("marts", "fct_target_vs_actual", ("target_id", "month_end")),
 }
 
