@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: staging, intermediate and marts models keyed
 [schema, model], sources keyed ["raw", table] (the ingest assets), dbt tests as asset checks."""
 
+import datetime as dt
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -12,8 +13,9 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL
 from dagster_project.defs.resources import PipelineLock, PlanTrackerSettings
-from dagster_project.defs.transform.project import dbt_project
+from dagster_project.defs.transform.project import DBT_DIR, dbt_project
 from dagster_project.lib.dbt_inprocess import DbtRun, stream_dbt
+from dagster_project.lib.dbt_state import fingerprint, plan_build, record_build
 from dagster_project.lib.quality.dbt_results import dbt_check_results, read_artifact
 from dagster_project.lib.quality.results import record
 from dagster_project.lib.warehouse import connect
@@ -56,6 +58,14 @@ def plan_tracker_dbt(
     # dbt's artifacts and logs go under the warehouse folder (one fixed folder, replaced each run),
     # like everything else the pipeline writes; the prepared manifest stays in dbt/target.
     target_path = settings.paths.work_dir / "dbt_target"
+    # A complete build (the whole project selected) may be incremental; a subset picked in the UI
+    # always reads from the last complete build's load time and records nothing.
+    complete = list(params.selection_args) in ([], ["--select", "fqn:*"])
+    with connect(settings.paths.work_db) as con:
+        plan = plan_build(con, fingerprint(settings.paths.raw_dir, DBT_DIR), dt.date.today())
+    context.log.info(
+        f"dbt build: {'full refresh' if plan.full_refresh else 'incremental'} ({plan.reason})"
+    )
     args = [
         "build",
         # Unit tests check the models' logic on fixed inputs, not the data: like dbt's docs advise,
@@ -75,6 +85,7 @@ def plan_tracker_dbt(
         "--log-level-file",
         "info",
         *params.selection_args,
+        *plan.dbt_args(),
         *(["--indirect-selection", params.indirect_selection] if params.indirect_selection else []),
     ]
     # A stale run_results.json must never be read as this run's.
@@ -101,6 +112,8 @@ def plan_tracker_dbt(
     )
     with connect(settings.paths.work_db) as con:
         record(con, results)
+        if run.success and complete:
+            record_build(con, plan, context.run.run_id)
     if not run.success:
         details = "\n".join(run.failures) or str(run.exception or "see dbt.log")
         raise dg.Failure(description=f"{run.command} failed:\n{details}")

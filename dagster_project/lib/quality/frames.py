@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from dagster_project.lib.dbt_state import changed_since_for_run
 from dagster_project.lib.quality.suites import STAGES
 
 CHUNK_ROWS = 250_000
@@ -131,7 +132,22 @@ def landing_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[Frames, 
     return frames, parameters
 
 
-def staging_frame(con: duckdb.DuckDBPyConnection) -> tuple[Frames, dict[str, Any]]:
+def staging_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[Frames, dict[str, Any]]:
+    """The actuals of the pairs this run's dbt build recomputed: all of them after a full
+    refresh, only those with new reports after an incremental build (the others are the rows an
+    earlier run validated, untouched since; lib/dbt_state.py)."""
+    since = changed_since_for_run(con, run_id)
+    source, params = "select * from marts.fct_actual", []
+    if since is not None:
+        source = """
+            select actual.*
+            from marts.fct_actual as actual
+            semi join (
+                select distinct geo_id, indicator_id from raw.progress_rows where loaded_at > ?
+            ) as changed
+                on actual.geo_id = changed.geo_id and actual.indicator_id = changed.indicator_id
+        """
+        params = [since]
     frames = _chunks(
         con,
         "staging",
@@ -159,7 +175,8 @@ def staging_frame(con: duckdb.DuckDBPyConnection) -> tuple[Frames, dict[str, Any
         from ({source}) as actual
         inner join indicators on actual.indicator_id = indicators.indicator_id
         """,
-        "select * from marts.fct_actual",
+        source,
+        params,
     )
     return frames, {}
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_pairs() }}",
+    )
+}}
+-- Incremental by geography × indicator (macros/incremental.sql).
+-- depends_on: {{ ref('stg_progress__rows') }}
 -- The value in force for each geography × indicator × period as known on the as-of date: the
 -- latest revision reported (or, without a report date, loaded) on or before it. With the default
 -- as-of date (today) this is exactly marts.fct_actual.
 with revisions as (
-    select * from {{ ref('int_actuals_revisioned') }}
+    select * from {{ only_changed_pairs(ref('int_actuals_revisioned')) }}
 ),
 
 known as (

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_pairs() }}",
+    )
+}}
+-- Incremental by geography × indicator (macros/incremental.sql).
+-- depends_on: {{ ref('stg_progress__rows') }}
 -- One row per reported value (blank cells are "not reported" and are no value), numbered as a
 -- revision of its geography × indicator × period: a later report supersedes an earlier one —
 -- later reported_on first, then later load, then later file and row. Every revision is kept.
 with progress as (
-    select * from {{ ref('stg_progress__rows') }}
+    select * from {{ only_changed_pairs(ref('stg_progress__rows')) }}
 ),
 
 reported as (

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_pairs() }}",
+    )
+}}
+-- Incremental by geography × indicator (macros/incremental.sql).
+-- depends_on: {{ ref('stg_progress__rows') }}
 -- Year-to-date totals of flow indicators, one row per geography × indicator × year × month for
 -- which the reports add up from 1 January to that month's end without gaps or overlaps.
 -- Reports come as months (当期), quarters, half years, years or year-to-date ranges (累计); a
@@ -8,7 +18,7 @@
 -- sum gives it. Only the other years go through the recursive search, whose working set DuckDB
 -- cannot spill to disk (at 9 million monthly rows it needed more than 1 GB; docs/performance.md).
 with recursive actuals as (
-    select * from {{ ref('int_actuals_known') }}
+    select * from {{ only_changed_pairs(ref('int_actuals_known')) }}
 ),
 
 indicators as (

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_pairs_with_areas() }}",
+    )
+}}
+-- Incremental by geography × indicator (macros/incremental.sql): the changed pairs and their
+-- areas are recomputed; an area's roll-up reads its unchanged members' values back from this
+-- table.
+-- depends_on: {{ ref('stg_progress__rows') }}
 -- One row per geography × indicator × month end: where the indicator stands at that date.
 --   stock and ratio indicators: the latest level reported with a period ending on or before it;
 --   flow indicators: the year-to-date total at the latest month the reports reach in that year.
@@ -16,12 +28,26 @@ indicators as (
     select * from {{ ref('int_indicators_deduplicated') }}
 ),
 
+{% if is_incremental() %}
+batch as (
+    {{ changed_pairs_with_areas() }}
+),
+{% endif %}
+
 actuals as (
-    select * from {{ ref('int_actuals_known') }}
+    select known_actuals.* from {{ ref('int_actuals_known') }} as known_actuals
+    {% if is_incremental() %}
+        semi join batch
+            on known_actuals.geo_id = batch.geo_id and known_actuals.indicator_id = batch.indicator_id
+    {% endif %}
 ),
 
 ytd as (
-    select * from {{ ref('int_flow_ytd_chained') }}
+    select chained.* from {{ ref('int_flow_ytd_chained') }} as chained
+    {% if is_incremental() %}
+        semi join batch
+            on chained.geo_id = batch.geo_id and chained.indicator_id = batch.indicator_id
+    {% endif %}
 ),
 
 bounds as (
@@ -136,16 +162,41 @@ direct as (
     where value is not null
 ),
 
+members as (
+    select * from direct
+    {% if is_incremental() %}
+        -- The areas in the batch also add up their members outside it, as last built.
+        union all
+        select
+            kept.geo_id,
+            kept.indicator_id,
+            kept.month_end,
+            kept.value,
+            kept.data_through_date,
+            kept.value_source,
+            kept.children_reported
+        from {{ this }} as kept
+        inner join geographies on kept.geo_id = geographies.geo_id
+        semi join batch
+            on geographies.parent_geo_id = batch.geo_id and kept.indicator_id = batch.indicator_id
+        anti join batch as rebuilt
+            on kept.geo_id = rebuilt.geo_id and kept.indicator_id = rebuilt.indicator_id
+        where kept.value_source = 'reported'
+    {% endif %}
+),
+
 rolled_up as (
     select
         geographies.parent_geo_id as geo_id,
         direct.indicator_id,
         direct.month_end,
-        sum(direct.value) as value,  -- noqa: RF04
+        -- Rounded like the year-to-date chains: the order members are added in (it differs between
+        -- a full and an incremental build) must not show in the last digit.
+        round(sum(direct.value), 9) as value,  -- noqa: RF04
         min(direct.data_through_date) as data_through_date,
         'rolled_up' as value_source,
         count(*) as children_reported
-    from direct
+    from members as direct
     inner join geographies on direct.geo_id = geographies.geo_id
     inner join indicators on direct.indicator_id = indicators.indicator_id
     where geographies.parent_geo_id is not null and indicators.is_additive

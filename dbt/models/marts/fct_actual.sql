@@ -1,5 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_pairs() }}",
+    )
+}}
+-- Incremental by geography × indicator (macros/incremental.sql).
+-- depends_on: {{ ref('stg_progress__rows') }}
 with revisions as (
-    select * from {{ ref('int_actuals_revisioned') }}
+    select * from {{ only_changed_pairs(ref('int_actuals_revisioned')) }}
 ),
 
 final as (

@@ -1,11 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_pairs() }}",
+    )
+}}
+-- Incremental by geography × indicator (macros/incremental.sql).
+-- depends_on: {{ ref('stg_progress__rows') }}
 -- Expected versus received reports. The list of missing reports is one query away:
 --   select * from marts.fct_report_completeness where report_status = 'missing'
 with expected as (
-    select * from {{ ref('int_expected_reports') }}
+    select * from {{ only_changed_pairs(ref('int_expected_reports')) }}
 ),
 
 revisions as (
-    select * from {{ ref('int_actuals_revisioned') }}
+    select * from {{ only_changed_pairs(ref('int_actuals_revisioned')) }}
 ),
 
 indicators as (

@@ -1,0 +1,141 @@
+"""Whether a dbt build can be incremental, and from which load time (dbt/macros/incremental.sql).
+
+The actuals chain is rebuilt per geography × indicator: an incremental build recomputes the pairs
+with a report loaded since the last complete build and keeps the others. That is only right while
+nothing else those rows depend on has moved, so a build is a full refresh when
+
+- no complete build is recorded (first run, or a new working file);
+- the fingerprint differs: the plan catalog and reference files (raw/plans, raw/reference) or the
+  dbt project (models, macros, dbt_project.yml) changed — new aliases, indicator kinds or logic
+  move every pair;
+- the as-of date differs from the last build's: statuses, known revisions and the month spine
+  move with it (with the default as-of date, today, the first build of each day is full).
+
+Each complete, successful build appends a row to dq.dbt_build_state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+STATE_DDL = """
+create table if not exists dq.dbt_build_state (
+    built_at timestamptz,
+    run_id varchar,
+    fingerprint varchar,
+    as_of_date date,
+    full_refresh boolean,
+    changed_since timestamptz,
+    loaded_through timestamptz
+)
+"""
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    full_refresh: bool
+    reason: str
+    fingerprint: str
+    as_of_date: dt.date
+    changed_since: dt.datetime | None  # None: every pair is rebuilt
+    loaded_through: dt.datetime | None  # the newest report load time the build reads
+
+    def dbt_vars(self) -> dict[str, str]:
+        values = {"as_of_date": self.as_of_date.isoformat()}
+        if self.changed_since is not None:
+            values["changed_since"] = self.changed_since.isoformat()
+        return values
+
+    def dbt_args(self) -> list[str]:
+        import json
+
+        args = ["--vars", json.dumps(self.dbt_vars())]
+        return [*args, "--full-refresh"] if self.full_refresh else args
+
+
+def _files(roots: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for root in roots:
+        if root.is_file():
+            found.append(root)
+        elif root.is_dir():
+            found.extend(p for p in root.rglob("*") if p.is_file())
+    return sorted(found)
+
+
+def fingerprint(raw_dir: Path, dbt_dir: Path) -> str:
+    """A digest of everything besides the reports that the actuals chain depends on."""
+    digest = hashlib.sha256()
+    roots = {
+        raw_dir: ["plans", "reference"],
+        dbt_dir: ["models", "macros", "dbt_project.yml"],
+    }
+    for base, names in roots.items():
+        for path in _files(base / name for name in names):
+            # Paths relative to their root: a copy of the same files elsewhere is the same.
+            digest.update(path.relative_to(base).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def plan_build(con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date) -> BuildPlan:
+    con.execute(STATE_DDL)
+    loaded_through = con.execute("select max(loaded_at) from raw.progress_rows").fetchall()[0][0]
+    last = con.execute(
+        "select fingerprint, as_of_date, loaded_through from dq.dbt_build_state "
+        "order by built_at desc limit 1"
+    ).fetchall()
+
+    def full(reason: str) -> BuildPlan:
+        return BuildPlan(True, reason, fingerprint, as_of_date, None, loaded_through)
+
+    if not last:
+        return full("no complete build recorded")
+    last_fingerprint, last_as_of, last_loaded_through = last[0]
+    if last_fingerprint != fingerprint:
+        return full("the plan catalog, reference files or dbt project changed")
+    if last_as_of != as_of_date:
+        return full(f"the as-of date moved from {last_as_of} to {as_of_date}")
+    if last_loaded_through is None:
+        return full("the last build read no reports")
+    return BuildPlan(
+        False,
+        f"reports loaded after {last_loaded_through.isoformat()}",
+        fingerprint,
+        as_of_date,
+        last_loaded_through,
+        loaded_through,
+    )
+
+
+def record_build(con: duckdb.DuckDBPyConnection, plan: BuildPlan, run_id: str) -> None:
+    con.execute(STATE_DDL)
+    row: list[Any] = [
+        dt.datetime.now(dt.UTC),
+        run_id,
+        plan.fingerprint,
+        plan.as_of_date,
+        plan.full_refresh,
+        plan.changed_since,
+        plan.loaded_through,
+    ]
+    con.execute("insert into dq.dbt_build_state values (?, ?, ?, ?, ?, ?, ?)", row)
+
+
+def changed_since_for_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dt.datetime | None:
+    """`changed_since` of the build this run recorded, or None when it rebuilt every pair (or
+    recorded no complete build): then every pair counts as changed."""
+    con.execute(STATE_DDL)
+    rows = con.execute(
+        "select changed_since from dq.dbt_build_state where run_id = ? "
+        "order by built_at desc limit 1",
+        [run_id],
+    ).fetchall()
+    return rows[0][0] if rows else None

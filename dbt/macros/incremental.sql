@@ -1,0 +1,72 @@
+{#- Incremental refresh by geography × indicator (docs/performance.md).
+
+    Every model of the actuals chain computes each geography × indicator from that pair's reports
+    only. On an incremental build the pipeline passes `changed_since`, the load time up to which
+    the last complete build had read `raw.progress_rows`; such a model then rebuilds just the
+    pairs with a report loaded after it (dbt's delete+insert on `geo_id, indicator_id`) and keeps
+    the rest. Anything that moves every pair — the catalog, the dbt project, the as-of date —
+    makes the pipeline run `--full-refresh` instead (lib/dbt_state.py).
+
+    A model using this macro declares `-- depends_on: {{ ref('stg_progress__rows') }}`, since
+    dbt records refs when it parses, where `is_incremental()` is false.
+-#}
+{% macro changed_pairs() -%}
+    select distinct geo_id, indicator_id
+    from {{ ref('stg_progress__rows') }}
+    {%- if var('changed_since', '') %}
+        where loaded_at > cast('{{ var("changed_since") }}' as timestamptz)
+    {%- endif %}
+{%- endmacro %}
+
+{#- The rows of `relation` that belong to a changed pair (all rows on a full build). -#}
+{% macro only_changed_pairs(relation) -%}
+    {%- if is_incremental() -%}
+        (
+            select changed_input.*
+            from {{ relation }} as changed_input
+            semi join ({{ changed_pairs() }}) as changed
+                on
+                    changed_input.geo_id = changed.geo_id
+                    and changed_input.indicator_id = changed.indicator_id
+        )
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of those models: on an incremental build, remove every row of the changed pairs, so
+    that the new rows (appended) replace them whole — even a row that no longer exists. -#}
+{% macro delete_changed_pairs() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as target
+        where exists (
+            select 1
+            from ({{ changed_pairs() }}) as changed
+            where changed.geo_id = target.geo_id and changed.indicator_id = target.indicator_id
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The changed pairs and, for each, the same indicator in the geography's parent area: an area's
+    rolled-up values move whenever one of its members' do (int_measures_monthly). -#}
+{% macro changed_pairs_with_areas() -%}
+    select geo_id, indicator_id from ({{ changed_pairs() }})
+    union
+    select geographies.parent_geo_id as geo_id, changed.indicator_id
+    from ({{ changed_pairs() }}) as changed
+    inner join {{ ref('stg_catalog__geographies') }} as geographies
+        on changed.geo_id = geographies.geo_id
+    where geographies.parent_geo_id is not null
+{%- endmacro %}
+
+{#- delete_changed_pairs for a model keyed by changed_pairs_with_areas. -#}
+{% macro delete_changed_pairs_with_areas() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as target
+        where exists (
+            select 1
+            from ({{ changed_pairs_with_areas() }}) as changed
+            where changed.geo_id = target.geo_id and changed.indicator_id = target.indicator_id
+        )
+    {%- endif -%}
+{%- endmacro %}

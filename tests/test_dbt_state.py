@@ -1,0 +1,71 @@
+"""When a dbt build may be incremental (lib/dbt_state.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.lib.dbt_state import (
+    changed_since_for_run,
+    fingerprint,
+    plan_build,
+    record_build,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+TODAY = dt.date(2026, 11, 25)
+
+
+def _warehouse(loaded: list[dt.datetime]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("create schema raw; create schema dq")
+    con.execute("create table raw.progress_rows (loaded_at timestamptz)")
+    con.executemany("insert into raw.progress_rows values (?)", [[t] for t in loaded])
+    return con
+
+
+def test_first_build_is_full_then_incremental_from_what_it_read() -> None:
+    first = dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)
+    con = _warehouse([first])
+    plan = plan_build(con, "f1", TODAY)
+    assert plan.full_refresh and plan.changed_since is None and plan.loaded_through == first
+    assert plan.dbt_args()[-1] == "--full-refresh"
+    record_build(con, plan, "run-1")
+    assert changed_since_for_run(con, "run-1") is None
+
+    later = dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC)
+    con.execute("insert into raw.progress_rows values (?)", [later])
+    plan = plan_build(con, "f1", TODAY)
+    assert not plan.full_refresh
+    assert plan.changed_since == first and plan.loaded_through == later
+    assert plan.dbt_vars() == {"as_of_date": "2026-11-25", "changed_since": first.isoformat()}
+    assert "--full-refresh" not in plan.dbt_args()
+    record_build(con, plan, "run-2")
+    assert changed_since_for_run(con, "run-2") == first
+    assert changed_since_for_run(con, "run-3") is None
+
+
+def test_a_new_fingerprint_or_as_of_date_means_a_full_refresh() -> None:
+    con = _warehouse([dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)])
+    record_build(con, plan_build(con, "f1", TODAY), "run-1")
+    assert plan_build(con, "f2", TODAY).full_refresh
+    moved = plan_build(con, "f1", TODAY + dt.timedelta(days=1))
+    assert moved.full_refresh and "as-of date" in moved.reason
+    assert not plan_build(con, "f1", TODAY).full_refresh
+
+
+def test_fingerprint_follows_content_not_location(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(REPO / "raw" / "plans", raw / "plans")
+    shutil.copytree(REPO / "raw" / "reference", raw / "reference")
+    dbt = REPO / "dbt"
+    assert fingerprint(raw, dbt) == fingerprint(REPO / "raw", dbt)
+    (raw / "progress").mkdir()
+    (raw / "progress" / "new.csv").write_text("reports do not count\n", encoding="utf-8")
+    assert fingerprint(raw, dbt) == fingerprint(REPO / "raw", dbt)
+    units = raw / "reference" / "units.csv"
+    units.write_text(units.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert fingerprint(raw, dbt) != fingerprint(REPO / "raw", dbt)
