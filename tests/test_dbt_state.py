@@ -23,7 +23,8 @@ def _warehouse(loaded: list[dt.datetime]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("create schema raw; create schema dq")
     con.execute("create table raw.progress_rows (loaded_at timestamptz)")
-    con.executemany("insert into raw.progress_rows values (?)", [[t] for t in loaded])
+    for t in loaded:
+        con.execute("insert into raw.progress_rows values (?)", [t])
     return con
 
 
@@ -32,7 +33,8 @@ def test_first_build_is_full_then_incremental_from_what_it_read() -> None:
     con = _warehouse([first])
     plan = plan_build(con, "f1", TODAY)
     assert plan.full_refresh and plan.changed_since is None and plan.loaded_through == first
-    assert plan.dbt_args()[-1] == "--full-refresh"
+    assert plan.dbt_args() == ["--full-refresh"]
+    assert con.execute("select * from dq.dbt_build_plan").fetchall() == [(None, True)]
     record_build(con, plan, "run-1")
     assert changed_since_for_run(con, "run-1") is None
 
@@ -41,11 +43,18 @@ def test_first_build_is_full_then_incremental_from_what_it_read() -> None:
     plan = plan_build(con, "f1", TODAY)
     assert not plan.full_refresh
     assert plan.changed_since == first and plan.loaded_through == later
-    assert plan.dbt_vars() == {"as_of_date": "2026-11-25", "changed_since": first.isoformat()}
-    assert "--full-refresh" not in plan.dbt_args()
+    assert plan.dbt_args() == []
+    # What the models read (dbt/macros/incremental.sql):
+    assert con.execute("select * from dq.dbt_build_plan").fetchall() == [(first, False)]
     record_build(con, plan, "run-2")
     assert changed_since_for_run(con, "run-2") == first
     assert changed_since_for_run(con, "run-3") is None
+
+
+def test_the_as_of_date_is_duckdbs_current_date() -> None:
+    con = _warehouse([])
+    plan = plan_build(con, "f1")
+    assert plan.as_of_date == con.execute("select current_date").fetchall()[0][0]
 
 
 def test_a_new_fingerprint_or_as_of_date_means_a_full_refresh() -> None:

@@ -12,6 +12,11 @@ nothing else those rows depend on has moved, so a build is a full refresh when
   move with it (with the default as-of date, today, the first build of each day is full).
 
 Each complete, successful build appends a row to dq.dbt_build_state.
+
+The build reads its `changed_since` from dq.dbt_build_plan, written just before it, rather than
+from a dbt variable: dbt re-parses the whole project whenever its variables change (~2 s), and
+this value changes on every run. A build by hand reads the last plan, which covers at least every
+report loaded since (an empty `changed_since` means every pair).
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+PLAN_DDL = """
+create or replace table dq.dbt_build_plan as
+select cast(? as timestamptz) as changed_since, cast(? as boolean) as full_refresh
+"""
 
 STATE_DDL = """
 create table if not exists dq.dbt_build_state (
@@ -47,17 +57,8 @@ class BuildPlan:
     changed_since: dt.datetime | None  # None: every pair is rebuilt
     loaded_through: dt.datetime | None  # the newest report load time the build reads
 
-    def dbt_vars(self) -> dict[str, str]:
-        values = {"as_of_date": self.as_of_date.isoformat()}
-        if self.changed_since is not None:
-            values["changed_since"] = self.changed_since.isoformat()
-        return values
-
     def dbt_args(self) -> list[str]:
-        import json
-
-        args = ["--vars", json.dumps(self.dbt_vars())]
-        return [*args, "--full-refresh"] if self.full_refresh else args
+        return ["--full-refresh"] if self.full_refresh else []
 
 
 def _files(roots: Iterable[Path]) -> list[Path]:
@@ -85,7 +86,20 @@ def fingerprint(raw_dir: Path, dbt_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def plan_build(con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date) -> BuildPlan:
+def plan_build(
+    con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date | None = None
+) -> BuildPlan:
+    """Decide and write down (dq.dbt_build_plan) how the next dbt build runs. The as-of date is
+    the one dbt will use (macro as_of_date: current_date), asked of DuckDB itself so that both
+    agree on the day whatever the time zone."""
+    if as_of_date is None:
+        as_of_date = con.execute("select current_date").fetchall()[0][0]
+    plan = _plan(con, fingerprint, as_of_date)
+    con.execute(PLAN_DDL, [plan.changed_since, plan.full_refresh])
+    return plan
+
+
+def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date) -> BuildPlan:
     con.execute(STATE_DDL)
     loaded_through = con.execute("select max(loaded_at) from raw.progress_rows").fetchall()[0][0]
     last = con.execute(

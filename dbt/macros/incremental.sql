@@ -1,8 +1,10 @@
 {#- Incremental refresh by geography × indicator (docs/performance.md).
 
     Every model of the actuals chain computes each geography × indicator from that pair's reports
-    only. On an incremental build the pipeline passes `changed_since`, the load time up to which
-    the last complete build had read `raw.progress_rows`; such a model then rebuilds just the
+    only. On an incremental build the pipeline writes down `changed_since` (dq.dbt_build_plan),
+    the load time up to which the last complete build had read `raw.progress_rows` — a table, not
+    a dbt variable, since dbt re-parses the whole project when its variables change — and such a
+    model then rebuilds just the
     pairs with a report loaded after it (dbt's delete+insert on `geo_id, indicator_id`) and keeps
     the rest. Anything that moves every pair — the catalog, the dbt project, the as-of date —
     makes the pipeline run `--full-refresh` instead (lib/dbt_state.py).
@@ -13,9 +15,11 @@
 {% macro changed_pairs() -%}
     select distinct geo_id, indicator_id
     from {{ ref('stg_progress__rows') }}
-    {%- if var('changed_since', '') %}
-        where loaded_at > cast('{{ var("changed_since") }}' as timestamptz)
-    {%- endif %}
+    where loaded_at > (
+        select coalesce(max(changed_since), '-infinity'::timestamptz)
+        -- Pipeline state, not a data source: read directly, so it is no asset in the graph.
+        from dq.dbt_build_plan
+    )
 {%- endmacro %}
 
 {#- The rows of `relation` that belong to a changed pair (all rows on a full build). -#}

@@ -1,7 +1,6 @@
 """The dbt project as Dagster assets: staging, intermediate and marts models keyed
 [schema, model], sources keyed ["raw", table] (the ingest assets), dbt tests as asset checks."""
 
-import datetime as dt
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -62,7 +61,7 @@ def plan_tracker_dbt(
     # always reads from the last complete build's load time and records nothing.
     complete = list(params.selection_args) in ([], ["--select", "fqn:*"])
     with connect(settings.paths.work_db) as con:
-        plan = plan_build(con, fingerprint(settings.paths.raw_dir, DBT_DIR), dt.date.today())
+        plan = plan_build(con, fingerprint(settings.paths.raw_dir, DBT_DIR))
     context.log.info(
         f"dbt build: {'full refresh' if plan.full_refresh else 'incremental'} ({plan.reason})"
     )
