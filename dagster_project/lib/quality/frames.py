@@ -24,6 +24,7 @@ from dagster_project.lib.dbt_state import changed_since_for_run
 from dagster_project.lib.quality.suites import STAGES
 
 CHUNK_ROWS = 250_000
+GATE_MEMORY_LIMIT = "256MB"
 
 Frames = Iterator[pd.DataFrame]
 
@@ -45,6 +46,10 @@ def _chunks(
     """
     key = STAGES[stage].chunk_key
     chunk_rows = chunk_rows or CHUNK_ROWS
+    # Each chunk is a small query; left at the pipeline's limit, DuckDB would keep up to that much
+    # of the table cached between chunks, on top of the frames (the 9M-row landing gate grew by
+    # ~1 GB). The caller's connection ends with the gate; the next one sets the usual limit.
+    con.execute(f"set memory_limit = '{GATE_MEMORY_LIMIT}'")
     # `source`, `sql` and `key` are this module's constants; values are bound parameters.
     count_sql = f"select count(*) from ({source})"  # noqa: S608
     total = con.execute(count_sql, list(params)).fetchall()[0][0]

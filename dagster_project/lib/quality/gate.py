@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import logging
 import os
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 # Offending rows kept per expectation, for messages and dq.check_results.
 SAMPLE_SIZE = 20
+COLLECT_EVERY = 4
 
 
 @dataclass
@@ -146,7 +148,8 @@ def run_gate(
     with _quiet():
         checkpoint = _context(str(project_root), str(results_dir)).checkpoints.get(spec.checkpoint)
     outcome = GateOutcome(stage, spec.suite, 0)
-    for frame in [frames] if isinstance(frames, pd.DataFrame) else frames:
+    chunks = [frames] if isinstance(frames, pd.DataFrame) else frames
+    for done, frame in enumerate(chunks, start=1):
         with _quiet():
             result = checkpoint.run(
                 batch_parameters={"dataframe": frame},
@@ -155,6 +158,13 @@ def run_gate(
         chunk = [_outcome(item) for v in result.run_results.values() for item in v.results]
         outcome.rows_checked += len(frame)
         outcome.outcomes = _merge(outcome.outcomes, chunk) if outcome.outcomes else chunk
+        # GX's result objects form reference cycles that hold on to the chunk; left to the
+        # cyclic collector's own pace, a 9M-row gate grew by ~1 GB before it ran. A full
+        # collection costs ~0.2 s in a process that has loaded dagster and dbt: one per
+        # COLLECT_EVERY chunks bounds the growth to about that many chunks.
+        del result, frame
+        if done % COLLECT_EVERY == 0:
+            gc.collect()
     log.info(outcome.message())
     return outcome
 
