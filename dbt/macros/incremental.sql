@@ -38,19 +38,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of those models: on an incremental build, remove every row of the changed pairs, so
-    that the new rows (appended) replace them whole — even a row that no longer exists. -#}
-{% macro delete_changed_pairs() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }} as target
-        where exists (
-            select 1
-            from ({{ changed_pairs() }}) as changed
-            where changed.geo_id = target.geo_id and changed.indicator_id = target.indicator_id
-        )
-    {%- endif -%}
-{%- endmacro %}
-
 {#- The changed pairs and, for each, the same indicator in the geography's parent area: an area's
     rolled-up values move whenever one of its members' do (int_measures_monthly). -#}
 {% macro changed_pairs_with_areas() -%}
@@ -63,13 +50,15 @@
     where geographies.parent_geo_id is not null
 {%- endmacro %}
 
-{#- delete_changed_pairs for a model keyed by changed_pairs_with_areas. -#}
-{% macro delete_changed_pairs_with_areas() -%}
+{#- Pre-hook of those models: on an incremental build, remove every row of the changed pairs (and,
+    `with_areas`, of their areas), so that the new rows (appended) replace them whole — even a row
+    that no longer exists. -#}
+{% macro delete_changed_pairs(with_areas=false) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as target
         where exists (
             select 1
-            from ({{ changed_pairs_with_areas() }}) as changed
+            from ({{ changed_pairs_with_areas() if with_areas else changed_pairs() }}) as changed
             where changed.geo_id = target.geo_id and changed.indicator_id = target.indicator_id
         )
     {%- endif -%}

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_changed_pairs_with_areas() }}",
+        pre_hook="{{ delete_changed_pairs(with_areas=true) }}",
     )
 }}
 -- Incremental by geography × indicator (macros/incremental.sql): the changed pairs and their
