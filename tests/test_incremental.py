@@ -52,14 +52,16 @@ def test_incremental_build_equals_a_full_refresh(copies: tuple[Path, Path]) -> N
         + "2026年1-10月,鄂州,技术合同成交额,20,亿元,累计,2026-11-21\n",
         encoding="utf-8",
     )
-    run_pipeline(raw, warehouse)
+    printed = run_pipeline(raw, warehouse).stdout
+    assert "dbt: incremental (reports loaded after " in printed
     full_refresh, changed_since = _last_build(work)
     assert full_refresh is False and changed_since is not None
     incremental = _tables(published)
 
     with duckdb.connect(str(work)) as con:  # forget the build state: the next build is full
         con.execute("delete from dq.dbt_build_state")
-    run_pipeline(raw, warehouse)
+    printed = run_pipeline(raw, warehouse).stdout
+    assert "dbt: full refresh (no complete build recorded)" in printed
     assert _last_build(work) == (True, None)
     full = _tables(published)
     for table in INCREMENTAL_TABLES:
@@ -70,5 +72,6 @@ def test_a_catalog_change_forces_a_full_refresh(copies: tuple[Path, Path]) -> No
     raw, warehouse = copies
     geographies = raw / "reference" / "geographies.csv"
     geographies.write_text(geographies.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    run_pipeline(raw, warehouse)
+    printed = run_pipeline(raw, warehouse).stdout
+    assert "dbt: full refresh (the plan catalog, reference files or dbt project changed)" in printed
     assert _last_build(warehouse / "work" / "plan_tracker.duckdb") == (True, None)

@@ -43,8 +43,11 @@ create table if not exists dq.dbt_build_state (
     as_of_date date,
     full_refresh boolean,
     changed_since timestamptz,
-    loaded_through timestamptz
-)
+    loaded_through timestamptz,
+    reason varchar
+);
+-- Added after the first warehouses were built.
+alter table dq.dbt_build_state add column if not exists reason varchar;
 """
 
 
@@ -139,8 +142,13 @@ def record_build(con: duckdb.DuckDBPyConnection, plan: BuildPlan, run_id: str) -
         plan.full_refresh,
         plan.changed_since,
         plan.loaded_through,
+        plan.reason,
     ]
-    con.execute("insert into dq.dbt_build_state values (?, ?, ?, ?, ?, ?, ?)", row)
+    con.execute(
+        "insert into dq.dbt_build_state (built_at, run_id, fingerprint, as_of_date, full_refresh, "
+        "changed_since, loaded_through, reason) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        row,
+    )
 
 
 def changed_since_for_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dt.datetime | None:

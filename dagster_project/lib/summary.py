@@ -41,6 +41,13 @@ def summary(published_db: Path) -> str:
             con.execute("select status, count(*) from raw.file_manifest group by all").fetchall()
         )
         quarantined = con.execute("select count(*) from dq.quarantine").fetchall()[0][0]
+        builds = con.execute(
+            "select full_refresh, reason from dq.dbt_build_state order by built_at desc limit 1"
+        ).fetchall()
+        if builds:
+            full_refresh, reason = builds[0]
+            kind = "full refresh" if full_refresh else "incremental"
+            lines.append(f"dbt: {kind} ({reason})")
         lines.append(
             f"files: {files.get('loaded', 0)} loaded · {files.get('partially_loaded', 0)} "
             f"partially loaded · {files.get('rejected', 0)} rejected · {quarantined} rows "
