@@ -91,7 +91,8 @@ def resources() -> dg.Definitions:
                 max_xlsx_bytes=dg.EnvVar.int("PLAN_TRACKER_MAX_XLSX_BYTES"),
             ),
             "pipeline_lock": PipelineLock(warehouse_dir=dg.EnvVar("PLAN_TRACKER_WAREHOUSE_DIR")),
-            # The dbt beside this interpreter, whether or not the environment is activated.
+            # The dbt project and profiles the in-process build uses (defs/transform/assets.py);
+            # the executable beside this interpreter, for dagster-dbt's own calls.
             "dbt": DbtCliResource(
                 project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))
             ),

@@ -45,9 +45,7 @@ create table if not exists dq.dbt_build_state (
     changed_since timestamptz,
     loaded_through timestamptz,
     reason varchar
-);
--- Added after the first warehouses were built.
-alter table dq.dbt_build_state add column if not exists reason varchar;
+)
 """
 
 

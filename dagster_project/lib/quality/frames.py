@@ -8,7 +8,7 @@ batch once gives the same guarantee as re-validating all history every run.
 
 A frame of more than CHUNK_ROWS rows is handed to Great Expectations in chunks, cut on the stage's
 `chunk_key` (suites.py): at 9 million rows one frame took ~4 GB; in chunks of 250,000 rows the
-staging gate peaks at ~1 GB over the process's baseline (docs/performance.md).
+gates stay at ~0.6 GB over the process's baseline (docs/performance.md).
 """
 
 from __future__ import annotations
