@@ -78,3 +78,16 @@ def test_fingerprint_follows_content_not_location(tmp_path: Path) -> None:
     units = raw / "reference" / "units.csv"
     units.write_text(units.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert fingerprint(raw, dbt) != fingerprint(REPO / "raw", dbt)
+
+
+def test_a_state_table_from_before_the_reason_column_is_brought_up_to_date() -> None:
+    con = _warehouse([dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)])
+    con.execute(
+        "create table dq.dbt_build_state (built_at timestamptz, run_id varchar, "
+        "fingerprint varchar, as_of_date date, full_refresh boolean, changed_since timestamptz, "
+        "loaded_through timestamptz)"
+    )
+    record_build(con, plan_build(con, "f1", TODAY), "run-1")
+    assert con.execute("select run_id, reason from dq.dbt_build_state").fetchall() == [
+        ("run-1", "no complete build recorded")
+    ]

@@ -45,7 +45,9 @@ create table if not exists dq.dbt_build_state (
     changed_since timestamptz,
     loaded_through timestamptz,
     reason varchar
-)
+);
+-- Warehouses built before the column existed (earlier commits) get it added.
+alter table dq.dbt_build_state add column if not exists reason varchar;
 """
 
 
