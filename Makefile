@@ -45,8 +45,9 @@ run: setup  ## run the whole pipeline on $PLAN_TRACKER_RAW_DIR and publish the w
 test: setup  ## every test and linter
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	# sqlfluff compiles the models through dbt, which opens the profile's database: in memory here.
-	cd dbt && PLAN_TRACKER_WORK_DB=:memory: ../$(BIN)/sqlfluff lint models macros tests
+	# sqlfluff compiles the models through dbt, which opens the profile's database: in memory here,
+	# with artifacts of its own (dbt/target's parse state seeds each new warehouse's first parse).
+	cd dbt && PLAN_TRACKER_WORK_DB=:memory: DBT_TARGET_PATH=target/sqlfluff ../$(BIN)/sqlfluff lint models macros tests
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: test
@@ -54,7 +55,7 @@ lint: test
 format: setup  ## apply ruff and sqlfluff fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-	cd dbt && PLAN_TRACKER_WORK_DB=:memory: ../$(BIN)/sqlfluff fix models macros tests
+	cd dbt && PLAN_TRACKER_WORK_DB=:memory: DBT_TARGET_PATH=target/sqlfluff ../$(BIN)/sqlfluff fix models macros tests
 
 ui: setup  ## Dagster UI and daemon on 127.0.0.1:3000 (schedules and sensors live)
 	$(BIN)/plan-tracker instance >/dev/null

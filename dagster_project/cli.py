@@ -57,6 +57,17 @@ def run(
 ) -> int:
     paths = configure_environment()
     started = time.monotonic()
+    # dbt's console log follows the run's level (its file log, dbt.log, keeps info).
+    if log_level == "ERROR":
+        os.environ.setdefault("DBT_QUIET", "true")
+    elif log_level == "WARNING":
+        os.environ.setdefault("DBT_LOG_LEVEL", "warn")
+    # great_expectations gets ready in its own process while this one imports dagster, and dbt in
+    # another while this one ingests (lib/warm.py); dbt's warm-up at a lower priority, as the
+    # imports here are the run's critical path.
+    from dagster_project.lib import warm
+
+    warm.start_gates(paths)
     # The run takes the warehouse's pipeline lock itself (defs/resources.py: PipelineLock), so a
     # second run started meanwhile, from here or from Dagster, waits for this one to end.
     import dagster as dg
@@ -64,6 +75,7 @@ def run(
     from dagster_project.definitions import defs
 
     job = defs().resolve_job_def(job_name)
+    warm.start_dbt(paths)
     with dg.DagsterInstance.get() if record else dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             instance=instance,

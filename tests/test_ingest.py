@@ -307,13 +307,13 @@ def test_only_new_files_are_read(landing: Landing, monkeypatch: pytest.MonkeyPat
     read: list[str] = []
     import dagster_project.lib.progress.ingest as ingest_module
 
-    original = ingest_module.ingest_file
+    original = ingest_module.read_file
 
     def spy(con, file, *args, **kwargs):
         read.append(file.relative)
         return original(con, file, *args, **kwargs)
 
-    monkeypatch.setattr(ingest_module, "ingest_file", spy)
+    monkeypatch.setattr(ingest_module, "read_file", spy)
     landing.ingest()
     assert read == ["progress/gbk.csv"]
 

@@ -12,10 +12,14 @@ The events are the same dictionaries the JSON log carries (`msg_to_dict`), so da
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # The node-result events dagster-dbt converts into materializations and check results.
@@ -50,12 +54,15 @@ def _release_duckdb() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def stream_dbt(args: Sequence[str], run: DbtRun | None = None) -> Iterator[dict[str, Any]]:
+def stream_dbt(
+    args: Sequence[str], run: DbtRun | None = None, manifest: Any = None
+) -> Iterator[dict[str, Any]]:
     """Invoke `dbt <args>` in this process; yield each node-result event (as the JSON log's dict)
     as soon as dbt fires it. When the iterator ends, `run` says whether dbt succeeded.
 
     dbt runs in a worker thread so that the caller can hand results on (to Dagster) while later
-    nodes still build; the thread is always joined before the iterator ends.
+    nodes still build; the thread is always joined before the iterator ends. `manifest`, a
+    project parsed beforehand (`prepare`), spares dbt its parse.
     """
     from dbt.cli.main import dbtRunner
     from dbt_common.events.functions import msg_to_dict
@@ -69,7 +76,7 @@ def stream_dbt(args: Sequence[str], run: DbtRun | None = None) -> Iterator[dict[
 
     def invoke() -> None:
         try:
-            result = dbtRunner(callbacks=[on_event]).invoke(list(args))
+            result = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(list(args))
             run.success = bool(result.success)
             run.exception = result.exception
             for node in getattr(result.result, "results", None) or []:
@@ -89,3 +96,76 @@ def stream_dbt(args: Sequence[str], run: DbtRun | None = None) -> Iterator[dict[
             yield item
     finally:
         worker.join()
+
+
+# Parsing ahead, in a warm worker (lib/worker.py; started by `plan-tracker run`): the project is
+# parsed while the run ingests, then the build reuses the parsed manifest, as dbt's documentation
+# shows for programmatic invocations (`dbtRunner(manifest=...)`).
+
+PARSE_ARTIFACTS = ("manifest.json", "partial_parse.msgpack")
+
+
+@dataclass
+class _Prepared:
+    project_args: list[str]
+    parse_dir: Path
+    manifest: Any
+    error: str | None
+
+
+_prepared: _Prepared | None = None
+
+
+def prepare(project_args: Sequence[str], target_path: str, seeds: Sequence[str] = ()) -> None:
+    """Import dbt and parse the project. `project_args` are the options every invocation of the
+    run shares (project and profiles folders, log options; no target path).
+
+    The parse writes into a folder of its own: a run waiting for the pipeline lock must not touch
+    the artifacts of the run that holds it; the build copies them into its target path. It starts
+    from the first of `seeds` (saved partial-parse states) that exists, so that only changed files
+    are parsed again (0.7 s instead of 2 s on this project).
+
+    The working file's path is left to the profile's default here, as in `make setup`'s parse:
+    dbt discards a saved parse whose connection settings differ, and the path is one of them. A
+    parse does not open the database, and no model reads the path; the build connects with the
+    run's own path (`build`).
+    """
+    global _prepared
+    from dbt.cli.main import dbtRunner
+
+    os.environ.pop("PLAN_TRACKER_WORK_DB", None)
+    Path(target_path).mkdir(parents=True, exist_ok=True)
+    parse_dir = Path(tempfile.mkdtemp(prefix="dbt_parse_", dir=Path(target_path).parent))
+    for seed in seeds:
+        with contextlib.suppress(OSError):
+            shutil.copy2(seed, parse_dir / "partial_parse.msgpack")
+            break
+    result = dbtRunner().invoke(
+        ["parse", *project_args, "--target-path", str(parse_dir), "--log-path", str(parse_dir)]
+    )
+    error = None if result.success else f"dbt parse failed: {result.exception or 'see dbt.log'}"
+    _prepared = _Prepared(list(project_args), parse_dir, result.result, error)
+
+
+def build(
+    command: Sequence[str], project_args: Sequence[str], target_path: str, env: dict[str, str]
+) -> Iterator[dict[str, Any]]:
+    """`dbt <command> <project_args> --target-path <target_path>` with the manifest `prepare`
+    parsed, when it parsed the same project: yields node-result events, returns the DbtRun."""
+    os.environ.update(env)
+    args = [*command, *project_args, "--target-path", target_path, "--log-path", target_path]
+    run = DbtRun(args)
+    manifest = None
+    prepared = _prepared
+    if prepared is not None and prepared.project_args == list(project_args):
+        if prepared.error is None:
+            manifest = prepared.manifest
+            for name in PARSE_ARTIFACTS:
+                with contextlib.suppress(OSError):
+                    shutil.copy2(prepared.parse_dir / name, Path(target_path) / name)
+        shutil.rmtree(prepared.parse_dir, ignore_errors=True)
+    yield from stream_dbt(args, run, manifest=manifest)
+    if run.exception is not None:
+        # dbt's exceptions do not all survive pickling (the worker returns this run).
+        run.exception = RuntimeError(f"{type(run.exception).__name__}: {run.exception}")
+    return run

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PUBLISHED_NAME = "plan_tracker.duckdb"
+REPO_DIR = Path(__file__).resolve().parents[2]
+DBT_DIR = REPO_DIR / "dbt"
+EXPECTATIONS_DIR = REPO_DIR / "expectations"
 
 
 @dataclass(frozen=True)

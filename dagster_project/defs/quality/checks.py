@@ -10,8 +10,8 @@ import duckdb
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL
 from dagster_project.defs.resources import PlanTrackerSettings
+from dagster_project.lib import warm
 from dagster_project.lib.quality import frames
-from dagster_project.lib.quality.gate import run_gate
 from dagster_project.lib.quality.results import CheckResult, record
 from dagster_project.lib.warehouse import connect
 
@@ -28,7 +28,7 @@ def _run_stage(
     # The frames are read chunk by chunk while the suite runs (lib/quality/frames.py).
     with connect(paths.work_db) as con:
         chunks, parameters = build(con)
-        outcome = run_gate(stage, chunks, parameters, paths.warehouse_dir / "quality")
+        outcome = warm.run_gate(stage, chunks, parameters, paths.warehouse_dir / "quality")
     # Every suite blocks; a run failing only "warn" expectations is recorded as a warning.
     severity = "warn" if outcome.success and outcome.warnings else "error"
     with connect(paths.work_db) as con:

@@ -1,8 +1,8 @@
 """The dbt project as Dagster assets: staging, intermediate and marts models keyed
 [schema, model], sources keyed ["raw", table] (the ingest assets), dbt tests as asset checks."""
 
-import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -12,9 +12,11 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL
 from dagster_project.defs.resources import PipelineLock, PlanTrackerSettings
-from dagster_project.defs.transform.project import DBT_DIR, dbt_project
-from dagster_project.lib.dbt_inprocess import DbtRun, stream_dbt
+from dagster_project.defs.transform.project import dbt_project
+from dagster_project.lib import warm
+from dagster_project.lib.dbt_inprocess import DbtRun
 from dagster_project.lib.dbt_state import fingerprint, plan_build, record_build
+from dagster_project.lib.paths import DBT_DIR
 from dagster_project.lib.quality.dbt_results import dbt_check_results, read_artifact
 from dagster_project.lib.quality.results import record
 from dagster_project.lib.warehouse import connect
@@ -43,55 +45,41 @@ def plan_tracker_dbt(
     settings: PlanTrackerSettings,
     pipeline_lock: PipelineLock,
 ) -> Iterator[Any]:
-    # dbt reads its connection from profiles.yml, which takes the working file's path from the
-    # environment; the settings resource is the one place that path is decided.
-    os.environ["PLAN_TRACKER_WORK_DB"] = str(settings.paths.work_db)
     # The selection (a subset picked in the UI, or a single check) is dagster-dbt's; only the
-    # process dbt runs in is ours (lib/dbt_inprocess.py says why).
+    # process dbt runs in is ours (lib/dbt_inprocess.py and lib/warm.py say why).
     params = get_updated_cli_invocation_params_for_context(
         context=context,
         manifest=dbt_project.manifest_path,
         dagster_dbt_translator=PlanTrackerTranslator(),
     )
-    project_dir = params.dbt_project.project_dir if params.dbt_project else dbt.project_dir
+    project_dir = Path(params.dbt_project.project_dir if params.dbt_project else dbt.project_dir)
+    paths = settings.paths
     # dbt's artifacts and logs go under the warehouse folder (one fixed folder, replaced each run),
     # like everything else the pipeline writes; the prepared manifest stays in dbt/target.
-    target_path = settings.paths.work_dir / "dbt_target"
+    target_path = warm.dbt_target_path(paths)
     # A complete build (the whole project selected) may be incremental; a subset picked in the UI
     # always reads from the last complete build's load time and records nothing.
     complete = list(params.selection_args) in ([], ["--select", "fqn:*"])
-    with connect(settings.paths.work_db) as con:
-        plan = plan_build(con, fingerprint(settings.paths.raw_dir, DBT_DIR))
+    with connect(paths.work_db) as con:
+        plan = plan_build(con, fingerprint(paths.raw_dir, DBT_DIR))
     context.log.info(
         f"dbt build: {'full refresh' if plan.full_refresh else 'incremental'} ({plan.reason})"
     )
-    args = [
+    command = [
         "build",
         # Unit tests check the models' logic on fixed inputs, not the data: like dbt's docs advise,
         # they run in development and CI (`make test`, tests/test_dbt_unit.py), not in every run.
         "--exclude-resource-type",
         "unit_test",
-        "--project-dir",
-        str(project_dir),
-        "--profiles-dir",
-        str(dbt.profiles_dir or project_dir),
-        "--target-path",
-        str(target_path),
-        "--log-path",
-        str(target_path),
-        # dbt.log keeps what a failure needs (errors, warnings, node results), not every
-        # statement: at debug level the file handler costs ~1 s per run.
-        "--log-level-file",
-        "info",
         *params.selection_args,
         *plan.dbt_args(),
         *(["--indirect-selection", params.indirect_selection] if params.indirect_selection else []),
     ]
     # A stale run_results.json must never be read as this run's.
     (target_path / "run_results.json").unlink(missing_ok=True)
-    run = DbtRun(args)
+    run = DbtRun(command)
     context.log.info(f"running {run.command}")
-    for raw_event in stream_dbt(args, run):
+    for raw_event in warm.stream_dbt(command, paths, run, dbt_dir=project_dir):
         yield from DbtCoreCliEventMessage(
             raw_event=raw_event, event_history_metadata={}
         ).to_default_asset_events(
@@ -109,7 +97,7 @@ def plan_tracker_dbt(
         read_artifact(target_path / "manifest.json"),
         context.run.run_id,
     )
-    with connect(settings.paths.work_db) as con:
+    with connect(paths.work_db) as con:
         record(con, results)
         if run.success and complete:
             record_build(con, plan, context.run.run_id)

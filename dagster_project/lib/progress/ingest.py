@@ -46,6 +46,10 @@ from dagster_project.lib.warehouse import quote_literal
 
 log = logging.getLogger(__name__)
 
+# Files whose rows go through the rules in one query: up to this many files or rows.
+BATCH_FILES = 200
+BATCH_ROWS = 1_000_000
+
 PROGRESS_DDL = (
     """
     create table if not exists raw.progress_rows (
@@ -274,8 +278,8 @@ def _cells_table_from_sheets(
     )
 
 
-def _incoming_view(con: duckdb.DuckDBPyConnection, match: HeaderMatch) -> None:
-    """`incoming`: the canonical fields of `cells`, blank rows dropped (a blank line is no row)."""
+def _incoming_select(match: HeaderMatch, file_no: int) -> str:
+    """The canonical fields of `cells_<file_no>`, blank rows dropped (a blank line is no row)."""
     selects = []
     for f in FIELDS:
         pos = match.positions.get(f)
@@ -286,9 +290,11 @@ def _incoming_view(con: duckdb.DuckDBPyConnection, match: HeaderMatch) -> None:
         )
     present = [f"c{match.positions[f]}" for f in FIELDS if f in match.positions]
     not_blank = " or ".join(f"nullif(trim({c}), '') is not null" for c in present)
-    # Identifiers only (c0..cN and our column names); no value from the file is in the text.
-    sql = f"create or replace temp view incoming as select source_row, sheet, {', '.join(selects)} "
-    con.execute(sql + f"from cells where {not_blank}")
+    # Identifiers only (c0..cN, our column names, an integer); no value from the file is in it.
+    return (
+        f"select {file_no} as file_no, source_row, sheet, {', '.join(selects)} "  # noqa: S608
+        f"from cells_{file_no} where {not_blank}"
+    )
 
 
 def _raw_record_sql(match: HeaderMatch, first_param: int) -> tuple[str, list[str]]:
@@ -301,22 +307,26 @@ def _raw_record_sql(match: HeaderMatch, first_param: int) -> tuple[str, list[str
     return f"json_object({', '.join(parts)})", params
 
 
-def _land(
-    con: duckdb.DuckDBPyConnection,
-    file: ProgressFile,
-    sha: str,
-    match: HeaderMatch,
-    loaded_at: dt.datetime,
-    run_id: str,
-) -> tuple[int, int, int]:
-    """Insert the parsed rows of one file (inside the caller's transaction); returns
-    (rows in, loaded, quarantined)."""
+def _create_reasons(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "create or replace temp table reasons "
         "(reason_code varchar, column_label varchar, field varchar, problem varchar, "
         "expected varchar)"
     )
     con.executemany("insert into reasons values (?, ?, ?, ?, ?)", reason_rows())
+
+
+def _land(
+    con: duckdb.DuckDBPyConnection,
+    file: ProgressFile,
+    sha: str,
+    match: HeaderMatch,
+    file_no: int,
+    loaded_at: dt.datetime,
+    run_id: str,
+) -> tuple[int, int, int]:
+    """Insert the parsed rows of file `file_no` of the batch (inside the caller's transaction);
+    returns (rows in, loaded, quarantined)."""
     common = [file.relative, sha, loaded_at, run_id]
     con.execute(
         """
@@ -327,12 +337,12 @@ def _land(
             reported_on_raw, note, geo_id, indicator_id, period_grain, basis, period_start,
             period_end, value, unit, value_as_reported, unit_as_reported, reported_on, is_reported
         from parsed
-        where reason_code is null
+        where reason_code is null and file_no = ?
         order by source_row
         """,
-        common,
+        [*common, file_no],
     )
-    record_sql, record_params = _raw_record_sql(match, first_param=len(common) + 1)
+    record_sql, record_params = _raw_record_sql(match, first_param=len(common) + 2)
     raw_field = {f: RAW_COLUMNS[f] for f in FIELDS}
     value_of_field = (
         "case reasons.field "
@@ -362,15 +372,17 @@ def _land(
             ?4 as run_id
         from parsed
         inner join reasons on parsed.reason_code = reasons.reason_code
-        inner join cells on parsed.source_row = cells.source_row
+        inner join cells_{file_no} as cells on parsed.source_row = cells.source_row
             and parsed.sheet is not distinct from cells.sheet
+        where parsed.file_no = ?5
         order by parsed.source_row
         """,  # noqa: S608 - identifiers and CASE labels are ours; values are parameters
-        [*common, *record_params],
+        [*common, file_no, *record_params],
     )
     rows_in, loaded, quarantined = con.execute(
         "select count(*), count(*) filter (where reason_code is null), "
-        "count(*) filter (where reason_code is not null) from parsed"
+        "count(*) filter (where reason_code is not null) from parsed where file_no = ?",
+        [file_no],
     ).fetchone()  # type: ignore[misc]
     return int(rows_in), int(loaded), int(quarantined)
 
@@ -414,58 +426,90 @@ def _record_manifest(
     )
 
 
-def ingest_file(
+@dataclass
+class _Staged:
+    """A file version read into the batch (`match` set), or rejected while reading."""
+
+    file: ProgressFile
+    sha: str
+    outcome: FileOutcome
+    match: HeaderMatch | None
+    file_no: int
+    rows: int = 0
+
+
+def read_file(
     con: duckdb.DuckDBPyConnection,
     file: ProgressFile,
     sha: str,
+    file_no: int,
     raw_dir: Path,
     scratch: Path,
-    loaded_at: dt.datetime,
-    run_id: str,
     max_xlsx_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
-) -> FileOutcome:
-    """Land one file version: all of its rows and its manifest row in one transaction, or none.
+) -> _Staged:
+    """Read one file version into temp table `cells_<file_no>`; a file that cannot be read comes
+    back rejected, with the reason.
 
-    Reading and parsing fill temporary tables outside the transaction (DuckDB numbers the rows of
-    a table in file order only once they are committed); only the inserts into the warehouse
-    tables are transactional."""
+    Reading fills temporary tables outside any transaction (DuckDB numbers the rows of a table in
+    file order only once they are committed)."""
     outcome = FileOutcome(file.relative, sha, "loaded")
-    transcoded: str | None = None
     try:
         match = _read_into_cells(con, file, raw_dir, scratch, max_xlsx_bytes, outcome)
-        _incoming_view(con, match)
+        con.execute(f"alter table cells rename to cells_{file_no}")
         if match.missing:
             raise FileRejectedError(
                 "missing required column(s): " + ", ".join(FIELD_LABELS[m] for m in match.missing)
             )
+        count_sql = f"select count(*) from cells_{file_no}"  # noqa: S608 - an integer
+        rows = con.execute(count_sql).fetchall()[0][0]
+        return _Staged(file, sha, outcome, match, file_no, int(rows))
+    except FileRejectedError as exc:
+        outcome.status, outcome.reason = "rejected", str(exc)
+        return _Staged(file, sha, outcome, None, file_no)
+    finally:
+        for leftover in scratch.glob("transcoded-*.csv"):
+            leftover.unlink(missing_ok=True)
+
+
+def land_batch(
+    con: duckdb.DuckDBPyConnection, batch: list[_Staged], run_id: str
+) -> list[FileOutcome]:
+    """Apply the rules to every row of the batch in one query, then land each file version: all
+    of its rows and its manifest row in one transaction, or none.
+
+    Why batches: the rules are one large query whose planning costs ~20 ms however few its rows
+    are; run per file, a folder of 33 small reports spent a second on it (docs/performance.md).
+    The rules judge duplicates and conflicts within each file (`file_no`), as they did file by
+    file."""
+    readable = [staged for staged in batch if staged.match is not None]
+    if readable:
+        # A view, not a copy: at millions of rows the rules read the cells tables directly.
+        selects = [_incoming_select(s.match, s.file_no) for s in readable if s.match is not None]
+        con.execute("create or replace temp view incoming as " + " union all ".join(selects))
         con.execute(PARSE_SQL)
+        _create_reasons(con)
+    outcomes = []
+    for staged in batch:
+        outcome = staged.outcome
+        loaded_at = dt.datetime.now(dt.UTC)
         con.execute("begin")
         try:
-            counts = _land(con, file, sha, match, loaded_at, run_id)
-            outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined = counts
-            outcome.status, outcome.reason = _status(*counts)
-            _record_manifest(con, file, outcome, loaded_at, run_id)
+            if staged.match is not None:
+                counts = _land(
+                    con, staged.file, staged.sha, staged.match, staged.file_no, loaded_at, run_id
+                )
+                outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined = counts
+                outcome.status, outcome.reason = _status(*counts)
+            _record_manifest(con, staged.file, outcome, loaded_at, run_id)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
-        return outcome
-    except FileRejectedError as exc:
-        outcome.status, outcome.reason = "rejected", str(exc)
-    finally:
-        if transcoded:
-            Path(transcoded).unlink(missing_ok=True)
-        for leftover in scratch.glob("transcoded-*.csv"):
-            leftover.unlink(missing_ok=True)
-    outcome.rows_in = outcome.rows_loaded = outcome.rows_quarantined = 0
-    con.execute("begin")
-    try:
-        _record_manifest(con, file, outcome, loaded_at, run_id)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return outcome
+        outcomes.append(outcome)
+    con.execute("drop view if exists incoming")
+    for staged in batch:
+        con.execute(f"drop table if exists cells_{staged.file_no}")
+    return outcomes
 
 
 def _read_into_cells(
@@ -529,26 +573,35 @@ def ingest_progress(
     raw_dir = raw_dir.resolve()
     scratch.mkdir(parents=True, exist_ok=True)
     known = set(con.execute("select source_file, file_sha256 from raw.file_manifest").fetchall())
-    outcomes = []
+    outcomes: list[FileOutcome] = []
+    batch: list[_Staged] = []
+
+    def land() -> None:
+        for outcome in land_batch(con, batch, run_id):
+            outcomes.append(outcome)
+            log.info(
+                "%s: %s (%d in, %d loaded, %d quarantined)%s",
+                outcome.source_file,
+                outcome.status,
+                outcome.rows_in,
+                outcome.rows_loaded,
+                outcome.rows_quarantined,
+                f": {outcome.reason}" if outcome.reason else "",
+            )
+            if on_file:
+                on_file(outcome)
+        batch.clear()
+
     for file in discover(raw_dir):
         # A refused path is never read, so never hashed.
         unread = unsafe_reason(file, raw_dir) is not None
         sha = "unread:" + file.relative if unread else sha256_of(file.path)
         if (file.relative, sha) in known:
             continue
-        loaded_at = dt.datetime.now(dt.UTC)
-        outcome = ingest_file(con, file, sha, raw_dir, scratch, loaded_at, run_id, max_xlsx_bytes)
+        batch.append(read_file(con, file, sha, len(batch), raw_dir, scratch, max_xlsx_bytes))
         known.add((file.relative, sha))
-        outcomes.append(outcome)
-        log.info(
-            "%s: %s (%d in, %d loaded, %d quarantined)%s",
-            outcome.source_file,
-            outcome.status,
-            outcome.rows_in,
-            outcome.rows_loaded,
-            outcome.rows_quarantined,
-            f": {outcome.reason}" if outcome.reason else "",
-        )
-        if on_file:
-            on_file(outcome)
+        if len(batch) >= BATCH_FILES or sum(s.rows for s in batch) >= BATCH_ROWS:
+            land()
+    if batch:
+        land()
     return outcomes

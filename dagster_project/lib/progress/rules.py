@@ -1,10 +1,11 @@
 """The rules every progress row must pass, as one vectorised DuckDB query.
 
-Input: a temporary table `incoming` (one row per data row of one file: `source_row`, `sheet` and
-the report's fields as text). Output: a temporary table `parsed` with the normalised values and,
-for a row that breaks a rule, `reason_code` and `column_name`. The first broken rule wins, in the
-order of `REASONS`. Everything happens in SQL so that millions of rows cost what DuckDB costs,
-not a Python loop.
+Input: a temporary table `incoming` (one row per data row of one or more files: `file_no`, which
+file of the batch, `source_row`, `sheet` and the report's fields as text; duplicates and
+conflicts are judged within a file). Output: a temporary table `parsed` with the normalised
+values and, for a row that breaks a rule, `reason_code` and `column_name`. The first broken rule
+wins, in the order of `REASONS`. Everything happens in SQL so that millions of rows cost what
+DuckDB costs, not a Python loop.
 
 Periods (DESIGN.md): month `2026-03` `2026年3月` `202603`; quarter `2026Q1` `2026年一季度`
 `2026年第1季度`; half year `2026H1` `2026年上半年`; year `2026` `2026年`; month range
@@ -252,6 +253,7 @@ reported_on_spellings as (
 
 base as (
     select
+        incoming.file_no,
         incoming.source_row,
         incoming.sheet,
         incoming.period_raw,
@@ -429,12 +431,13 @@ keyed as (
         row_number() over (key_window order by source_row) as copy_number
     from ruled
     window key_window as (
-        partition by rule_reason is null, geo_id, indicator_id, period_start, period_end,
-            is_blank_value
+        partition by file_no, rule_reason is null, geo_id, indicator_id, period_start,
+            period_end, is_blank_value
     )
 )
 
 select
+    file_no,
     source_row,
     sheet,
     period_raw,

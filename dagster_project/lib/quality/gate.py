@@ -129,6 +129,12 @@ def _context(project_root: str, results_dir: str) -> Any:
     return gx.get_context(mode="file", project_root_dir=project_root)
 
 
+def warm(project_root: str, results_dir: str) -> None:
+    """Import great_expectations and open the context ahead of the first gate (lib/warm.py)."""
+    with _quiet():
+        _context(project_root, results_dir)
+
+
 def run_gate(
     stage: str,
     frames: pd.DataFrame | Iterable[pd.DataFrame],

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[3]
-EXPECTATIONS_DIR = REPO / "expectations"
+from dagster_project.lib.paths import EXPECTATIONS_DIR
+
 DATASOURCE = "pandas_frames"
 
 

@@ -1,0 +1,296 @@
+"""Warm worker processes: a Python process started at the beginning of a run that imports a heavy
+library and prepares it (great_expectations' context, dbt's parsed project) while the run does
+other work, then runs that library's part of the run on request.
+
+Why: on the bundled data a run is mostly fixed cost, and all of it ran on one core. Importing
+great_expectations and opening its context takes ~2.5 s, parsing the dbt project up to 2 s, and
+while dbt builds in the run's own process its ~600 events compete with dbt's own Python for the
+one interpreter lock (docs/performance.md). A worker does that work on the machine's other core,
+ahead of need; the run's process only imports dagster and moves data. Neither the standard
+library's process pools nor Dagster's executors fit: a pool has no "prepare now, call later" and
+its start-up re-imports the caller's `__main__`; Dagster's multiprocess executor starts a process
+per step, which is the cost this avoids.
+
+The protocol is length-prefixed pickles over the child's stdin and stdout (its own stdout is
+redirected to stderr, so a library that prints cannot corrupt it). A call names a function
+`module:function`; a generator's items stream back as it yields them, and an argument given as
+`Stream(iterable)` streams to the child, item by item, as the function consumes it. An exception
+in the child comes back as `WorkerError` with the child's traceback. The child dies with its
+parent (Linux `PR_SET_PDEATHSIG`), so a killed run never leaves a worker writing to the
+warehouse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+
+_HEADER = struct.Struct("!Q")
+
+
+class WorkerError(RuntimeError):
+    """The worker's function raised, or the worker process ended unexpectedly."""
+
+
+@dataclass
+class Stream:
+    """An argument sent to the worker item by item as the function there iterates over it."""
+
+    items: Iterable[Any]
+
+
+class _StreamMarker:
+    """What a `Stream` argument is replaced by in the call message."""
+
+
+def _send(pipe: IO[bytes], message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    pipe.write(_HEADER.pack(len(data)))
+    pipe.write(data)
+    pipe.flush()
+
+
+def _receive(pipe: IO[bytes]) -> Any:
+    header = pipe.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    data = pipe.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)  # our own child, over a private pipe
+
+
+def _resolve(target: str) -> Any:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class Worker:
+    """One warm worker process. Calls are served one at a time, in order."""
+
+    def __init__(
+        self,
+        name: str,
+        warmup: str,
+        *args: Any,
+        env: Mapping[str, str] | None = None,
+        warmup_nice: int = 0,
+    ):
+        """Start the process and its warm-up call, `warmup(*args)`. With `warmup_nice`, the
+        warm-up runs at that lower priority (Linux: a thread's own nice value), so that it takes
+        the CPU the run's critical path leaves over; later calls run at normal priority."""
+        self.name = name
+        self._lock = threading.Lock()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", __name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, **(env or {})},
+        )
+        # The warm-up is the first call; its result is read (and its error raised) by the first
+        # real call, so starting a worker never waits.
+        self._pending_warmup = True
+        assert self._process.stdin is not None
+        _send(self._process.stdin, ("call", warmup, args, {}, warmup_nice))
+
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def _read(self) -> Any:
+        assert self._process.stdout is not None
+        try:
+            return _receive(self._process.stdout)
+        except EOFError:
+            code = self._process.wait()
+            raise WorkerError(f"the {self.name} worker process ended (exit code {code})") from None
+
+    def _finish(self) -> Any:
+        """Read messages up to the end of the current call: its return value or its error."""
+        while True:
+            kind, payload = self._read()
+            if kind == "return":
+                return payload
+            if kind == "error":
+                raise WorkerError(f"in the {self.name} worker:\n{payload}")
+
+    def call(self, target: str, *args: Any, **kwargs: Any) -> Any:
+        """Run `module:function(*args, **kwargs)` in the worker and return its result."""
+        call = self.stream(target, *args, **kwargs)
+        for _ in call:
+            pass
+        return call.value
+
+    def stream(self, target: str, *args: Any, **kwargs: Any) -> _Call:
+        """Run a generator function in the worker; iterate over what it yields. The function's
+        return value is `.value` once the iteration ends."""
+        return _Call(self, target, args, kwargs)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            if self._process.stdin is not None:
+                self._process.stdin.close()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+class _Call:
+    def __init__(self, worker: Worker, target: str, args: tuple[Any, ...], kwargs: dict[str, Any]):
+        self.worker, self.target, self.args, self.kwargs = worker, target, args, kwargs
+        self.value: Any = None
+
+    def __iter__(self) -> Iterator[Any]:
+        worker = self.worker
+        with worker._lock:
+            stdin = worker._process.stdin
+            assert stdin is not None
+            if not worker.alive:
+                raise WorkerError(
+                    f"the {worker.name} worker process ended (exit code {worker._process.poll()})"
+                )
+            if worker._pending_warmup:
+                worker._pending_warmup = False
+                worker._finish()
+            streams = [a for a in (*self.args, *self.kwargs.values()) if isinstance(a, Stream)]
+            if len(streams) > 1:
+                raise ValueError("at most one Stream argument per call")
+            args = tuple(_StreamMarker() if isinstance(a, Stream) else a for a in self.args)
+            kwargs = {
+                k: _StreamMarker() if isinstance(v, Stream) else v for k, v in self.kwargs.items()
+            }
+            try:
+                _send(stdin, ("call", self.target, args, kwargs, 0))
+            except BrokenPipeError:
+                worker._read()  # raises WorkerError with the exit code
+            sent = iter(streams[0].items) if streams else None
+            finished = False
+            try:
+                while True:
+                    kind, payload = worker._read()
+                    if kind == "next":
+                        # The function in the worker asks for the stream's next item.
+                        assert sent is not None
+                        try:
+                            _send(stdin, ("item", next(sent)))
+                        except StopIteration:
+                            _send(stdin, ("end", None))
+                    elif kind == "yield":
+                        yield payload
+                    elif kind == "return":
+                        self.value = payload
+                        finished = True
+                        return
+                    elif kind == "error":
+                        finished = True
+                        raise WorkerError(f"in the {worker.name} worker:\n{payload}")
+            finally:
+                if not finished:
+                    # Abandoned half-way (the caller stopped, or the stream raised): the replies
+                    # still in the pipe belong to no one. The worker cannot be reused.
+                    worker._process.kill()
+                    worker._process.wait()
+
+
+# The child side.
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before the line above
+            os._exit(1)
+
+
+def _incoming(requests: IO[bytes], replies: IO[bytes]) -> Iterator[Any]:
+    while True:
+        _send(replies, ("next", None))
+        kind, item = _receive(requests)
+        if kind == "end":
+            return
+        yield item
+
+
+def _niced(nice: int, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`function(*args, **kwargs)` in a thread of lower priority (Linux sets a nice value per
+    thread; raising it needs no privilege, lowering it again would)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        try:
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as error:  # re-raised in the calling thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="warm-up")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
+    while True:
+        try:
+            _, target, args, kwargs, nice = _receive(requests)
+        except EOFError:
+            return
+        args = tuple(
+            _incoming(requests, replies) if isinstance(a, _StreamMarker) else a for a in args
+        )
+        kwargs = {
+            k: _incoming(requests, replies) if isinstance(v, _StreamMarker) else v
+            for k, v in kwargs.items()
+        }
+        try:
+            function = _resolve(target)
+            result = _niced(nice, function, args, kwargs) if nice else function(*args, **kwargs)
+            if hasattr(result, "__next__"):
+                try:
+                    while True:
+                        _send(replies, ("yield", next(result)))
+                except StopIteration as stop:
+                    result = stop.value
+            _send(replies, ("return", result))
+        except BaseException:  # every failure goes back to the caller
+            _send(replies, ("error", traceback.format_exc()))
+
+
+def main() -> None:
+    _die_with_parent()
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    # Anything the libraries print goes to stderr, never into the replies.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(sys.stdin.buffer, replies)
+    replies.flush()
+    sys.stderr.flush()
+    # Nothing to tear down: the caller has what it needs (see cli.py's console_main).
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    # Run as `python -m`, this file is `__main__`; the protocol's classes must be the importable
+    # module's, the ones the parent pickles.
+    from dagster_project.lib.worker import main as worker_main
+
+    worker_main()
