@@ -36,6 +36,7 @@ class DbtRun:
     success: bool = False
     exception: BaseException | None = None
     failures: list[str] = field(default_factory=list)
+    parsed_ahead: bool = False  # built with the project `prepare` parsed
 
     @property
     def command(self) -> str:
@@ -147,6 +148,19 @@ def prepare(project_args: Sequence[str], target_path: str, seeds: Sequence[str] 
     _prepared = _Prepared(list(project_args), parse_dir, result.result, error)
 
 
+def _database_of(manifest: Any) -> str | None:
+    """The database the parsed models live in (dbt-duckdb names it after the file)."""
+    for node in manifest.nodes.values():
+        if node.resource_type == "model":
+            return str(node.database)
+    return None
+
+
+def _database_for(env: dict[str, str]) -> str | None:
+    path = env.get("PLAN_TRACKER_WORK_DB")
+    return Path(path).stem if path else None
+
+
 def build(
     command: Sequence[str], project_args: Sequence[str], target_path: str, env: dict[str, str]
 ) -> Iterator[dict[str, Any]]:
@@ -158,12 +172,13 @@ def build(
     manifest = None
     prepared = _prepared
     if prepared is not None and prepared.project_args == list(project_args):
-        if prepared.error is None:
+        if prepared.error is None and _database_of(prepared.manifest) == _database_for(env):
             manifest = prepared.manifest
             for name in PARSE_ARTIFACTS:
                 with contextlib.suppress(OSError):
                     shutil.copy2(prepared.parse_dir / name, Path(target_path) / name)
         shutil.rmtree(prepared.parse_dir, ignore_errors=True)
+    run.parsed_ahead = manifest is not None
     yield from stream_dbt(args, run, manifest=manifest)
     if run.exception is not None:
         # dbt's exceptions do not all survive pickling (the worker returns this run).

@@ -62,7 +62,7 @@ def start_gates(paths: Paths) -> None:
         atexit.register(stop)
 
 
-def start_dbt(paths: Paths) -> None:
+def start_dbt(paths: Paths, dbt_dir: Path = DBT_DIR) -> None:
     """Start the dbt worker for a run on `paths` (once)."""
     global _dbt
     if _dbt is None:
@@ -70,13 +70,16 @@ def start_dbt(paths: Paths) -> None:
         _dbt = Worker(
             "dbt",
             "dagster_project.lib.dbt_inprocess:prepare",
-            dbt_project_args(),
+            dbt_project_args(dbt_dir),
             str(target),
             # The last run's parse state, else the one `make setup` left.
             [
                 str(target / "partial_parse.msgpack"),
-                str(DBT_DIR / "target" / "partial_parse.msgpack"),
+                str(dbt_dir / "target" / "partial_parse.msgpack"),
             ],
+            # Importing dbt and parsing can wait a little: the run's own imports and ingest come
+            # first. The build, later, runs at normal priority.
+            warmup_nice=10,
         )
         atexit.register(stop)
 
@@ -149,9 +152,10 @@ def stream_dbt(
     finally:
         if worker is not None:
             worker.close()
-    run.args, run.success, run.exception, run.failures = (
+    run.args, run.success, run.exception, run.failures, run.parsed_ahead = (
         outcome.args,
         outcome.success,
         outcome.exception,
         outcome.failures,
+        outcome.parsed_ahead,
     )

@@ -1,0 +1,172 @@
+"""Warm workers (lib/worker.py, lib/warm.py): calls, streams both ways, errors with the worker's
+traceback, a dead worker named as such, a worker that dies with its parent, and the gate and
+dbt workers giving what the same work gives in the run's own process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from dagster_project.lib import warm
+from dagster_project.lib.dbt_inprocess import DbtRun
+from dagster_project.lib.paths import Paths
+from dagster_project.lib.quality import gate
+from dagster_project.lib.worker import Stream, Worker, WorkerError
+
+
+@pytest.fixture
+def worker() -> Worker:
+    w = Worker("test", "math:sqrt", 4.0)
+    yield w
+    w.close()
+
+
+def test_a_call_returns_its_value(worker: Worker) -> None:
+    assert worker.call("math:sqrt", 9.0) == 3.0
+    assert worker.call("os:getpid") != os.getpid()
+
+
+def test_a_stream_goes_in_item_by_item_and_a_generator_comes_back(worker: Worker) -> None:
+    assert worker.call("builtins:sum", Stream(iter(range(1000)))) == sum(range(1000))
+    call = worker.stream("itertools:islice", Stream(iter("abcdef")), 3)
+    assert list(call) == ["a", "b", "c"]
+    # The worker is still usable after a stream it did not read to the end.
+    assert worker.call("math:sqrt", 16.0) == 4.0
+
+
+def test_an_error_in_the_worker_comes_back_with_its_traceback(worker: Worker) -> None:
+    with pytest.raises(WorkerError, match=r"(?s)in the test worker:.*ValueError: math domain"):
+        worker.call("math:sqrt", -1.0)
+    assert worker.call("math:sqrt", 1.0) == 1.0
+
+
+def test_a_warm_up_error_is_raised_by_the_first_call() -> None:
+    w = Worker("broken", "no_such_module_xyz:f")
+    try:
+        with pytest.raises(WorkerError, match="No module named 'no_such_module_xyz'"):
+            w.call("math:sqrt", 1.0)
+    finally:
+        w.close()
+
+
+def test_a_killed_worker_is_reported_not_waited_for(worker: Worker) -> None:
+    os.kill(worker.call("os:getpid"), signal.SIGKILL)
+    with pytest.raises(WorkerError, match=r"the test worker process ended \(exit code -9\)"):
+        worker.call("math:sqrt", 1.0)
+
+
+def test_a_worker_dies_with_its_parent(tmp_path: Path) -> None:
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
+                import time
+                from dagster_project.lib.worker import Worker
+                w = Worker("orphan", "math:sqrt", 1.0)
+                print(w.call("os:getpid"), flush=True)
+                time.sleep(60)
+                """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        if Path(f"/proc/{child}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+            return  # exited; a zombie until its new parent reaps it
+        time.sleep(0.1)
+    pytest.fail(f"worker {child} outlived its parent")
+
+
+def test_the_gate_worker_gives_the_in_process_outcome(tmp_path: Path) -> None:
+    from tests.test_quality import CATALOG_PARAMETERS, _targets
+
+    # A failing frame, in two chunks: the outcome names the offending values either way.
+    chunks = [_targets(indicator_id="no_such"), _targets()]
+    paths = Paths.from_dirs(tmp_path / "raw", tmp_path / "warehouse")
+    local = gate.run_gate("catalog", iter(chunks), CATALOG_PARAMETERS, tmp_path / "local")
+    warm.start_gates(paths)
+    try:
+        remote = warm.run_gate("catalog", iter(chunks), CATALOG_PARAMETERS, tmp_path / "remote")
+    finally:
+        warm.stop()
+    assert not local.success
+    assert remote == local
+    assert remote.rows_checked == sum(len(c) for c in chunks)
+
+
+def _probe_project(root: Path) -> Path:
+    (root / "models").mkdir(parents=True)
+    (root / "dbt_project.yml").write_text(
+        "name: probe\nversion: '1.0'\nconfig-version: 2\nprofile: probe\n", encoding="utf-8"
+    )
+    (root / "profiles.yml").write_text(
+        textwrap.dedent(
+            """
+            probe:
+              target: local
+              outputs:
+                local:
+                  type: duckdb
+                  path: "{{ env_var('PLAN_TRACKER_WORK_DB', 'plan_tracker.duckdb') }}"
+                  threads: 1
+            """
+        ),
+        encoding="utf-8",
+    )
+    (root / "models" / "good.sql").write_text("select 1 as n", encoding="utf-8")
+    (root / "models" / "broken.sql").write_text("select * from no_such_table", encoding="utf-8")
+    return root
+
+
+def test_the_dbt_worker_builds_what_dbt_builds_in_process(tmp_path: Path) -> None:
+    outcomes = {}
+    for where in ("local", "worker"):
+        project = _probe_project(tmp_path / where / "probe")
+        paths = Paths.from_dirs(tmp_path / where / "raw", tmp_path / where / "warehouse")
+        paths.ensure()
+        if where == "worker":
+            warm.start_dbt(paths, dbt_dir=project)
+        run = DbtRun(["build"])
+        try:
+            events = list(warm.stream_dbt(["build"], paths, run, dbt_dir=project))
+        finally:
+            warm.stop()
+        outcomes[where] = (
+            sorted((e["data"]["node_info"]["unique_id"], e["info"]["name"]) for e in events),
+            run.success,
+            [f.split(":")[0] for f in run.failures],
+        )
+        assert run.parsed_ahead == (where == "worker")
+        # The build's artifacts are in the run's target path, the parse's scratch folder gone.
+        target = warm.dbt_target_path(paths)
+        assert (target / "run_results.json").exists()
+        assert (target / "manifest.json").exists()
+        assert not list(paths.work_dir.glob("dbt_parse_*"))
+    assert outcomes["worker"] == outcomes["local"]
+    assert outcomes["local"] == (
+        [
+            ("model.probe.broken", "LogModelResult"),
+            ("model.probe.good", "LogModelResult"),
+        ],
+        False,
+        ["model.probe.broken"],
+    )
