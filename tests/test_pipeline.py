@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -252,6 +253,38 @@ def test_check_results_cover_every_stage(bundled_warehouse: Path) -> None:
     kinds = {kind for _, kind, _ in rows}
     assert {"great_expectations", "dbt_test", "invariant"} <= kinds
     assert all(ok for _, _, ok in rows)
+
+
+def test_mart_columns_declared_not_null_are_enforced_by_the_database(
+    bundled_warehouse: Path,
+) -> None:
+    """The marts' not-null rules are contract constraints (DuckDB refuses a null when the table is
+    written), not a query per column afterwards: every one is NOT NULL in the published file."""
+    manifest = json.loads((REPO / "dbt" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    declared = {
+        (node["schema"], node["name"], column["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        for column in node["columns"].values()
+        if any(c["type"] == "not_null" for c in column.get("constraints", []))
+    }
+    assert len(declared) > 50
+    with duckdb.connect(str(bundled_warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        nullable = {
+            row[:3]
+            for row in con.execute(
+                "select table_schema, table_name, column_name, is_nullable "
+                "from information_schema.columns"
+            ).fetchall()
+            if row[3] == "YES"
+        }
+    assert declared.isdisjoint(nullable)
+    # and a null is refused, naming the column
+    copy = bundled_warehouse.parent / "constraint_probe.duckdb"
+    shutil.copy(bundled_warehouse / "plan_tracker.duckdb", copy)
+    with duckdb.connect(str(copy)) as con, pytest.raises(duckdb.ConstraintException) as refused:
+        con.execute("update marts.fct_actual set value = null where true")
+    assert 'NOT NULL constraint failed: fct_actual."value"' in str(refused.value)
 
 
 def test_record_stores_the_run_in_the_dagster_instance(copies: tuple[Path, Path]) -> None:
