@@ -4,6 +4,7 @@ refresh builds from the same reports."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -75,3 +76,40 @@ def test_a_catalog_change_forces_a_full_refresh(copies: tuple[Path, Path]) -> No
     printed = run_pipeline(raw, warehouse).stdout
     assert "dbt: full refresh (the plan catalog, reference files or dbt project changed)" in printed
     assert _last_build(warehouse / "work" / "plan_tracker.duckdb") == (True, None)
+
+
+def _fct_actual_unique_test(work: Path, target: Path) -> bool:
+    """fct_actual's uniqueness test alone, as an incremental build runs it: True if it passes."""
+    from dagster_project.lib import dbt_inprocess
+    from dagster_project.lib.warm import dbt_project_args
+
+    command = ["test", "--select", "fct_actual,test_name:unique_combination_of_columns"]
+    build = dbt_inprocess.build(
+        command, dbt_project_args(), str(target), {"PLAN_TRACKER_WORK_DB": str(work)}
+    )
+    events = list(build)
+    assert len(events) == 1, events
+    return events[0]["data"]["status"] == "pass"
+
+
+def test_data_tests_of_an_incremental_build_judge_the_rebuilt_pairs(
+    copies: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """dbt/macros/get_where_subquery.sql: on an incremental build, a uniqueness test of a model
+    rebuilt by pairs reads the rebuilt pairs only — and still finds a duplicate there."""
+    raw, warehouse = copies
+    inbox = raw / "progress" / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "huangshi_2026-10.csv").write_text(
+        "报告期,城市,指标,数值,单位,口径\n2026-10,黄石,技术合同成交额,3.5,亿元,当期\n",
+        encoding="utf-8",
+    )
+    assert "dbt: incremental" in run_pipeline(raw, warehouse).stdout
+    work = tmp_path / "plan_tracker.duckdb"
+    duplicate = "insert into marts.fct_actual select * from marts.fct_actual where {} limit 1"
+    rebuilt = "geo_id = 'huangshi' and indicator_id = 'tech_contract_turnover'"
+    for where, caught in ((f"not ({rebuilt})", False), (rebuilt, True)):
+        shutil.copy(warehouse / "work" / "plan_tracker.duckdb", work)
+        with duckdb.connect(str(work)) as con:
+            assert con.execute(duplicate.format(where)).fetchall() == [(1,)]
+        assert _fct_actual_unique_test(work, tmp_path / "target") is not caught, where
