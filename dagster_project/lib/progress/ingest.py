@@ -482,10 +482,13 @@ def land_batch(
     The rules judge duplicates and conflicts within each file (`file_no`), as they did file by
     file."""
     readable = [staged for staged in batch if staged.match is not None]
+    kind = "view" if len(readable) == 1 else "table"
     if readable:
-        # A view, not a copy: at millions of rows the rules read the cells tables directly.
         selects = [_incoming_select(s.match, s.file_no) for s in readable if s.match is not None]
-        con.execute("create or replace temp view incoming as " + " union all ".join(selects))
+        # The rules read `incoming` seven times. One file: a view, so that millions of rows are
+        # not copied. Several (a batch holds at most BATCH_ROWS): a table, so that the union of
+        # their views is not planned and scanned seven times over.
+        con.execute(f"create or replace temp {kind} incoming as " + " union all ".join(selects))
         con.execute(PARSE_SQL)
         _create_reasons(con)
     outcomes = []
@@ -506,7 +509,8 @@ def land_batch(
             con.execute("rollback")
             raise
         outcomes.append(outcome)
-    con.execute("drop view if exists incoming")
+    if readable:
+        con.execute(f"drop {kind} incoming")
     for staged in batch:
         con.execute(f"drop table if exists cells_{staged.file_no}")
     return outcomes
