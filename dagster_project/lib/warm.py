@@ -107,15 +107,18 @@ def run_gate(
     if _gates is None:
         return gate.run_gate(stage, frames, parameters, results_dir)
     chunks = [frames] if isinstance(frames, pd.DataFrame) else frames
-    # While the worker validates a chunk, this process reads the next one from DuckDB.
-    return _gates.call(
-        "dagster_project.lib.quality.gate:run_gate",
-        stage,
-        Stream(chunks),
-        dict(parameters or {}),
-        results_dir,
-        EXPECTATIONS_DIR,
-    )
+    try:
+        return _gates.call(
+            "dagster_project.lib.quality.gate:run_gate",
+            stage,
+            Stream(chunks),
+            dict(parameters or {}),
+            results_dir,
+            EXPECTATIONS_DIR,
+        )
+    finally:
+        # The chunks read here are freed too (lib/quality/gate.py).
+        gate.release_memory()
 
 
 def stream_dbt(
