@@ -258,8 +258,8 @@ def test_check_results_cover_every_stage(bundled_warehouse: Path) -> None:
 def test_mart_columns_declared_not_null_are_enforced_by_the_database(
     bundled_warehouse: Path,
 ) -> None:
-    """The marts' not-null rules are contract constraints (DuckDB refuses a null when the table is
-    written), not a query per column afterwards: every one is NOT NULL in the published file."""
+    """The marts' not-null, accepted-value and key rules are contract constraints (DuckDB refuses
+    a bad row when the table is written), not a query per column afterwards."""
     manifest = json.loads((REPO / "dbt" / "target" / "manifest.json").read_text(encoding="utf-8"))
     declared = {
         (node["schema"], node["name"], column["name"])
@@ -279,12 +279,26 @@ def test_mart_columns_declared_not_null_are_enforced_by_the_database(
             if row[3] == "YES"
         }
     assert declared.isdisjoint(nullable)
-    # and a null is refused, naming the column
+    # A null, a value outside the accepted ones and a second row for a key are refused, named.
     copy = bundled_warehouse.parent / "constraint_probe.duckdb"
     shutil.copy(bundled_warehouse / "plan_tracker.duckdb", copy)
-    with duckdb.connect(str(copy)) as con, pytest.raises(duckdb.ConstraintException) as refused:
-        con.execute("update marts.fct_actual set value = null where true")
-    assert 'NOT NULL constraint failed: fct_actual."value"' in str(refused.value)
+    refusals = {
+        "update marts.fct_actual set value = null where true": (
+            'NOT NULL constraint failed: fct_actual."value"'
+        ),
+        "update marts.fct_actual set basis = 'monthly' where true": (
+            'CHECK constraint failed on table "fct_actual" with expression '
+            "CHECK((basis IN ('period', 'ytd')))"
+        ),
+        "insert into marts.dim_geography select * from marts.dim_geography limit 1": (
+            "violates primary key constraint"
+        ),
+    }
+    with duckdb.connect(str(copy)) as con:
+        for statement, message in refusals.items():
+            with pytest.raises(duckdb.ConstraintException) as refused:
+                con.execute(statement)
+            assert message in str(refused.value), statement
 
 
 def test_record_stores_the_run_in_the_dagster_instance(copies: tuple[Path, Path]) -> None:

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -85,7 +85,6 @@ class Worker:
         name: str,
         warmup: str,
         *args: Any,
-        env: Mapping[str, str] | None = None,
         warmup_nice: int = 0,
     ):
         """Start the process and its warm-up call, `warmup(*args)`. With `warmup_nice`, the
@@ -97,7 +96,6 @@ class Worker:
             [sys.executable, "-m", __name__],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, **(env or {})},
         )
         # The warm-up is the first call; its result is read (and its error raised) by the first
         # real call, so starting a worker never waits.
