@@ -62,12 +62,13 @@ def run(
         os.environ.setdefault("DBT_QUIET", "true")
     elif log_level == "WARNING":
         os.environ.setdefault("DBT_LOG_LEVEL", "warn")
-    # great_expectations gets ready in its own process while this one imports dagster, and dbt in
-    # another while this one ingests (lib/warm.py); dbt's warm-up at a lower priority, as the
-    # imports here are the run's critical path.
+    # great_expectations and dbt get ready in processes of their own while this one imports
+    # dagster and ingests (lib/warm.py); dbt's warm-up at a lower priority, as it is needed last
+    # and the imports here are the run's critical path.
     from dagster_project.lib import warm
 
     warm.start_gates(paths)
+    warm.start_dbt(paths)
     # The run takes the warehouse's pipeline lock itself (defs/resources.py: PipelineLock), so a
     # second run started meanwhile, from here or from Dagster, waits for this one to end.
     import dagster as dg
@@ -75,7 +76,6 @@ def run(
     from dagster_project.definitions import defs
 
     job = defs().resolve_job_def(job_name)
-    warm.start_dbt(paths)
     with dg.DagsterInstance.get() if record else dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             instance=instance,

@@ -44,7 +44,9 @@ def test_every_duckdb_writer_is_in_the_one_pool(definitions: dg.Definitions) -> 
 
 def test_dbt_tests_are_asset_checks(definitions: dg.Definitions) -> None:
     checks = {c.to_user_string() for c in definitions.resolve_asset_graph().asset_check_keys}
-    assert any(c.startswith("marts/fct_actual:relationships_fct_actual_geo_id") for c in checks), checks
+    assert any(c.startswith("marts/fct_actual:relationships_fct_actual_geo_id") for c in checks), (
+        checks
+    )
 
 
 def test_jobs_schedule_and_sensors(definitions: dg.Definitions) -> None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 _gates: Worker | None = None
 _dbt: Worker | None = None
+_done: list[Worker] = []  # finished workers, to reap at exit
 
 
 def dbt_project_args(dbt_dir: Path = DBT_DIR) -> list[str]:
@@ -86,11 +87,12 @@ def start_dbt(paths: Paths, dbt_dir: Path = DBT_DIR) -> None:
 
 def stop() -> None:
     global _gates, _dbt
-    for worker in (_gates, _dbt):
+    for worker in (_gates, _dbt, *_done):
         if worker is not None:
             with contextlib.suppress(Exception):
                 worker.close()
     _gates = _dbt = None
+    _done.clear()
 
 
 def run_gate(
@@ -107,18 +109,14 @@ def run_gate(
     if _gates is None:
         return gate.run_gate(stage, frames, parameters, results_dir)
     chunks = [frames] if isinstance(frames, pd.DataFrame) else frames
-    try:
-        return _gates.call(
-            "dagster_project.lib.quality.gate:run_gate",
-            stage,
-            Stream(chunks),
-            dict(parameters or {}),
-            results_dir,
-            EXPECTATIONS_DIR,
-        )
-    finally:
-        # The chunks read here are freed too (lib/quality/gate.py).
-        gate.release_memory()
+    return _gates.call(
+        "dagster_project.lib.quality.gate:run_gate",
+        stage,
+        Stream(chunks),
+        dict(parameters or {}),
+        results_dir,
+        EXPECTATIONS_DIR,
+    )
 
 
 def stream_dbt(
@@ -154,7 +152,9 @@ def stream_dbt(
             outcome = yield from local
     finally:
         if worker is not None:
-            worker.close()
+            # It has closed the database; it ends on its own, reaped at exit (`stop`).
+            worker.close(wait=False)
+            _done.append(worker)
     run.args, run.success, run.exception, run.failures, run.parsed_ahead = (
         outcome.args,
         outcome.success,

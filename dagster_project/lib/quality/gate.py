@@ -11,7 +11,6 @@ failures with the stage, the expectation, the offending values and the rows they
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import gc
 import json
@@ -172,18 +171,8 @@ def run_gate(
         del result, frame
         if done % COLLECT_EVERY == 0:
             gc.collect()
-    release_memory()
     log.info(outcome.message())
     return outcome
-
-
-def release_memory() -> None:
-    """Give the memory of a finished gate back to the system. Freed chunks stay in glibc's heap
-    otherwise: the gate worker kept ~450 MB through the dbt build that follows the 9M-row
-    landing gate, at the run's memory peak (docs/performance.md)."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _outcome(item: Any) -> ExpectationOutcome:
