@@ -170,3 +170,19 @@ def test_the_dbt_worker_builds_what_dbt_builds_in_process(tmp_path: Path) -> Non
         False,
         ["model.probe.broken"],
     )
+
+
+def test_a_parse_folder_left_by_a_killed_run_is_removed_a_waiting_runs_is_not(
+    tmp_path: Path,
+) -> None:
+    from dagster_project.lib import dbt_inprocess
+
+    project = _probe_project(tmp_path / "probe")
+    work = tmp_path / "warehouse" / "work"
+    old, recent = work / "dbt_parse_killed", work / "dbt_parse_waiting"
+    for folder in (old, recent):
+        folder.mkdir(parents=True)
+    day_ago = time.time() - dbt_inprocess.STALE_PARSE_SECONDS - 60
+    os.utime(old, (day_ago, day_ago))
+    dbt_inprocess.prepare(warm.dbt_project_args(project), str(work / "dbt_target"))
+    assert not old.exists() and recent.exists()

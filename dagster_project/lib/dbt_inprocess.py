@@ -17,6 +17,7 @@ import queue
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,7 @@ def stream_dbt(
 # shows for programmatic invocations (`dbtRunner(manifest=...)`).
 
 PARSE_ARTIFACTS = ("manifest.json", "partial_parse.msgpack")
+STALE_PARSE_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -135,8 +137,15 @@ def prepare(project_args: Sequence[str], target_path: str, seeds: Sequence[str] 
     from dbt.cli.main import dbtRunner
 
     os.environ.pop("PLAN_TRACKER_WORK_DB", None)
+    work_dir = Path(target_path).parent
     Path(target_path).mkdir(parents=True, exist_ok=True)
-    parse_dir = Path(tempfile.mkdtemp(prefix="dbt_parse_", dir=Path(target_path).parent))
+    # A run killed before its build leaves its parse folder behind; a run waiting for the lock
+    # has a recent one.
+    for stale in work_dir.glob("dbt_parse_*"):
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > STALE_PARSE_SECONDS:
+                shutil.rmtree(stale, ignore_errors=True)
+    parse_dir = Path(tempfile.mkdtemp(prefix="dbt_parse_", dir=work_dir))
     for seed in seeds:
         with contextlib.suppress(OSError):
             shutil.copy2(seed, parse_dir / "partial_parse.msgpack")
