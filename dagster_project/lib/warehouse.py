@@ -201,6 +201,9 @@ def _export_parquet(
     """One Parquet file per table, each written beside its final name and renamed into place."""
     exports_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    # Row groups are written in parallel, in no particular order (a table has none): the three
+    # 9M-row marts export in 4.7 s instead of 6.4–7.1 s (docs/performance.md).
+    con.execute("set preserve_insertion_order = false")
     for schema in schemas:
         for table in list_tables(con, schema):
             final = exports_dir / f"{table}.parquet"
