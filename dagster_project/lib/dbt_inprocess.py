@@ -178,8 +178,10 @@ def build(
     os.environ.update(env)
     args = [*command, *project_args, "--target-path", target_path, "--log-path", target_path]
     run = DbtRun(args)
+    global _prepared
     manifest = None
-    prepared = _prepared
+    # The parse serves one build: its folder is removed once its artifacts are copied.
+    prepared, _prepared = _prepared, None
     if prepared is not None and prepared.project_args == list(project_args):
         if prepared.error is None and _database_of(prepared.manifest) == _database_for(env):
             manifest = prepared.manifest
