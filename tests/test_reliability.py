@@ -3,6 +3,7 @@ and duplicates nothing."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import signal
 import subprocess
@@ -90,8 +91,11 @@ def test_two_runs_started_together_are_serialised(copies) -> None:
     first = _start(raw, warehouse)
     time.sleep(1)
     second = _start(raw, warehouse)
-    out_first, _ = first.communicate(timeout=600)
-    out_second, _ = second.communicate(timeout=600)
+    # Both outputs are read at once: whichever run takes the lock first, the other must not be
+    # left blocked on a full pipe while this test waits for the first.
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        outputs = [pool.submit(p.communicate, timeout=600) for p in (first, second)]
+        (out_first, _), (out_second, _) = (o.result() for o in outputs)
     assert first.returncode == 0 and second.returncode == 0, out_first[-2000:] + out_second[-2000:]
     assert "waiting for it to end" in out_first + out_second
     with duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True) as con:
