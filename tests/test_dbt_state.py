@@ -22,10 +22,16 @@ TODAY = dt.date(2026, 11, 25)
 def _warehouse(loaded: list[dt.datetime]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("create schema raw; create schema dq")
-    con.execute("create table raw.progress_rows (loaded_at timestamptz)")
+    con.execute(
+        "create table raw.progress_rows (geo_id varchar, indicator_id varchar, loaded_at timestamptz)"
+    )
     for t in loaded:
-        con.execute("insert into raw.progress_rows values (?)", [t])
+        con.execute("insert into raw.progress_rows values ('wuhan', 'gdp', ?)", [t])
     return con
+
+
+def _pairs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return con.execute("select * from dq.dbt_build_pairs order by all").fetchall()
 
 
 def test_first_build_is_full_then_incremental_from_what_it_read() -> None:
@@ -35,17 +41,19 @@ def test_first_build_is_full_then_incremental_from_what_it_read() -> None:
     assert plan.full_refresh and plan.changed_since is None and plan.loaded_through == first
     assert plan.dbt_args() == ["--full-refresh"]
     assert con.execute("select * from dq.dbt_build_plan").fetchall() == [(None, True)]
+    assert _pairs(con) == [("wuhan", "gdp")]  # every pair, for a build by hand
     record_build(con, plan, "run-1")
     assert changed_since_for_run(con, "run-1") is None
 
     later = dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC)
-    con.execute("insert into raw.progress_rows values (?)", [later])
+    con.execute("insert into raw.progress_rows values ('xiaogan', 'gdp', ?)", [later])
     plan = plan_build(con, "f1", TODAY)
     assert not plan.full_refresh
     assert plan.changed_since == first and plan.loaded_through == later
     assert plan.dbt_args() == []
     # What the models read (dbt/macros/incremental.sql):
     assert con.execute("select * from dq.dbt_build_plan").fetchall() == [(first, False)]
+    assert _pairs(con) == [("xiaogan", "gdp")]  # only the pair with a report loaded since
     record_build(con, plan, "run-2")
     assert changed_since_for_run(con, "run-2") == first
     assert changed_since_for_run(con, "run-3") is None

@@ -16,18 +16,16 @@
     {%- if flags.FULL_REFRESH -%}
         {%- set where = where | replace('__rebuilt_pairs__', 'true') | replace('__loaded_since__', 'true') -%}
     {%- else -%}
-        {#- The landed rows are read directly, not through ref() or source(): dbt records a
-            test's dependencies when it parses, where this branch is not taken. A pair with any
-            row loaded since is a pair the build rebuilt (incremental.sql reads the same rows
-            through stg_progress__rows, which only narrows them). -#}
+        {#- The pipeline's state is read directly, not through ref() or source(): dbt records a
+            test's dependencies when it parses, where this branch is not taken. The pairs are the
+            ones the incremental models rebuilt (incremental.sql reads the same table). -#}
         {%- set since -%}
             (select coalesce(max(changed_since), '-infinity'::timestamptz) from dq.dbt_build_plan)
         {%- endset -%}
         {%- set rebuilt_pairs -%}
             exists (
-                select 1 from raw.progress_rows as rebuilt
-                where rebuilt.loaded_at > {{ since }}
-                    and rebuilt.geo_id = tested.geo_id
+                select 1 from dq.dbt_build_pairs as rebuilt
+                where rebuilt.geo_id = tested.geo_id
                     and rebuilt.indicator_id = tested.indicator_id
             )
         {%- endset -%}

@@ -2,24 +2,20 @@
 
     Every model of the actuals chain computes each geography × indicator from that pair's reports
     only. On an incremental build the pipeline writes down `changed_since` (dq.dbt_build_plan),
-    the load time up to which the last complete build had read `raw.progress_rows` — a table, not
-    a dbt variable, since dbt re-parses the whole project when its variables change — and such a
-    model then rebuilds just the
-    pairs with a report loaded after it (dbt's delete+insert on `geo_id, indicator_id`) and keeps
-    the rest. Anything that moves every pair — the catalog, the dbt project, the as-of date —
-    makes the pipeline run `--full-refresh` instead (lib/dbt_state.py).
+    the load time up to which the last complete build had read `raw.progress_rows`, and the pairs
+    with a report loaded after it (dq.dbt_build_pairs) — tables, not dbt variables, since dbt
+    re-parses the whole project when its variables change — and such a model then rebuilds just
+    those pairs (a delete, then an append) and keeps the rest. Anything that moves every pair —
+    the catalog, the dbt project, the as-of date — makes the pipeline run `--full-refresh`
+    instead (lib/dbt_state.py).
 
-    A model using this macro declares `-- depends_on: {{ ref('stg_progress__rows') }}`, since
-    dbt records refs when it parses, where `is_incremental()` is false.
+    A model using this macro declares `-- depends_on: {{ ref('stg_progress__rows') }}`: the pairs
+    come from the landed rows, and dbt records refs when it parses, where `is_incremental()` is
+    false.
 -#}
+{#- Pipeline state, not a data source: read directly, so it is no asset in the graph. -#}
 {% macro changed_pairs() -%}
-    select distinct geo_id, indicator_id
-    from {{ ref('stg_progress__rows') }}
-    where loaded_at > (
-        select coalesce(max(changed_since), '-infinity'::timestamptz)
-        -- Pipeline state, not a data source: read directly, so it is no asset in the graph.
-        from dq.dbt_build_plan
-    )
+    select geo_id, indicator_id from dq.dbt_build_pairs
 {%- endmacro %}
 
 {#- The rows of `relation` that belong to a changed pair (all rows on a full build). -#}
