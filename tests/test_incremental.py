@@ -21,7 +21,10 @@ INCREMENTAL_TABLES = (
     "marts.fct_actual",
     "marts.fct_actual_history",
     "intermediate.int_measures_monthly",
+    "intermediate.int_expected_reports",
+    "marts.fct_report_completeness",
     "marts.fct_target_vs_actual",
+    "marts.fct_target_contribution",
 )
 
 

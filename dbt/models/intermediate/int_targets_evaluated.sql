@@ -18,7 +18,12 @@ with targets as (
 ),
 
 measures as (
-    select * from {{ ref('int_measures_monthly') }}
+    -- Only the targets' own geography × indicator pairs: the per-pair firsts below would
+    -- otherwise aggregate every member's months too (9M rows at scale, for ~50 targets).
+    select all_measures.*
+    from {{ ref('int_measures_monthly') }} as all_measures
+    semi join targets
+        on all_measures.geo_id = targets.geo_id and all_measures.indicator_id = targets.indicator_id
 ),
 
 target_months as (
