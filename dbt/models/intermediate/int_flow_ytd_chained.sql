@@ -114,10 +114,19 @@ chains as (
             and ranges.first_month = chains.month_of_year + 1
 ),
 
+best_chains as (
+    -- A year of months has one chain per month already; only the searched years rank theirs.
+    select * from chains
+    qualify row_number() over (
+        partition by geo_id, indicator_id, period_year, month_of_year
+        order by report_count asc, ytd_value desc
+    ) = 1
+),
+
 all_chains as (
     select * from monthly_chains
     union all
-    select * from chains
+    select * from best_chains
 ),
 
 final as (
@@ -130,10 +139,6 @@ final as (
         ytd_value,
         report_count
     from all_chains
-    qualify row_number() over (
-        partition by geo_id, indicator_id, period_year, month_of_year
-        order by report_count asc, ytd_value desc
-    ) = 1
 )
 
 select * from final

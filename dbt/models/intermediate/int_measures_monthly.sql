@@ -203,10 +203,16 @@ rolled_up as (
     group by geographies.parent_geo_id, direct.indicator_id, direct.month_end
 ),
 
-combined as (
-    select * from direct
-    union all
-    select * from rolled_up
+rolled_up_unreported as (
+    -- An area's own report wins over its members' sum. The few rolled-up rows are matched
+    -- against the reported ones, rather than ranking all 9M rows by source (6.6 s at scale).
+    select rolled_up.*
+    from rolled_up
+    anti join direct
+        on
+            rolled_up.geo_id = direct.geo_id
+            and rolled_up.indicator_id = direct.indicator_id
+            and rolled_up.month_end = direct.month_end
 ),
 
 child_counts as (
@@ -220,21 +226,27 @@ child_counts as (
 
 final as (
     select
-        combined.geo_id,
-        combined.indicator_id,
-        combined.month_end,
-        combined.value,
-        combined.data_through_date,
-        combined.value_source,
-        combined.children_reported,
-        case when combined.value_source = 'rolled_up' then child_counts.children_expected end
-            as children_expected
-    from combined
-    left join child_counts on combined.geo_id = child_counts.geo_id
-    qualify row_number() over (
-        partition by combined.geo_id, combined.indicator_id, combined.month_end
-        order by case combined.value_source when 'reported' then 0 else 1 end
-    ) = 1
+        geo_id,
+        indicator_id,
+        month_end,
+        value,
+        data_through_date,
+        value_source,
+        children_reported,
+        cast(null as bigint) as children_expected
+    from direct
+    union all
+    select
+        rolled_up_unreported.geo_id,
+        rolled_up_unreported.indicator_id,
+        rolled_up_unreported.month_end,
+        rolled_up_unreported.value,
+        rolled_up_unreported.data_through_date,
+        rolled_up_unreported.value_source,
+        rolled_up_unreported.children_reported,
+        child_counts.children_expected
+    from rolled_up_unreported
+    left join child_counts on rolled_up_unreported.geo_id = child_counts.geo_id
 )
 
 select * from final

@@ -37,16 +37,22 @@ known_reports as (
 received as (
     -- A report covers an expected period when it ends with it and starts no later (a
     -- year-to-date figure covers its last month); for a stock, any level at the period's end does.
+    -- One pass: each expected period with what covers it (its other columns ride along), rather
+    -- than matching, grouping and joining the groups back to 10M expected rows.
     select
         expected.geo_id,
         expected.indicator_id,
         expected.period_start,
+        any_value(expected.plan_ids) as plan_ids,
+        any_value(expected.reporting_frequency) as reporting_frequency,
+        any_value(expected.period_end) as period_end,
+        any_value(expected.report_due_date) as report_due_date,
         min(known_reports.received_on) as first_received_on,
         arg_min(known_reports.source_file, known_reports.received_on) as first_source_file,
-        count(*) as reports_received
+        count(known_reports.received_on) as reports_received
     from expected
     inner join indicators on expected.indicator_id = indicators.indicator_id
-    inner join known_reports
+    left join known_reports
         on
             expected.geo_id = known_reports.geo_id
             and expected.indicator_id = known_reports.indicator_id
@@ -60,35 +66,30 @@ received as (
 
 final as (
     select
-        expected.geo_id,
-        expected.indicator_id,
-        expected.plan_ids,
-        expected.reporting_frequency,
-        expected.period_start,
-        expected.period_end,
-        expected.report_due_date,
-        received.first_received_on is not null as is_received,
-        received.first_received_on,
-        received.first_source_file,
-        coalesce(received.reports_received, 0) as reports_received,
+        geo_id,
+        indicator_id,
+        plan_ids,
+        reporting_frequency,
+        period_start,
+        period_end,
+        report_due_date,
+        first_received_on is not null as is_received,
+        first_received_on,
+        first_source_file,
+        reports_received,
         case
-            when received.first_received_on is not null
-                then greatest(date_diff('day', expected.report_due_date, received.first_received_on), 0)
-            when expected.report_due_date < {{ as_of_date() }}
-                then date_diff('day', expected.report_due_date, {{ as_of_date() }})
+            when first_received_on is not null
+                then greatest(date_diff('day', report_due_date, first_received_on), 0)
+            when report_due_date < {{ as_of_date() }}
+                then date_diff('day', report_due_date, {{ as_of_date() }})
         end as days_late,
         case
-            when received.first_received_on <= expected.report_due_date then 'on_time'
-            when received.first_received_on is not null then 'late'
-            when expected.report_due_date < {{ as_of_date() }} then 'missing'
+            when first_received_on <= report_due_date then 'on_time'
+            when first_received_on is not null then 'late'
+            when report_due_date < {{ as_of_date() }} then 'missing'
             else 'not_yet_due'
         end as report_status
-    from expected
-    left join received
-        on
-            expected.geo_id = received.geo_id
-            and expected.indicator_id = received.indicator_id
-            and expected.period_start = received.period_start
+    from received
 )
 
 select * from final
