@@ -23,7 +23,8 @@ def _warehouse(loaded: list[dt.datetime]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("create schema raw; create schema dq")
     con.execute(
-        "create table raw.progress_rows (geo_id varchar, indicator_id varchar, loaded_at timestamptz)"
+        "create table raw.progress_rows "
+        "(geo_id varchar, indicator_id varchar, loaded_at timestamptz)"
     )
     for t in loaded:
         con.execute("insert into raw.progress_rows values ('wuhan', 'gdp', ?)", [t])
