@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,28 @@ def test_a_stream_goes_in_item_by_item_and_a_generator_comes_back(worker: Worker
     assert list(call) == ["a", "b", "c"]
     # The worker is still usable after a stream it did not read to the end.
     assert worker.call("math:sqrt", 16.0) == 4.0
+
+
+def test_the_next_item_of_a_stream_is_made_while_the_worker_works_on_this_one(
+    worker: Worker, tmp_path: Path
+) -> None:
+    from tests.worker_helpers import made
+
+    seen = worker.call(
+        "tests.worker_helpers:next_made_while_holding_each",
+        Stream(made(tmp_path, 4)),
+        str(tmp_path),
+    )
+    assert seen == [True, True, True, True]
+
+
+def test_an_error_while_making_a_stream_item_reaches_the_caller(worker: Worker) -> None:
+    def items() -> Iterator[int]:
+        yield 1
+        raise RuntimeError("chunk 2 could not be read")
+
+    with pytest.raises(RuntimeError, match="chunk 2 could not be read"):
+        worker.call("builtins:sum", Stream(items()))
 
 
 def test_an_error_in_the_worker_comes_back_with_its_traceback(worker: Worker) -> None:

@@ -1,0 +1,29 @@
+"""Functions the test worker runs (tests/test_worker.py): they must be importable by name in the
+worker process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+
+def made(folder: Path, count: int) -> Iterator[int]:
+    """Items 0..count-1, each leaving a mark in `folder` when it is made; the end leaves one too."""
+    for item in range(count):
+        (folder / f"made_{item}").touch()
+        yield item
+    (folder / f"made_{count}").touch()
+
+
+def next_made_while_holding_each(items: Iterable[int], folder: str) -> list[bool]:
+    """For each item: was the one after it made while this one was still being worked on? Waits
+    up to 10 s for it (a caller that does not read ahead never makes it meanwhile)."""
+    seen = []
+    for item in items:
+        mark = Path(folder) / f"made_{item + 1}"
+        deadline = time.monotonic() + 10
+        while not mark.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(mark.exists())
+    return seen
