@@ -225,6 +225,20 @@ def test_chunks_keep_each_key_together_so_a_duplicate_is_still_found(results_dir
     assert failure.unexpected_count == whole.blocking_failures[0].unexpected_count == 2
 
 
+def test_landing_rows_stream_in_chunks_of_one_query_each_row_once() -> None:
+    con = duckdb.connect()
+    con.execute("create table landed as select range as source_row from range(10000)")
+    sql = "select source_row, source_row * 2 as doubled from ({source})"
+    chunks = list(frames._chunks(con, "landing", sql, "select * from landed", chunk_rows=4096))
+    assert [len(c) for c in chunks] == [4096, 4096, 1808]
+    rows = pd.concat(chunks)
+    assert sorted(rows.source_row) == list(range(10000))
+    assert (rows.doubled == rows.source_row * 2).all()
+    # No rows: one empty frame, so that the suite still checks the columns.
+    (empty,) = frames._chunks(con, "landing", sql, "select * from landed where false")
+    assert empty.empty and list(empty.columns) == ["source_row", "doubled"]
+
+
 def test_chunked_landing_outcome_adds_up_over_chunks(results_dir: Path) -> None:
     rows = pd.concat(
         [_landing(source_row=n, value=99999.0 if n % 7 == 0 else 5.0) for n in range(1, 50)],

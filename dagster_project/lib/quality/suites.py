@@ -20,6 +20,9 @@ from dagster_project.lib.paths import EXPECTATIONS_DIR
 
 DATASOURCE = "pandas_frames"
 
+# A stage's `chunk_key` when every expectation looks at one row at a time: any split will do.
+ANY_SPLIT = "*"
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -28,8 +31,9 @@ class Stage:
     index_columns: tuple[str, ...]  # columns that identify a failing row in messages
     # Large frames are validated in chunks (lib/quality/frames.py); rows with equal values of
     # these columns always share a chunk, so every expectation of the suite can be judged chunk by
-    # chunk. None: the suite has whole-table expectations (e.g. distinct values equal a set), and
-    # the frame is validated at once; such frames stay small (catalog rows, targets × months).
+    # chunk; ANY_SPLIT: any rows may go together. None: the suite has whole-table expectations
+    # (e.g. distinct values equal a set), and the frame is validated at once; such frames stay
+    # small (catalog rows, targets × months).
     chunk_key: str | None = None
 
     @property
@@ -47,10 +51,8 @@ class Stage:
 
 STAGES: dict[str, Stage] = {
     "catalog": Stage("catalog", "targets", ("source_file", "target_id")),
-    # Every landing expectation looks at one row at a time: any split will do.
-    "landing": Stage(
-        "landing", "progress_rows", ("source_file", "sheet", "source_row"), "source_row"
-    ),
+    # Every landing expectation looks at one row at a time.
+    "landing": Stage("landing", "progress_rows", ("source_file", "sheet", "source_row"), ANY_SPLIT),
     # One latest value per key: all periods of a geography × indicator go together.
     "staging": Stage(
         "staging", "fct_actual", ("source_file", "source_row"), "geo_id, indicator_id"
