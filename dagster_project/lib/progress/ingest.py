@@ -328,6 +328,8 @@ def _land(
     """Insert the parsed rows of file `file_no` of the batch (inside the caller's transaction);
     returns (rows in, loaded, quarantined)."""
     common = [file.relative, sha, loaded_at, run_id]
+    # In the order the rules query gives them, unsorted: a table has no order (readers order by
+    # source_row), and sorting 9M rows on the way in cost 3 s.
     con.execute(
         """
         insert into raw.progress_rows
@@ -338,7 +340,6 @@ def _land(
             period_end, value, unit, value_as_reported, unit_as_reported, reported_on, is_reported
         from parsed
         where reason_code is null and file_no = ?
-        order by source_row
         """,
         [*common, file_no],
     )
