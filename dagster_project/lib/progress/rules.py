@@ -423,50 +423,39 @@ ruled as (
     from checked
 ),
 
-key_counts as (
-    -- The keys given by more than one row of a file. Only their rows are compared and numbered
-    -- below: a window over every row, carrying every column, cost ~2x as much at 9M rows.
+repeated_keys as (
+    -- The keys given by more than one row of a file: whether their values differ, and which row
+    -- comes first (by row, then sheet). An aggregate of the few repeated keys joined back,
+    -- rather than a window over every row carrying every column: at 9M rows the windows spilled
+    -- gigabytes.
     select
         file_no, rule_reason is null as is_clean, geo_id, indicator_id, period_start, period_end,
-        is_blank_value
+        is_blank_value,
+        min(value) <> max(value) as key_has_conflict,
+        min(struct_pack(source_row := source_row, sheet := coalesce(sheet, ''))) as first_copy
     from ruled
     group by all
     having count(*) > 1
 ),
 
-marked as (
-    select
-        ruled.*,
-        key_counts.file_no is not null as is_repeated
-    from ruled
-    left join key_counts
-        on ruled.file_no = key_counts.file_no
-        and (ruled.rule_reason is null) = key_counts.is_clean
-        and ruled.geo_id is not distinct from key_counts.geo_id
-        and ruled.indicator_id is not distinct from key_counts.indicator_id
-        and ruled.period_start is not distinct from key_counts.period_start
-        and ruled.period_end is not distinct from key_counts.period_end
-        and ruled.is_blank_value is not distinct from key_counts.is_blank_value
-),
-
 keyed as (
     select
-        *,
-        false as key_has_conflict,
-        1 as copy_number
-    from marked
-    where not is_repeated
-    union all by name
-    select
-        *,
-        min(value) over key_window <> max(value) over key_window as key_has_conflict,
-        row_number() over (key_window order by source_row) as copy_number
-    from marked
-    where is_repeated
-    window key_window as (
-        partition by file_no, rule_reason is null, geo_id, indicator_id, period_start,
-            period_end, is_blank_value
-    )
+        ruled.*,
+        coalesce(repeated_keys.key_has_conflict, false) as key_has_conflict,
+        coalesce(
+            repeated_keys.first_copy
+            <> struct_pack(source_row := ruled.source_row, sheet := coalesce(ruled.sheet, '')),
+            false
+        ) as is_later_copy
+    from ruled
+    left join repeated_keys
+        on ruled.file_no = repeated_keys.file_no
+        and (ruled.rule_reason is null) = repeated_keys.is_clean
+        and ruled.geo_id is not distinct from repeated_keys.geo_id
+        and ruled.indicator_id is not distinct from repeated_keys.indicator_id
+        and ruled.period_start is not distinct from repeated_keys.period_start
+        and ruled.period_end is not distinct from repeated_keys.period_end
+        and ruled.is_blank_value is not distinct from repeated_keys.is_blank_value
 )
 
 select
@@ -497,7 +486,7 @@ select
     coalesce(
         rule_reason,
         case when key_has_conflict then 'conflicting_rows' end,
-        case when copy_number > 1 then 'duplicate_row' end
+        case when is_later_copy then 'duplicate_row' end
     ) as reason_code
 from keyed
 """
