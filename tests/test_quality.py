@@ -80,6 +80,8 @@ def _landing(**changes) -> pd.DataFrame:
         "unit": "亿元",
         "is_reported": True,
         "value_is_finite": True,
+        "unknown_geo_id": None,
+        "unknown_indicator_id": None,
         "plausible_min": 0.0,
         "plausible_max": 20000.0,
         "window_start": pd.Timestamp("2025-01-01"),
@@ -88,7 +90,7 @@ def _landing(**changes) -> pd.DataFrame:
     return pd.DataFrame([{**row, **changes}])
 
 
-LANDING_PARAMETERS = {"geo_ids": ["huangshi"], "indicator_ids": ["tech"]}
+LANDING_PARAMETERS: dict[str, list[str]] = {}
 
 
 def test_landing_suite_passes_on_good_rows(results_dir: Path) -> None:
@@ -103,6 +105,48 @@ def test_landing_suite_failure_names_file_and_row(results_dir: Path) -> None:
     assert failure.sample[0]["source_file"] == "progress/x.csv"
     assert str(failure.sample[0]["source_row"]) == "7"
     assert "progress/x.csv" in outcome.message()
+
+
+def test_landing_suite_names_a_geography_the_catalog_does_not_hold(results_dir: Path) -> None:
+    frame = _landing(geo_id="atlantis", unknown_geo_id="atlantis")
+    outcome = run_gate("landing", frame, LANDING_PARAMETERS, results_dir)
+    (failure,) = outcome.blocking_failures
+    assert failure.column == "unknown_geo_id" and failure.unexpected_count == 1
+    assert failure.sample[0]["unknown_geo_id"] == "atlantis"
+    assert str(failure.sample[0]["source_row"]) == "7"
+    assert "atlantis" in outcome.message()
+
+
+def test_landing_frame_marks_ids_the_catalog_does_not_hold() -> None:
+    con = duckdb.connect()
+    con.execute(
+        """
+        create schema raw;
+        create table raw.indicators as
+            select 'tech' as indicator_id, 0.0 as plausible_min, 1e6 as plausible_max;
+        create table raw.geographies as select 'huangshi' as geo_id;
+        create table raw.plans as select date '2026-01-01' as horizon_start,
+            date '2028-12-31' as horizon_end, cast(null as date) as baseline_date;
+        create table raw.progress_rows as
+            select 'f.csv' as source_file, 'x' as file_sha256, null as sheet, r as source_row,
+                g as geo_id, i as indicator_id, date '2026-03-01' as period_start,
+                date '2026-03-31' as period_end, 1.0 as value, '亿元' as unit,
+                true as is_reported, 'run' as run_id
+            from (values (1, 'huangshi', 'tech'), (2, 'atlantis', 'tech'),
+                (3, 'huangshi', 'magic')) as t (r, g, i);
+        """
+    )
+    chunks, parameters = frames.landing_frame(con, "run")
+    (frame,) = list(chunks)
+    marks = frame.set_index("source_row")[["unknown_geo_id", "unknown_indicator_id"]]
+    assert marks.loc[1].isna().all()
+    assert marks.loc[2, "unknown_geo_id"] == "atlantis" and pd.isna(
+        marks.loc[2, "unknown_indicator_id"]
+    )
+    assert marks.loc[3, "unknown_indicator_id"] == "magic" and pd.isna(
+        marks.loc[3, "unknown_geo_id"]
+    )
+    assert parameters == {}
 
 
 def test_landing_suite_refuses_a_period_outside_the_window(results_dir: Path) -> None:

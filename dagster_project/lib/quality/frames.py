@@ -131,21 +131,22 @@ def landing_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[Frames, 
             rows.indicator_id, rows.period_start, rows.period_end, rows.value, rows.unit,
             rows.is_reported,
             coalesce(isfinite(rows.value), false) as value_is_finite,
+            case when known_geographies.geo_id is null then rows.geo_id end as unknown_geo_id,
+            case when bounds.indicator_id is null then rows.indicator_id end
+                as unknown_indicator_id,
             bounds.plausible_min, bounds.plausible_max,
             cast(window_.window_start as date) as window_start,
             window_.window_end
         from ({source}) as rows
         left join bounds on rows.indicator_id = bounds.indicator_id
+        left join (select distinct geo_id from raw.geographies) as known_geographies
+            on rows.geo_id = known_geographies.geo_id
         cross join window_
         """,
         "select * from raw.progress_rows where run_id = ?",
         [run_id],
     )
-    parameters = {
-        "geo_ids": _ids(con, "select geo_id from raw.geographies"),
-        "indicator_ids": _ids(con, "select distinct indicator_id from raw.indicators"),
-    }
-    return frames, parameters
+    return frames, {}
 
 
 def staging_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[Frames, dict[str, Any]]:
