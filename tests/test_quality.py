@@ -149,6 +149,23 @@ def test_landing_frame_marks_ids_the_catalog_does_not_hold() -> None:
     assert parameters == {}
 
 
+def test_a_failure_read_from_duckdb_names_a_blank_sheet_as_null(results_dir: Path) -> None:
+    # Text columns arrive as pandas' Arrow-backed strings, where a missing value is NaN; the
+    # stored sample (dq.check_results.failing_sample, JSON) must say null.
+    con = duckdb.connect()
+    con.execute(
+        "create table landed as select 'f.csv' as source_file, cast(null as varchar) as sheet, "
+        "2 as source_row, 'atlantis' as unknown_geo_id"
+    )
+    (frame,) = frames._chunks(con, "landing", "select * from ({source})", "select * from landed")
+    frame = pd.concat([_landing(), frame.assign(source_row=frame.source_row.astype("int64"))])
+    outcome = run_gate("landing", frame.reset_index(drop=True), {}, results_dir)
+    (failure,) = [f for f in outcome.blocking_failures if f.column == "unknown_geo_id"]
+    assert failure.sample == [
+        {"unknown_geo_id": "atlantis", "source_file": "f.csv", "sheet": None, "source_row": "2"}
+    ]
+
+
 def test_landing_suite_refuses_a_period_outside_the_window(results_dir: Path) -> None:
     frame = _landing(period_start=pd.Timestamp("2019-01-01"), period_end=pd.Timestamp("2019-01-31"))
     outcome = run_gate("landing", frame, LANDING_PARAMETERS, results_dir)

@@ -1,9 +1,9 @@
 """The DataFrames each stage's suite validates, read from the working warehouse, and the suite
 parameters that come from the catalog.
 
-DuckDB → pandas goes through DuckDB's own `.df()`, which builds the frame column by column in
-native code; reading row by row through a DB-API cursor costs an order of magnitude more time and
-memory at millions of rows. The landing frame holds only this run's new rows: validating each
+DuckDB → pandas goes through Arrow (`_pandas`), column by column in native code; reading row by
+row through a DB-API cursor costs an order of magnitude more time and memory at millions of
+rows. The landing frame holds only this run's new rows: validating each
 batch once gives the same guarantee as re-validating all history every run.
 
 A frame of more than CHUNK_ROWS rows is handed to Great Expectations in chunks, cut on the stage's
@@ -19,12 +19,12 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from dagster_project.lib.dbt_state import changed_since_for_run
 from dagster_project.lib.quality.suites import ANY_SPLIT, STAGES
 
 CHUNK_ROWS = 250_000
-DUCKDB_VECTOR_ROWS = 2048  # fetch_df_chunk counts in DuckDB's vectors of this many rows
 GATE_MEMORY_LIMIT = "256MB"
 
 Frames = Iterator[pd.DataFrame]
@@ -52,14 +52,17 @@ def _chunks(
     # ~1 GB). The caller's connection ends with the gate; the next one sets the usual limit.
     con.execute(f"set memory_limit = '{GATE_MEMORY_LIMIT}'")
     if key == ANY_SPLIT:
-        # One query, its result fetched a chunk at a time as DuckDB streams it: one scan of the
-        # table, where cutting by hash scans it once per chunk (9M landed rows: 8.0 s → 5.3 s).
-        result = con.execute(sql.replace("{source}", source), list(params))
-        vectors = max(1, chunk_rows // DUCKDB_VECTOR_ROWS)
-        frame = result.fetch_df_chunk(vectors)
-        yield frame  # even when empty: the suite still checks the columns
-        while not (frame := result.fetch_df_chunk(vectors)).empty:
-            yield frame
+        # One query, its result read a batch at a time as DuckDB streams it: one scan of the
+        # table, where cutting by hash scans it once per chunk.
+        reader = con.sql(sql.replace("{source}", source), params=list(params)).fetch_arrow_reader(
+            chunk_rows
+        )
+        empty = True
+        for batch in reader:
+            empty = False
+            yield _pandas(batch)
+        if empty:  # still one frame: the suite checks the columns
+            yield _pandas(reader.schema.empty_table())
         return
     # `source`, `sql` and `key` are this module's constants; values are bound parameters.
     count_sql = f"select count(*) from ({source})"  # noqa: S608
@@ -73,7 +76,15 @@ def _chunks(
                 f"select * from ({source}) where hash({key}) % {parts} = {part}"  # noqa: S608
             )
         )
-        yield con.execute(sql.replace("{source}", chunk), list(params)).df()
+        yield _pandas(con.sql(sql.replace("{source}", chunk), params=list(params)).to_arrow_table())
+
+
+def _pandas(data: pa.Table | pa.RecordBatch) -> pd.DataFrame:
+    """Arrow to pandas: text columns stay Arrow-backed strings (pandas' StringDtype), dates become
+    datetime64. DuckDB's own `.df()` made a Python object of every text cell: 0.2 s for each
+    250,000-row chunk of actuals, against 0.06 s this way, and 5.4 s against 0.5 s for the 9M
+    landed rows."""
+    return data.to_pandas(date_as_object=False)
 
 
 def _ids(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:

@@ -15,6 +15,7 @@ import functools
 import gc
 import json
 import logging
+import math
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -115,7 +116,18 @@ def _quiet() -> Iterator[None]:
 
 
 def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
+    """Plain JSON values; a missing text cell (NaN in pandas' string columns) becomes null."""
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, float) and math.isnan(item):
+            return None
+        if isinstance(item, dict):
+            return {k: clean(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [clean(v) for v in item]
+        return item
+
+    return clean(json.loads(json.dumps(value, default=str)))
 
 
 @functools.lru_cache(maxsize=4)
