@@ -343,6 +343,13 @@ def _land(
         """,
         [*common, file_no],
     )
+    rows_in, loaded, quarantined = con.execute(
+        "select count(*), count(*) filter (where reason_code is null), "
+        "count(*) filter (where reason_code is not null) from parsed where file_no = ?",
+        [file_no],
+    ).fetchone()  # type: ignore[misc]
+    if not quarantined:  # the quarantine query joins every row back to its cells: 0.9 s at 9M
+        return int(rows_in), int(loaded), int(quarantined)
     record_sql, record_params = _raw_record_sql(match, first_param=len(common) + 2)
     raw_field = {f: RAW_COLUMNS[f] for f in FIELDS}
     value_of_field = (
@@ -380,11 +387,6 @@ def _land(
         """,  # noqa: S608 - identifiers and CASE labels are ours; values are parameters
         [*common, file_no, *record_params],
     )
-    rows_in, loaded, quarantined = con.execute(
-        "select count(*), count(*) filter (where reason_code is null), "
-        "count(*) filter (where reason_code is not null) from parsed where file_no = ?",
-        [file_no],
-    ).fetchone()  # type: ignore[misc]
     return int(rows_in), int(loaded), int(quarantined)
 
 
