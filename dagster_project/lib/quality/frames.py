@@ -3,8 +3,8 @@ parameters that come from the catalog.
 
 DuckDB → pandas goes through Arrow (`_pandas`), column by column in native code; reading row by
 row through a DB-API cursor costs an order of magnitude more time and memory at millions of
-rows. The landing frame holds only this run's new rows: validating each
-batch once gives the same guarantee as re-validating all history every run.
+rows. The landing frame holds only this run's new rows: validating each batch once gives the
+same guarantee as re-validating all history every run.
 
 A frame of more than CHUNK_ROWS rows is handed to Great Expectations in chunks, cut on the stage's
 `chunk_key` (suites.py): at 9 million rows one frame took ~4 GB; in chunks of 250,000 rows the
