@@ -425,9 +425,9 @@ ruled as (
 
 repeated_keys as (
     -- The keys given by more than one row of a file: whether their values differ, and which row
-    -- comes first (by row, then sheet). An aggregate of the few repeated keys joined back,
-    -- rather than a window over every row carrying every column: at 9M rows the windows spilled
-    -- gigabytes.
+    -- comes first (by row, then sheet). One aggregate over the keys, its few repeated ones
+    -- joined back, rather than windows over every row carrying every column: at 9M rows the
+    -- windows spilled gigabytes.
     select
         file_no, rule_reason is null as is_clean, geo_id, indicator_id, period_start, period_end,
         is_blank_value,
