@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from dagster_project.lib.exports import BUCKET_SQL
 from dagster_project.lib.paths import Paths
 from dagster_project.lib.warehouse import connect, publish, read_publish_log
 
@@ -69,3 +71,150 @@ def test_failed_publish_leaves_the_published_file_and_no_temporary_file(
         publish(paths, "run-2", "test")
     assert paths.published_db.read_bytes() == before
     assert not list(paths.warehouse_dir.glob(".*.tmp"))
+
+
+# --- History marts: folders of files by geography, rewritten where reports changed ---------------
+
+
+def _bucket(geo_id: str) -> int:
+    return int(
+        duckdb.execute(f"select {BUCKET_SQL} from (select ? as geo_id)", [geo_id]).fetchall()[0][0]
+    )
+
+
+def _history_work(tmp_path: Path) -> Paths:
+    """A working file with what publishing reads: a history mart, landed reports with their load
+    time, geographies with their parent area, and the dbt build state."""
+    paths = Paths.from_dirs(tmp_path / "raw", tmp_path / "warehouse")
+    with connect(paths.work_db) as con:
+        con.execute(
+            """
+            create table raw.geographies as
+            select 'g' || lpad(i::varchar, 3, '0') as geo_id,
+                case when i > 0 then 'g000' end as parent_geo_id
+            from range(60) as t (i);
+            create table raw.progress_rows as
+            select geo_id, timestamptz '2026-01-01 00:00:00+00' as loaded_at from raw.geographies;
+            create table marts.fct_actual as
+            select geo_id, 'ind' as indicator_id, 1.0 as value from raw.geographies;
+            create table dq.dbt_build_state as
+            select timestamptz '2026-01-01 00:01:00+00' as built_at, true as full_refresh,
+                timestamptz '2026-01-01 00:00:00+00' as loaded_through;
+            """
+        )
+    return paths
+
+
+def _record_build(paths: Paths, minute: int, full_refresh: bool, new_geo: str | None) -> None:
+    loaded = f"2026-01-01 00:{minute:02d}:00+00"
+    with connect(paths.work_db) as con:
+        if new_geo is not None:
+            con.execute(
+                "insert into raw.progress_rows values (?, ?::timestamptz)", [new_geo, loaded]
+            )
+            con.execute("update marts.fct_actual set value = value + 1 where geo_id = ?", [new_geo])
+        con.execute(
+            "insert into dq.dbt_build_state "
+            "values (?::timestamptz + interval 1 second, ?, ?::timestamptz)",
+            [loaded, full_refresh, loaded],
+        )
+
+
+def _files(folder: Path) -> dict[str, int]:
+    """Each part file and its inode: a rewritten file is a new inode (renamed into place)."""
+    return {p.name: p.stat().st_ino for p in folder.glob("part-*.parquet")}
+
+
+def _export_equals_table(paths: Paths, mart: str) -> bool:
+    with connect(paths.published_db, read_only=True) as con:
+        files = f"read_parquet('{paths.exports_dir / mart}/*.parquet')"
+        differences = con.execute(
+            f"""
+            select count(*) from (
+                (select * from marts.{mart} except all select * from {files})
+                union all
+                (select * from {files} except all select * from marts.{mart})
+            )
+            """
+        ).fetchall()[0][0]
+    return differences == 0
+
+
+def test_history_marts_are_folders_rewritten_only_where_reports_changed(tmp_path: Path) -> None:
+    paths = _history_work(tmp_path)
+    folder = paths.exports_dir / "fct_actual"
+    first = publish(paths, "run-1", "test")
+    assert first.exports_note.startswith("every file rewritten (no record of earlier exports)")
+    assert not (paths.exports_dir / "fct_actual.parquet").exists()
+    assert _export_equals_table(paths, "fct_actual")
+    before = _files(folder)
+    assert len(before) == len({_bucket(f"g{i:03d}") for i in range(60)})
+
+    # A report for one city: its file and its parent area's are rewritten, no other.
+    city = next(f"g{i:03d}" for i in range(1, 60) if _bucket(f"g{i:03d}") != _bucket("g000"))
+    _record_build(paths, 5, full_refresh=False, new_geo=city)
+    second = publish(paths, "run-2", "test")
+    assert second.exports_note.startswith("2 of 32 files of each history mart rewritten")
+    after = _files(folder)
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed == {f"part-{_bucket(city):02d}.parquet", f"part-{_bucket('g000'):02d}.parquet"}
+    assert _export_equals_table(paths, "fct_actual")
+
+    # Nothing new: nothing rewritten.
+    assert publish(paths, "run-3", "test").exports_note.startswith("0 of 32 files")
+    assert _files(folder) == after
+
+    # A full refresh since the last exports rewrites every file.
+    _record_build(paths, 7, full_refresh=True, new_geo=None)
+    assert publish(paths, "run-4", "test").exports_note.startswith("every file rewritten (dbt made")
+    assert not set(_files(folder).items()) & set(after.items())
+
+
+def test_history_exports_that_do_not_match_the_last_publication_are_rewritten(
+    tmp_path: Path,
+) -> None:
+    paths = _history_work(tmp_path)
+    publish(paths, "run-1", "test")
+    state = paths.exports_dir / "_state.json"
+    state.write_text(state.read_text().replace("run-1", "run-from-elsewhere"))
+    assert "not those of the last publication" in publish(paths, "run-2", "test").exports_note
+    state.unlink()
+    assert "no record of earlier exports" in publish(paths, "run-3", "test").exports_note
+    shutil.rmtree(paths.exports_dir / "fct_actual")
+    assert "folder is missing" in publish(paths, "run-4", "test").exports_note
+    assert _export_equals_table(paths, "fct_actual")
+
+
+def test_a_geography_without_rows_any_more_loses_its_file(tmp_path: Path) -> None:
+    paths = _history_work(tmp_path)
+    publish(paths, "run-1", "test")
+    lonely = next(
+        f"g{i:03d}"
+        for i in range(1, 60)
+        if [_bucket(f"g{j:03d}") for j in range(60)].count(_bucket(f"g{i:03d}")) == 1
+    )
+    _record_build(paths, 5, full_refresh=False, new_geo=lonely)
+    with connect(paths.work_db) as con:
+        con.execute("delete from marts.fct_actual where geo_id = ?", [lonely])
+    publish(paths, "run-2", "test")
+    assert not (paths.exports_dir / "fct_actual" / f"part-{_bucket(lonely):02d}.parquet").exists()
+    assert _export_equals_table(paths, "fct_actual")
+
+
+def test_a_publication_that_fails_while_exporting_leaves_exports_to_be_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _history_work(tmp_path)
+    publish(paths, "run-1", "test")
+
+    def broken_replace(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+        if str(dst) == str(paths.published_db):
+            raise OSError("disk full")
+        Path(src).rename(dst)
+
+    monkeypatch.setattr("dagster_project.lib.warehouse.os.replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        publish(paths, "run-2", "test")
+    monkeypatch.undo()
+    assert "no record of earlier exports" in publish(paths, "run-3", "test").exports_note
+    assert not list(paths.exports_dir.glob(".*.tmp"))

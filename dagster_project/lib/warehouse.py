@@ -27,24 +27,19 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from dagster_project.lib.exports import (
+    clear_state,
+    plan_exports,
+    save_state,
+    write_exports,
+)
 from dagster_project.lib.paths import Paths
+from dagster_project.lib.sql import quote_ident, quote_literal
 from dagster_project.lib.text import HALFWIDTH_SQL_MACRO, LOOKUP_KEY_SQL_MACRO
 
 log = logging.getLogger(__name__)
 
 SCHEMAS: tuple[str, ...] = ("raw", "staging", "intermediate", "marts", "dq")
-
-
-def quote_ident(name: str) -> str:
-    """A quoted SQL identifier. Only for names the code itself chose (tables, columns), never for
-    values read from files."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    """A SQL string literal, for the few statements (COPY, ATTACH) that take no bound parameters;
-    used only for paths the pipeline itself builds."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 DEFAULT_MEMORY_LIMIT = "768MB"
@@ -123,6 +118,7 @@ class PublishResult:
     path: Path
     row_counts: dict[str, int]
     exports: list[Path]
+    exports_note: str = ""
 
 
 PUBLISH_LOG_DDL = """
@@ -151,7 +147,8 @@ def publish(
     export_schemas: Sequence[str] = ("marts",),
 ) -> PublishResult:
     """Copy the working file to the published path atomically, with a publish_log row and Parquet
-    exports of every table in `export_schemas`. The published file is untouched if anything fails.
+    exports of every table in `export_schemas` (lib/exports.py). The published file is untouched if
+    anything fails.
     """
     work = paths.work_db
     if not work.exists():
@@ -161,6 +158,10 @@ def publish(
     with connect(work) as con:
         con.execute(PUBLISH_LOG_DDL)
         con.execute("checkpoint")
+        last = con.execute(
+            "select run_id from marts.publish_log order by published_at desc limit 1"
+        ).fetchall()
+    last_run_id = last[0][0] if last else None
     # A run killed while publishing leaves its copy behind; runs are serialised by the pipeline
     # lock, so any copy found now is such a leftover.
     for leftover in paths.warehouse_dir.glob(f".{paths.published_db.name}.*.tmp"):
@@ -180,7 +181,11 @@ def publish(
             }
             row = [run_id, published_at, code_version, json.dumps(counts), len(counts)]
             con.execute("insert into marts.publish_log values (?, ?, ?, ?, ?)", row)
-            exports = _export_parquet(con, paths.exports_dir, export_schemas)
+            tables = [(schema, t) for schema in export_schemas for t in list_tables(con, schema)]
+            plan = plan_exports(con, paths.exports_dir, last_run_id)
+            # From here the exports change: until this publication completes they reflect none.
+            clear_state(paths.exports_dir)
+            exports = write_exports(con, paths.exports_dir, tables, plan)
             con.execute("checkpoint")
         _fsync(tmp)
         tmp.replace(paths.published_db)
@@ -191,34 +196,10 @@ def publish(
     # The working file keeps the history of publications too, so the next copy carries it.
     with connect(work) as con:
         con.execute("insert into marts.publish_log values (?, ?, ?, ?, ?)", row)
+    save_state(paths.exports_dir, run_id, plan, [t for _, t in tables])
     log.info("published %s (run %s, %d tables)", paths.published_db, run_id, len(counts))
-    return PublishResult(run_id, published_at, paths.published_db, counts, exports)
-
-
-def _export_parquet(
-    con: duckdb.DuckDBPyConnection, exports_dir: Path, schemas: Sequence[str]
-) -> list[Path]:
-    """One Parquet file per table, each written beside its final name and renamed into place."""
-    exports_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    # Row groups are written in parallel, in no particular order (a table has none): the three
-    # 9M-row marts export in 4.7 s instead of 6.4–7.1 s (docs/performance.md).
-    con.execute("set preserve_insertion_order = false")
-    for schema in schemas:
-        for table in list_tables(con, schema):
-            final = exports_dir / f"{table}.parquet"
-            part = exports_dir / f".{table}.parquet.tmp"
-            con.execute(
-                f"copy {quote_ident(schema)}.{quote_ident(table)} "
-                f"to {quote_literal(str(part))} (format parquet, compression zstd)"
-            )
-            part.replace(final)
-            written.append(final)
-    keep = {p.name for p in written}
-    for stale in exports_dir.glob("*.parquet"):
-        if stale.name not in keep:
-            stale.unlink()
-    return written
+    log.info("exports: %s", plan.describe())
+    return PublishResult(run_id, published_at, paths.published_db, counts, exports, plan.describe())
 
 
 def read_publish_log(path: Path) -> list[dict[str, Any]]:

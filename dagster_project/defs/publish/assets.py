@@ -28,6 +28,7 @@ def published_warehouse(
             "published_at": result.published_at.isoformat(),
             "tables": len(result.row_counts),
             "exports": len(result.exports),
+            "exports_note": result.exports_note,
             "row_counts": dg.MetadataValue.json(result.row_counts),
         }
     )

@@ -42,7 +42,7 @@ from dagster_project.lib.progress.xlsx import (
     XlsxError,
     read_workbook,
 )
-from dagster_project.lib.warehouse import quote_literal
+from dagster_project.lib.sql import quote_literal
 
 log = logging.getLogger(__name__)
 
