@@ -94,9 +94,10 @@ def _history_work(tmp_path: Path) -> Paths:
                 case when i > 0 then 'g000' end as parent_geo_id
             from range(60) as t (i);
             create table raw.progress_rows as
-            select geo_id, timestamptz '2026-01-01 00:00:00+00' as loaded_at from raw.geographies;
+            select geo_id, indicator_id, timestamptz '2026-01-01 00:00:00+00' as loaded_at
+            from raw.geographies, (values ('ind_a'), ('ind_b')) as i (indicator_id);
             create table marts.fct_actual as
-            select geo_id, 'ind' as indicator_id, 1.0 as value from raw.geographies;
+            select geo_id, indicator_id, 1.0 as value from raw.progress_rows;
             create table dq.dbt_build_state as
             select timestamptz '2026-01-01 00:01:00+00' as built_at, true as full_refresh,
                 timestamptz '2026-01-01 00:00:00+00' as loaded_through;
@@ -105,14 +106,27 @@ def _history_work(tmp_path: Path) -> Paths:
     return paths
 
 
-def _record_build(paths: Paths, minute: int, full_refresh: bool, new_geo: str | None) -> None:
+def _record_build(
+    paths: Paths,
+    minute: int,
+    full_refresh: bool,
+    new_geo: str | None,
+    indicators: tuple[str, ...] = ("ind_a",),
+) -> None:
     loaded = f"2026-01-01 00:{minute:02d}:00+00"
     with connect(paths.work_db) as con:
         if new_geo is not None:
-            con.execute(
-                "insert into raw.progress_rows values (?, ?::timestamptz)", [new_geo, loaded]
-            )
-            con.execute("update marts.fct_actual set value = value + 1 where geo_id = ?", [new_geo])
+            # New reports for some indicators: dbt rebuilds those pairs only.
+            for indicator in indicators:
+                con.execute(
+                    "insert into raw.progress_rows values (?, ?, ?::timestamptz)",
+                    [new_geo, indicator, loaded],
+                )
+                con.execute(
+                    "update marts.fct_actual set value = value + 1 "
+                    "where geo_id = ? and indicator_id = ?",
+                    [new_geo, indicator],
+                )
         con.execute(
             "insert into dq.dbt_build_state "
             "values (?::timestamptz + interval 1 second, ?, ?::timestamptz)",
@@ -181,7 +195,10 @@ def test_history_exports_that_do_not_match_the_last_publication_are_rewritten(
     state.unlink()
     assert "no record of earlier exports" in publish(paths, "run-3", "test").exports_note
     shutil.rmtree(paths.exports_dir / "fct_actual")
-    assert "folder is missing" in publish(paths, "run-4", "test").exports_note
+    assert "missing" in publish(paths, "run-4", "test").exports_note
+    assert _export_equals_table(paths, "fct_actual")
+    next((paths.exports_dir / "fct_actual").glob("part-*.parquet")).unlink()
+    assert "missing" in publish(paths, "run-5", "test").exports_note
     assert _export_equals_table(paths, "fct_actual")
 
 
@@ -193,7 +210,7 @@ def test_a_geography_without_rows_any_more_loses_its_file(tmp_path: Path) -> Non
         for i in range(1, 60)
         if [_bucket(f"g{j:03d}") for j in range(60)].count(_bucket(f"g{i:03d}")) == 1
     )
-    _record_build(paths, 5, full_refresh=False, new_geo=lonely)
+    _record_build(paths, 5, full_refresh=False, new_geo=lonely, indicators=("ind_a", "ind_b"))
     with connect(paths.work_db) as con:
         con.execute("delete from marts.fct_actual where geo_id = ?", [lonely])
     publish(paths, "run-2", "test")
