@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 
 from dagster_project.lib.catalog import CatalogError, load_catalog
+from dagster_project.lib.catalog_tables import (
+    catalog_fingerprint,
+    catalog_tables,
+    record_catalog,
+    unchanged_since,
+)
 
 
 def _edit_plan(raw: Path, plan_id: str, edit) -> None:
@@ -173,3 +181,27 @@ def test_shared_indicator_must_be_defined_identically(raw_copy: Path) -> None:
     _edit_plan(raw_copy, "chegu_corridor_2030", edit)
     problems = _problems(raw_copy)
     assert any("defined differently in" in p for p in problems), problems
+
+
+def test_an_unchanged_catalog_is_kept_and_any_change_reloads_it(raw_copy: Path) -> None:
+    fingerprint = catalog_fingerprint(raw_copy)
+    con = duckdb.connect()
+    for schema in ("raw", "dq"):
+        con.execute(f"create schema {schema}")
+    assert unchanged_since(con, fingerprint) is None  # never loaded
+    loaded_at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    for table, data in catalog_tables(load_catalog(raw_copy), loaded_at).items():
+        con.register("incoming", data)
+        con.execute(f"create table raw.{table} as select * from incoming")
+        con.unregister("incoming")
+    record_catalog(con, fingerprint, loaded_at)
+    assert unchanged_since(con, fingerprint) == loaded_at
+    assert catalog_fingerprint(raw_copy) == fingerprint  # the same files, read again
+
+    plan = next((raw_copy / "plans").glob("*.yaml"))
+    plan.write_text(plan.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert catalog_fingerprint(raw_copy) != fingerprint
+    assert unchanged_since(con, catalog_fingerprint(raw_copy)) is None
+
+    con.execute("drop table raw.units")  # a table gone: loaded again, whatever the state says
+    assert unchanged_since(con, fingerprint) is None

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from dagster_project.lib.catalog import (
@@ -24,6 +26,7 @@ from dagster_project.lib.catalog import (
     indicator_alias_rows,
     unit_alias_rows,
 )
+from dagster_project.lib.version import files_digest
 
 # Each landed table and the one-line description shown in Dagster and the dbt sources.
 CATALOG_TABLES: dict[str, str] = {
@@ -40,6 +43,55 @@ CATALOG_TABLES: dict[str, str] = {
     "units": "Units with their dimension and conversion factor to the dimension's base unit.",
     "unit_aliases": "Every spelling of a unit, with its lookup key.",
 }
+
+
+# What the catalog tables were loaded from: a digest of the catalog files and of the code that
+# reads them, and when. A run whose files and code are those of the last load keeps the tables
+# instead of parsing and validating the same files again (0.6 s for 3,000 geographies).
+CATALOG_STATE_DDL = """
+create table if not exists dq.catalog_state (fingerprint varchar, loaded_at timestamptz)
+"""
+_CATALOG_CODE = Path(__file__).resolve().parent
+
+
+def catalog_fingerprint(raw_dir: Path) -> str:
+    """A digest of the catalog files (plans/, reference/) and of the modules that read them."""
+    return files_digest(
+        {
+            raw_dir: ["plans", "reference"],
+            _CATALOG_CODE: ["catalog.py", "catalog_tables.py", "text.py"],
+        }
+    )
+
+
+def unchanged_since(con: duckdb.DuckDBPyConnection, fingerprint: str) -> dt.datetime | None:
+    """When the catalog tables now in `raw` were loaded, if from files and code with this
+    fingerprint and every table is there; else None (the catalog must be loaded)."""
+    con.execute(CATALOG_STATE_DDL)
+    rows = con.execute(
+        "select loaded_at from dq.catalog_state where fingerprint = ?", [fingerprint]
+    ).fetchall()
+    present = {
+        row[0]
+        for row in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'raw'"
+        ).fetchall()
+    }
+    if not rows or not set(CATALOG_TABLES) <= present:
+        return None
+    return rows[0][0]
+
+
+def record_catalog(
+    con: duckdb.DuckDBPyConnection, fingerprint: str, loaded_at: dt.datetime
+) -> None:
+    """Write down, after every catalog table is replaced, what they were loaded from."""
+    con.execute(CATALOG_STATE_DDL)
+    con.execute(
+        "create or replace table dq.catalog_state as "
+        "select cast(? as varchar) as fingerprint, cast(? as timestamptz) as loaded_at",
+        [fingerprint, loaded_at],
+    )
 
 
 # Column order of each table, so that a table with no rows still has its full shape.

@@ -23,13 +23,13 @@ report loaded up to it (an empty `changed_since` means every pair).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from dagster_project.lib.version import files_digest
 
 PLAN_DDL = """
 create or replace table dq.dbt_build_plan as
@@ -77,29 +77,11 @@ class BuildPlan:
         return ["--full-refresh"] if self.full_refresh else []
 
 
-def _files(roots: Iterable[Path]) -> list[Path]:
-    found: list[Path] = []
-    for root in roots:
-        if root.is_file():
-            found.append(root)
-        elif root.is_dir():
-            found.extend(p for p in root.rglob("*") if p.is_file())
-    return sorted(found)
-
-
 def fingerprint(raw_dir: Path, dbt_dir: Path) -> str:
     """A digest of everything besides the reports that the actuals chain depends on."""
-    digest = hashlib.sha256()
-    roots = {
-        raw_dir: ["plans", "reference"],
-        dbt_dir: ["models", "macros", "dbt_project.yml"],
-    }
-    for base, names in roots.items():
-        for path in _files(base / name for name in names):
-            # Paths relative to their root: a copy of the same files elsewhere is the same.
-            digest.update(path.relative_to(base).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    return files_digest(
+        {raw_dir: ["plans", "reference"], dbt_dir: ["models", "macros", "dbt_project.yml"]}
+    )
 
 
 def plan_build(
