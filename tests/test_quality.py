@@ -34,12 +34,13 @@ def _targets(**changes) -> pd.DataFrame:
         "horizon_start": pd.Timestamp("2026-01-01"),
         "horizon_end": pd.Timestamp("2028-12-31"),
         "source_file": "plans/p.yaml",
+        "unknown_geo_id": None,
     }
     second = {**row, "target_id": "t2"}
     return pd.DataFrame([{**row, **changes}, second])
 
 
-CATALOG_PARAMETERS = {"indicator_ids": ["ind"], "action_ids": ["a"], "geo_ids": ["g"]}
+CATALOG_PARAMETERS = {"indicator_ids": ["ind"], "action_ids": ["a"]}
 
 
 def test_catalog_suite_passes_on_a_good_catalog(results_dir: Path) -> None:
@@ -55,6 +56,39 @@ def test_catalog_suite_names_an_unknown_indicator(results_dir: Path) -> None:
     assert message.startswith("catalog: targets__suite failed")
     assert "expect_column_values_to_be_in_set on indicator_id" in message
     assert "no_such" in message and "plans/p.yaml" in message
+
+
+def test_catalog_suite_names_a_geography_the_reference_does_not_hold(results_dir: Path) -> None:
+    frame = _targets(geo_id="atlantis", unknown_geo_id="atlantis")
+    outcome = run_gate("catalog", frame, CATALOG_PARAMETERS, results_dir)
+    (failure,) = outcome.blocking_failures
+    assert failure.column == "unknown_geo_id" and failure.unexpected_count == 1
+    assert failure.sample[0]["unknown_geo_id"] == "atlantis"
+    assert failure.sample[0]["target_id"] == "t1"
+
+
+def test_catalog_frame_marks_a_geography_the_reference_does_not_hold() -> None:
+    con = duckdb.connect()
+    con.execute(
+        """
+        create schema raw;
+        create table raw.indicators as select 'ind' as indicator_id;
+        create table raw.actions as select 'a' as action_id;
+        create table raw.geographies as select 'g' as geo_id;
+        create table raw.plans as select 'p' as plan_id, date '2026-01-01' as horizon_start,
+            date '2028-12-31' as horizon_end;
+        create table raw.targets as
+            select t as target_id, 'p' as plan_id, 'ind' as indicator_id, 'a' as action_id,
+                g as geo_id, '>=' as comparator, 'by_due_date' as cadence, 1.0 as target_value,
+                date '2028-12-31' as due_date, 'plans/p.yaml' as source_file
+            from (values ('t1', 'g'), ('t2', 'atlantis')) as v (t, g);
+        """
+    )
+    chunks, parameters = frames.catalog_frame(con)
+    (frame,) = list(chunks)
+    marks = frame.set_index("target_id")["unknown_geo_id"]
+    assert pd.isna(marks["t1"]) and marks["t2"] == "atlantis"
+    assert parameters == {"indicator_ids": ["ind"], "action_ids": ["a"]}
 
 
 def test_catalog_suite_refuses_bad_comparator_and_due_date(results_dir: Path) -> None:

@@ -99,16 +99,18 @@ def catalog_frame(con: duckdb.DuckDBPyConnection) -> tuple[Frames, dict[str, Any
         select
             targets.target_id, targets.plan_id, targets.indicator_id, targets.action_id,
             targets.geo_id, targets.comparator, targets.cadence, targets.target_value,
-            targets.due_date, plans.horizon_start, plans.horizon_end, targets.source_file
+            targets.due_date, plans.horizon_start, plans.horizon_end, targets.source_file,
+            case when known_geographies.geo_id is null then targets.geo_id end as unknown_geo_id
         from ({source}) as targets
         left join raw.plans as plans on targets.plan_id = plans.plan_id
+        left join (select distinct geo_id from raw.geographies) as known_geographies
+            on targets.geo_id = known_geographies.geo_id
         """,
         "select * from raw.targets",
     )
     parameters = {
         "indicator_ids": _ids(con, "select distinct indicator_id from raw.indicators"),
         "action_ids": _ids(con, "select action_id from raw.actions"),
-        "geo_ids": _ids(con, "select geo_id from raw.geographies"),
     }
     return frames, parameters
 
