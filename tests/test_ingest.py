@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -316,6 +318,62 @@ def test_only_new_files_are_read(landing: Landing, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(ingest_module, "read_file", spy)
     landing.ingest()
     assert read == ["progress/gbk.csv"]
+
+
+def _hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    import dagster_project.lib.progress.ingest as ingest_module
+
+    hashed: list[str] = []
+    original = ingest_module.sha256_of
+
+    def spy(path: Path) -> str:
+        hashed.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(ingest_module, "sha256_of", spy)
+    return hashed
+
+
+def _set_mtime(path: Path, seconds_ago: float) -> int:
+    mtime_ns = time.time_ns() - int(seconds_ago * 1e9)
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    return mtime_ns
+
+
+def test_a_file_with_its_recorded_size_and_time_is_not_hashed_again(
+    landing: Landing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _set_mtime(landing.add("utf8.csv"), 3600)
+    landing.ingest()
+    hashed = _hashed(monkeypatch)
+    assert landing.ingest() == []
+    assert hashed == []
+
+
+def test_a_file_rewritten_with_the_same_size_is_read_again(landing: Landing) -> None:
+    path = landing.add("utf8.csv")
+    _set_mtime(path, 3600)
+    landing.ingest()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("12.5", "12.6"), encoding="utf-8")  # same size, a new time
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded"
+    assert sorted(v[4] for v in landing.values()) == [12.5, 12.6]
+
+
+def test_a_file_loaded_just_after_it_was_written_is_always_hashed(
+    landing: Landing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a file system with coarse times a second write in the same tick keeps the time: a
+    # version loaded within two seconds of its time is never trusted by its size and time alone.
+    path = landing.add("utf8.csv")
+    mtime_ns = _set_mtime(path, 0.5)
+    landing.ingest()
+    path.write_text(path.read_text(encoding="utf-8").replace("12.5", "12.6"), encoding="utf-8")
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    hashed = _hashed(monkeypatch)
+    (outcome,) = landing.ingest()
+    assert hashed == ["utf8.csv"] and outcome.status == "loaded"
 
 
 def test_unreadable_file_is_rejected_and_others_still_load(landing: Landing) -> None:

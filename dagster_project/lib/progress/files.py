@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +55,11 @@ def unsafe_reason(file: ProgressFile, raw_dir: Path) -> str | None:
     if not target.is_file():
         return "not a regular file"
     return None
+
+
+def modified_at(file: ProgressFile) -> dt.datetime:
+    """The file's modification time as raw.file_manifest records it (microseconds, UTC)."""
+    return dt.datetime.fromtimestamp(file.mtime_ns / 1e9, dt.UTC)
 
 
 def sha256_of(path: Path) -> str:

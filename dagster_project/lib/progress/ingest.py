@@ -29,6 +29,7 @@ from dagster_project.lib.progress.files import (
     detect_encoding,
     discover,
     head_lines,
+    modified_at,
     sha256_of,
     transcode_to_utf8,
     unsafe_reason,
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 # Files whose rows go through the rules in one query: up to this many files or rows.
 BATCH_FILES = 200
+QUICK_CHECK_MARGIN = dt.timedelta(seconds=2)  # FAT's times are 2 s apart
 BATCH_ROWS = 1_000_000
 
 PROGRESS_DDL = (
@@ -413,7 +415,7 @@ def _record_manifest(
             outcome.source_file,
             outcome.file_sha256,
             file.size,
-            dt.datetime.fromtimestamp(file.mtime_ns / 1e9, dt.UTC),
+            modified_at(file),
             file.path.suffix.lower().lstrip(".") or None,
             outcome.encoding,
             ", ".join(outcome.sheets) or None,
@@ -580,6 +582,34 @@ def ingest_progress(
     raw_dir = raw_dir.resolve()
     scratch.mkdir(parents=True, exist_ok=True)
     known = set(con.execute("select source_file, file_sha256 from raw.file_manifest").fetchall())
+    # The last version recorded of each path, with the size and modification time it had then.
+    recorded = {
+        row[0]: row[1:]
+        for row in con.execute(
+            """
+            select source_file, file_sha256, file_size, file_modified_at, loaded_at
+            from raw.file_manifest
+            qualify row_number() over (partition by source_file order by loaded_at desc) = 1
+            """
+        ).fetchall()
+    }
+
+    def sha_of(file: ProgressFile) -> str:
+        # Hashing every file of the folder at every run costs what the whole history weighs
+        # (336 MB: 0.25 s at 9M reports). Like rsync's and git's quick check, a file with the size
+        # and modification time recorded with its last version is that version; unless it was
+        # loaded within QUICK_CHECK_MARGIN of that modification time (a file system with coarse
+        # times could not tell a second write in the same tick). A file rewritten with the same
+        # size and its old time put back is taken as unchanged: `touch` it to have it read.
+        last = recorded.get(file.relative)
+        # A link's own time says nothing of its target's.
+        if last is not None and not file.path.is_symlink():
+            sha, size, modified, loaded_at = last
+            stamp = modified_at(file)
+            if size == file.size and modified == stamp and stamp < loaded_at - QUICK_CHECK_MARGIN:
+                return str(sha)
+        return sha256_of(file.path)
+
     outcomes: list[FileOutcome] = []
     batch: list[_Staged] = []
 
@@ -602,7 +632,7 @@ def ingest_progress(
     for file in discover(raw_dir):
         # A refused path is never read, so never hashed.
         unread = unsafe_reason(file, raw_dir) is not None
-        sha = "unread:" + file.relative if unread else sha256_of(file.path)
+        sha = "unread:" + file.relative if unread else sha_of(file)
         if (file.relative, sha) in known:
             continue
         batch.append(read_file(con, file, sha, len(batch), raw_dir, scratch, max_xlsx_bytes))
