@@ -50,6 +50,16 @@ log = logging.getLogger(__name__)
 # Files whose rows go through the rules in one query: up to this many files or rows.
 BATCH_FILES = 200
 QUICK_CHECK_MARGIN = dt.timedelta(seconds=2)  # FAT's times are 2 s apart
+# Each progress file's size and modification time when it was last hashed (ingest_progress).
+FILE_HASHES_DDL = """
+create table if not exists dq.file_hashes (
+    source_file varchar primary key,
+    file_size bigint,
+    file_modified_at timestamp with time zone,
+    file_sha256 varchar,
+    hashed_at timestamp with time zone
+)
+"""
 BATCH_ROWS = 1_000_000
 
 PROGRESS_DDL = (
@@ -582,33 +592,34 @@ def ingest_progress(
     raw_dir = raw_dir.resolve()
     scratch.mkdir(parents=True, exist_ok=True)
     known = set(con.execute("select source_file, file_sha256 from raw.file_manifest").fetchall())
-    # The last version recorded of each path, with the size and modification time it had then.
-    recorded = {
+    # Hashing every file of the folder at every run costs what the whole history weighs (336 MB:
+    # 0.25 s at 9M reports). Like rsync's and git's quick check, a file with the size and
+    # modification time it had when last hashed has that hash — provided it was hashed at least
+    # QUICK_CHECK_MARGIN after that time: on a file system with coarse times a second write in
+    # the same tick keeps the time, so a hash taken within the margin is taken again, and kept
+    # from then on. A file rewritten with the same size and its old time put back is taken as
+    # unchanged: `touch` it to have it read. A link's own time says nothing of its target's.
+    con.execute(FILE_HASHES_DDL)
+    hashes = {
         row[0]: row[1:]
         for row in con.execute(
-            """
-            select source_file, file_sha256, file_size, file_modified_at, loaded_at
-            from raw.file_manifest
-            qualify row_number() over (partition by source_file order by loaded_at desc) = 1
-            """
+            "select source_file, file_size, file_modified_at, file_sha256, hashed_at "
+            "from dq.file_hashes"
         ).fetchall()
     }
+    hashed: list[tuple[str, int, dt.datetime, str, dt.datetime]] = []
 
     def sha_of(file: ProgressFile) -> str:
-        # Hashing every file of the folder at every run costs what the whole history weighs
-        # (336 MB: 0.25 s at 9M reports). Like rsync's and git's quick check, a file with the size
-        # and modification time recorded with its last version is that version; unless it was
-        # loaded within QUICK_CHECK_MARGIN of that modification time (a file system with coarse
-        # times could not tell a second write in the same tick). A file rewritten with the same
-        # size and its old time put back is taken as unchanged: `touch` it to have it read.
-        last = recorded.get(file.relative)
-        # A link's own time says nothing of its target's.
+        stamp = modified_at(file)
+        last = hashes.get(file.relative)
         if last is not None and not file.path.is_symlink():
-            sha, size, modified, loaded_at = last
-            stamp = modified_at(file)
-            if size == file.size and modified == stamp and stamp < loaded_at - QUICK_CHECK_MARGIN:
+            size, modified, sha, hashed_at = last
+            if size == file.size and modified == stamp and stamp < hashed_at - QUICK_CHECK_MARGIN:
                 return str(sha)
-        return sha256_of(file.path)
+        now = dt.datetime.now(dt.UTC)
+        sha = sha256_of(file.path)
+        hashed.append((file.relative, file.size, stamp, sha, now))
+        return sha
 
     outcomes: list[FileOutcome] = []
     batch: list[_Staged] = []
@@ -641,4 +652,6 @@ def ingest_progress(
             land()
     if batch:
         land()
+    if hashed:
+        con.executemany("insert or replace into dq.file_hashes values (?, ?, ?, ?, ?)", hashed)
     return outcomes
