@@ -11,7 +11,7 @@ import pytest
 
 from dagster_project.lib.exports import BUCKET_SQL
 from dagster_project.lib.paths import Paths
-from dagster_project.lib.warehouse import connect, publish, read_publish_log
+from dagster_project.lib.warehouse import connect, publish, read_publish_log, wait_for_removals
 
 
 def _work(tmp_path: Path, value: int) -> Paths:
@@ -39,6 +39,9 @@ def test_publish_log_keeps_the_history_of_publications(tmp_path: Path) -> None:
     publish(paths, "run-1", "test")
     publish(paths, "run-2", "test")
     assert [r["run_id"] for r in read_publish_log(paths.published_db)] == ["run-1", "run-2"]
+    # The first file, kept linked for the rename, is removed in the background.
+    wait_for_removals()
+    assert not list(paths.warehouse_dir.glob(".*.tmp"))
 
 
 def test_a_reader_with_the_old_file_open_keeps_reading_it(tmp_path: Path) -> None:

@@ -238,24 +238,29 @@ def write_exports(
     exports_dir: Path,
     tables: Sequence[tuple[str, str]],
     plan: ExportPlan,
+    *,
+    history: bool,
 ) -> list[Path]:
-    """Export `tables` ((schema, table) pairs) of `con` under `exports_dir` following `plan`; remove
-    the exports of tables that no longer exist. Returns every file or folder exported."""
+    """Export the history marts (`history`) or the other tables of `tables` ((schema, table)
+    pairs) under `exports_dir` following `plan`. Returns every file or folder exported."""
     exports_dir.mkdir(parents=True, exist_ok=True)
-    # A run killed while exporting leaves its temporary files behind; runs are serialised by the
-    # pipeline lock, so any found now is such a leftover.
-    for leftover in exports_dir.glob(".*.tmp"):
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
+    if history:
+        # A run killed while exporting leaves its temporary files behind; runs are serialised by
+        # the pipeline lock, so any found now is such a leftover.
+        for leftover in exports_dir.glob(".*.tmp"):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
     # Row groups are written in parallel, in no particular order (a table has none): the three
     # 9M-row marts export in 4.7 s instead of 6.4–7.1 s (docs/performance.md).
     con.execute("set preserve_insertion_order = false")
     written: list[Path] = []
     for schema, table in tables:
+        if (table in HISTORY_MARTS) != history:
+            continue
         relation = f"{quote_ident(schema)}.{quote_ident(table)}"
-        if table in HISTORY_MARTS:
+        if history:
             folder = exports_dir / table
             if plan.buckets is None:
                 _write_buckets(con, relation, folder)
@@ -268,11 +273,16 @@ def write_exports(
             final = exports_dir / f"{table}.parquet"
             _write_single(con, relation, final)
             written.append(final)
+    return written
+
+
+def remove_stale_exports(exports_dir: Path, written: Sequence[Path]) -> None:
+    """Remove the single-file exports of tables not exported any more (a table dropped, or a
+    history mart's single file of old)."""
     keep = {p.name for p in written}
     for stale in exports_dir.glob("*.parquet"):
-        if stale.name not in keep:  # a table dropped, or a history mart's single file of old
+        if stale.name not in keep:
             stale.unlink()
-    return written
 
 
 def save_state(exports_dir: Path, run_id: str, plan: ExportPlan, marts: Sequence[str]) -> None:

@@ -11,6 +11,7 @@ new one, and a reader that already has the old one open keeps reading it undistu
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import json
@@ -18,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ import pyarrow as pa
 from dagster_project.lib.exports import (
     clear_state,
     plan_exports,
+    remove_stale_exports,
     save_state,
     write_exports,
 )
@@ -162,15 +165,21 @@ def publish(
             "select run_id from marts.publish_log order by published_at desc limit 1"
         ).fetchall()
     last_run_id = last[0][0] if last else None
-    # A run killed while publishing leaves its copy behind; runs are serialised by the pipeline
-    # lock, so any copy found now is such a leftover.
+    # A run killed while publishing leaves its copy (or an old file being removed) behind; runs
+    # are serialised by the pipeline lock, so any found now is such a leftover.
     for leftover in paths.warehouse_dir.glob(f".{paths.published_db.name}.*.tmp"):
         leftover.unlink(missing_ok=True)
     tmp = paths.warehouse_dir / f".{paths.published_db.name}.{uuid.uuid4().hex}.tmp"
+    retired: Path | None = None
     try:
         shutil.copyfile(work, tmp)
         published_at = dt.datetime.now(dt.UTC)
         with connect(tmp) as con:
+            # The copy's pages go to disk while the history marts are exported (CPU), instead of
+            # in the fsync before the rename (0.3 s at 9M reports). Started once the file is open:
+            # DuckDB's open and writes wait for a flush in progress.
+            flush = threading.Thread(target=_fsync, args=(tmp,), daemon=True)
+            flush.start()
             counts = {
                 f"{schema}.{table}": con.execute(
                     f"select count(*) from {quote_ident(schema)}.{quote_ident(table)}"  # noqa: S608
@@ -179,20 +188,32 @@ def publish(
                 for table in list_tables(con, schema)
                 if table != "publish_log"
             }
-            row = [run_id, published_at, code_version, json.dumps(counts), len(counts)]
-            con.execute("insert into marts.publish_log values (?, ?, ?, ?, ?)", row)
             tables = [(schema, t) for schema in export_schemas for t in list_tables(con, schema)]
             plan = plan_exports(con, paths.exports_dir, last_run_id)
             # From here the exports change: until this publication completes they reflect none.
             clear_state(paths.exports_dir)
-            exports = write_exports(con, paths.exports_dir, tables, plan)
+            exports = write_exports(con, paths.exports_dir, tables, plan, history=True)
+            row = [run_id, published_at, code_version, json.dumps(counts), len(counts)]
+            con.execute("insert into marts.publish_log values (?, ?, ?, ?, ?)", row)
+            exports += write_exports(con, paths.exports_dir, tables, plan, history=False)
+            remove_stale_exports(paths.exports_dir, exports)
             con.execute("checkpoint")
+        flush.join()
         _fsync(tmp)
+        # The old file stays linked under a temporary name, so the rename does not wait while
+        # the file system frees it (0.2 s for 840 MB); it is removed in the background.
+        if paths.published_db.exists():
+            retired = paths.warehouse_dir / f".{paths.published_db.name}.{uuid.uuid4().hex}.tmp"
+            os.link(paths.published_db, retired)
         tmp.replace(paths.published_db)
         _fsync(paths.warehouse_dir)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        if retired is not None and paths.published_db.exists():
+            retired.unlink(missing_ok=True)  # a second name of the file still published
         raise
+    if retired is not None:
+        _remove_in_background(retired)
     # The working file keeps the history of publications too, so the next copy carries it.
     with connect(work) as con:
         con.execute("insert into marts.publish_log values (?, ?, ?, ?, ?)", row)
@@ -200,6 +221,24 @@ def publish(
     log.info("published %s (run %s, %d tables)", paths.published_db, run_id, len(counts))
     log.info("exports: %s", plan.describe())
     return PublishResult(run_id, published_at, paths.published_db, counts, exports, plan.describe())
+
+
+_removals: list[threading.Thread] = []
+
+
+def _remove_in_background(path: Path) -> None:
+    """Unlink `path` in a thread; the process waits for it at exit (atexit), and a removal cut
+    short by a kill leaves a leftover the next publication removes."""
+    if not _removals:
+        atexit.register(wait_for_removals)
+    thread = threading.Thread(target=path.unlink, kwargs={"missing_ok": True}, daemon=True)
+    thread.start()
+    _removals.append(thread)
+
+
+def wait_for_removals() -> None:
+    while _removals:
+        _removals.pop().join()
 
 
 def read_publish_log(path: Path) -> list[dict[str, Any]]:
