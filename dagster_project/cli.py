@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from dagster_project.lib.paths import Paths
 
@@ -82,9 +82,17 @@ def run(
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
-        failures = [e for e in result.all_events if e.is_step_failure]
     elapsed = time.monotonic() - started
-    if not result.success:
+    return report(result, paths.published_db, elapsed, out)
+
+
+def report(result: Any, published_db: Path, elapsed: float, out: TextIO) -> int:
+    """Print how a run of the job ended (`result`: Dagster's execution result) and return the
+    process's exit code: 0 only if every step ran and succeeded."""
+    failures = [e for e in result.all_events if e.is_step_failure]
+    # Dagster calls a run whose steps were skipped (an output they need not produced) a success.
+    skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
+    if not result.success or skipped:
         print(
             f"\nrun {result.run_id} FAILED after {elapsed:.1f}s; nothing was published.", file=out
         )
@@ -92,12 +100,14 @@ def run(
             error = event.step_failure_data.error
             message = error.message.strip() if error else "(no message)"
             print(f"  step {event.step_key}: {message}", file=out)
-        print(f"the last good warehouse stays at {paths.published_db}", file=out)
+        for step_key in skipped:
+            print(f"  step {step_key}: skipped (an output it needs was not produced)", file=out)
+        print(f"the last good warehouse stays at {published_db}", file=out)
         return 1
     from dagster_project.lib.summary import summary
 
-    print(f"\nrun {result.run_id} published {paths.published_db} in {elapsed:.1f}s", file=out)
-    print(summary(paths.published_db), file=out)
+    print(f"\nrun {result.run_id} published {published_db} in {elapsed:.1f}s", file=out)
+    print(summary(published_db), file=out)
     return 0
 
 

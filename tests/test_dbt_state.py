@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from dagster_project.lib.dbt_state import (
     fingerprint,
     plan_build,
     record_build,
+    unchanged_models,
 )
+from dagster_project.lib.paths import DBT_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2026, 11, 25)
@@ -100,3 +103,28 @@ def test_a_state_table_from_before_the_reason_column_is_brought_up_to_date() -> 
     assert con.execute("select run_id, reason from dq.dbt_build_state").fetchall() == [
         ("run-1", "no complete build recorded")
     ]
+
+
+def test_an_incremental_build_leaves_out_only_what_reads_the_catalog_alone() -> None:
+    manifest = json.loads((DBT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    left_out = unchanged_models(manifest)
+    names = [uid.rsplit(".", 1)[1] for uid in left_out]
+    assert {"stg_catalog__geographies", "dim_geography", "fct_target"} <= set(names)
+    # Nothing that reads the reports, the manifest or the quarantine.
+    for uid in left_out:
+        upstream, stack = set(), [uid]
+        while stack:
+            for parent in manifest["parent_map"].get(stack.pop(), []):
+                if parent not in upstream:
+                    upstream.add(parent)
+                    stack.append(parent)
+        assert not any(
+            p.endswith(("raw.progress_rows", "raw.file_manifest", "dq.quarantine"))
+            for p in upstream
+        ), uid
+    assert {"stg_progress__rows", "fct_actual", "scorecard_plan"}.isdisjoint(names)
+    # Parents before children: a multi-asset yields its outputs in that order.
+    position = {uid: n for n, uid in enumerate(left_out)}
+    for uid in left_out:
+        for parent in manifest["parent_map"][uid]:
+            assert position.get(parent, -1) < position[uid]

@@ -28,6 +28,11 @@ INCREMENTAL_TABLES = (
     "marts.fct_report_completeness",
     "marts.fct_target_vs_actual",
     "marts.fct_target_contribution",
+    # Left out of an incremental build (they read the catalog only), and what reads them.
+    "marts.dim_geography",
+    "marts.fct_target",
+    "marts.scorecard_plan",
+    "marts.scorecard_geography",
 )
 
 

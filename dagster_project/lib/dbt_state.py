@@ -23,6 +23,7 @@ report loaded up to it (an empty `changed_since` means every pair).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,3 +158,48 @@ def changed_since_for_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dt.dat
         [run_id],
     ).fetchall()
     return rows[0][0] if rows else None
+
+
+# The sources every run writes (the ingest). An incremental build selects what is downstream of them
+# (dbt's `source:<name>+`); the rest reads the catalog and the dbt project only, unchanged since the
+# last complete build (else the build is a full refresh), which built and tested it.
+RUN_SOURCES = ("raw.progress_rows", "raw.file_manifest", "dq.quarantine")
+INCREMENTAL_SELECTION = " ".join(f"source:{name}+" for name in RUN_SOURCES)
+
+
+def unchanged_models(manifest: Mapping[str, Any]) -> list[str]:
+    """The models an incremental build leaves out (not downstream of RUN_SOURCES), parents before
+    children: the unique ids of a parsed manifest (manifest.json's shape)."""
+    wanted = {tuple(name.split(".", 1)) for name in RUN_SOURCES}
+    start = [
+        uid
+        for uid, source in manifest["sources"].items()
+        if (source["source_name"], source["name"]) in wanted
+    ]
+    downstream: set[str] = set()
+    stack = list(start)
+    while stack:
+        for child in manifest["child_map"].get(stack.pop(), []):
+            if child not in downstream:
+                downstream.add(child)
+                stack.append(child)
+    models = {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and uid not in downstream
+    }
+    ordered: list[str] = []
+    done: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid in done:
+            return
+        done.add(uid)
+        for parent in manifest["parent_map"].get(uid, []):
+            if parent in models:
+                visit(parent)
+        ordered.append(uid)
+
+    for uid in sorted(models):
+        visit(uid)
+    return ordered
