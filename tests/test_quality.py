@@ -345,3 +345,23 @@ def test_chunked_landing_outcome_adds_up_over_chunks(results_dir: Path) -> None:
     assert failure.unexpected_count == 7  # rows 7, 14, …, 49
     assert sorted(int(s["source_row"]) for s in failure.sample) == [7, 14, 21, 28, 35, 42, 49]
     assert chunked.rows_checked == 49
+
+
+def test_the_last_outcome_of_a_dbt_test_is_found_by_its_check_key() -> None:
+    import dagster as dg
+
+    from dagster_project.lib.quality.results import CheckResult, last_outcomes, record
+
+    con = duckdb.connect()
+    con.execute("create schema dq")
+
+    def result(run_id: str, success: bool, name: str = "unique_dim_plan_plan_id") -> CheckResult:
+        return CheckResult(
+            run_id, "marts", "marts/dim_plan", name, "dbt_test", success, "error", None, None, ""
+        )
+
+    record(con, [result("run-1", False)])
+    record(con, [result("run-2", True)])
+    known = dg.AssetCheckKey(dg.AssetKey(["marts", "dim_plan"]), "unique_dim_plan_plan_id")
+    never = dg.AssetCheckKey(dg.AssetKey(["marts", "dim_plan"]), "not_null_dim_plan_plan_id")
+    assert last_outcomes(con, [known, never]) == {known: (True, "error", "run-2")}

@@ -24,7 +24,7 @@ from dagster_project.lib.dbt_state import (
 )
 from dagster_project.lib.paths import DBT_DIR
 from dagster_project.lib.quality.dbt_results import dbt_check_results, read_artifact
-from dagster_project.lib.quality.results import record
+from dagster_project.lib.quality.results import last_outcomes, record
 from dagster_project.lib.warehouse import connect
 
 
@@ -100,8 +100,9 @@ def plan_tracker_dbt(
     (target_path / "run_results.json").unlink(missing_ok=True)
     run = DbtRun(command)
     context.log.info(f"running {run.command}")
+    evaluated: set[dg.AssetCheckKey] = set()
     for raw_event in warm.stream_dbt(command, paths, run, dbt_dir=project_dir):
-        yield from DbtCoreCliEventMessage(
+        for event in DbtCoreCliEventMessage(
             raw_event=raw_event, event_history_metadata={}
         ).to_default_asset_events(
             manifest=params.manifest,
@@ -109,7 +110,10 @@ def plan_tracker_dbt(
             context=context,
             target_path=target_path,
             project=dbt_project,
-        )
+        ):
+            if isinstance(event, dg.AssetCheckResult):
+                evaluated.add(dg.AssetCheckKey(event.asset_key, event.check_name))  # type: ignore[arg-type]
+            yield event
     if run.exception is not None and not (target_path / "run_results.json").exists():
         raise dg.Failure(f"{run.command} could not run: {run.exception}")
     # Every dbt test's outcome is also data (dq.check_results), whether the build passed or not.
@@ -122,6 +126,19 @@ def plan_tracker_dbt(
         record(con, results)
         if run.success and complete:
             record_build(con, plan, context.run.run_id)
+        carried = last_outcomes(con, context.selected_asset_check_keys - evaluated)
     if not run.success:
         details = "\n".join(run.failures) or str(run.exception or "see dbt.log")
         raise dg.Failure(description=f"{run.command} failed:\n{details}")
+    # The tests an incremental build left out judge models unchanged since they last ran: their
+    # last outcome stands (dq.check_results), rather than a blocking check left without a result.
+    for key, (passed, severity, run_id) in carried.items():
+        yield dg.AssetCheckResult(
+            asset_key=key.asset_key,
+            check_name=key.name,
+            passed=passed,
+            severity=dg.AssetCheckSeverity.WARN
+            if severity == "warn"
+            else dg.AssetCheckSeverity.ERROR,
+            metadata={"outcome_of_run": run_id, "not_run_again": "its inputs are unchanged"},
+        )

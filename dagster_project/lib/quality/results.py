@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,3 +63,28 @@ def record(con: duckdb.DuckDBPyConnection, results: list[CheckResult]) -> None:
             for r in results
         ],
     )
+
+
+def last_outcomes(
+    con: duckdb.DuckDBPyConnection, keys: Iterable[Any]
+) -> dict[Any, tuple[bool, str, str]]:
+    """The last recorded dbt test outcome — (success, severity, run id) — of each check key
+    (Dagster's AssetCheckKey: `asset_key` [schema, model] and `name`, the test's name) that has
+    one."""
+    wanted = {(key.asset_key.to_user_string(), key.name): key for key in keys}
+    if not wanted:
+        return {}
+    con.execute(CHECK_RESULTS_DDL)
+    rows = con.execute(
+        """
+        select asset_key, check_name, success, severity, run_id
+        from dq.check_results
+        where check_kind = 'dbt_test'
+        qualify row_number() over (partition by asset_key, check_name order by checked_at desc) = 1
+        """
+    ).fetchall()
+    return {
+        wanted[(asset_key, name)]: (success, severity, run_id)
+        for asset_key, name, success, severity, run_id in rows
+        if (asset_key, name) in wanted
+    }
