@@ -86,6 +86,13 @@ def test_incremental_build_equals_a_full_refresh(copies: tuple[Path, Path]) -> N
                 f"select count(*) from (select * from marts.{mart} except all select * from {files}"
                 f" union all (select * from {files} except all select * from marts.{mart}))"
             ).fetchall() == [(0,)], mart
+        # The catalog was kept, and its gate's outcome on it stands: named, not run again.
+        (carried,) = con.execute(
+            "select observed_value ->> 'outcome_of_run' from dq.check_results "
+            "where check_name = 'catalog_targets_pass_catalog_suite' "
+            "order by checked_at desc limit 1"
+        ).fetchall()[0]
+        assert carried is not None
 
     with duckdb.connect(str(work)) as con:  # forget the build state: the next build is full
         con.execute("delete from dq.dbt_build_state")
@@ -104,6 +111,14 @@ def test_a_catalog_change_forces_a_full_refresh(copies: tuple[Path, Path]) -> No
     printed = run_pipeline(raw, warehouse).stdout
     assert "dbt: full refresh (the plan catalog, reference files or dbt project changed)" in printed
     assert _last_build(warehouse / "work" / "plan_tracker.duckdb") == (True, None)
+    # A changed catalog is loaded again and judged again by its gate.
+    with duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        (carried,) = con.execute(
+            "select observed_value ->> 'outcome_of_run' from dq.check_results "
+            "where check_name = 'catalog_targets_pass_catalog_suite' "
+            "order by checked_at desc limit 1"
+        ).fetchall()[0]
+    assert carried is None
 
 
 def _fct_actual_unique_test(work: Path, target: Path) -> bool:

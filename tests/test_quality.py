@@ -365,3 +365,38 @@ def test_the_last_outcome_of_a_dbt_test_is_found_by_its_check_key() -> None:
     known = dg.AssetCheckKey(dg.AssetKey(["marts", "dim_plan"]), "unique_dim_plan_plan_id")
     never = dg.AssetCheckKey(dg.AssetKey(["marts", "dim_plan"]), "not_null_dim_plan_plan_id")
     assert last_outcomes(con, [known, never]) == {known: (True, "error", "run-2")}
+
+
+def test_the_last_evaluation_of_a_check_since_a_time_skips_carried_outcomes() -> None:
+    import datetime as dt
+
+    from dagster_project.lib.quality.results import CheckResult, last_result_since, record
+
+    con = duckdb.connect()
+    con.execute("create schema dq")
+    before = dt.datetime.now(dt.UTC)
+
+    def result(run_id: str, observed: object) -> CheckResult:
+        return CheckResult(
+            run_id,
+            "catalog",
+            "raw/targets",
+            "suite",
+            "great_expectations",
+            True,
+            "error",
+            observed,
+            None,
+            f"passed in {run_id}",
+        )
+
+    assert last_result_since(con, "raw/targets", "suite", before) is None
+    record(con, [result("run-1", [{"expectation": "x"}])])
+    record(con, [result("run-2", {"outcome_of_run": "run-1"})])
+    assert last_result_since(con, "raw/targets", "suite", before) == (
+        True,
+        "error",
+        "passed in run-1",
+        "run-1",
+    )
+    assert last_result_since(con, "raw/targets", "suite", dt.datetime.now(dt.UTC)) is None

@@ -52,16 +52,27 @@ CATALOG_STATE_DDL = """
 create table if not exists dq.catalog_state (fingerprint varchar, loaded_at timestamptz)
 """
 _CATALOG_CODE = Path(__file__).resolve().parent
+_REPO = _CATALOG_CODE.parents[1]
 
 
 def catalog_fingerprint(raw_dir: Path) -> str:
-    """A digest of the catalog files (plans/, reference/) and of the modules that read them."""
+    """A digest of the catalog files (plans/, reference/), of the modules that read them and of
+    the catalog gate's suite and code: while it holds, both the tables and the gate's outcome on
+    them stand (defs/quality/checks.py)."""
     return files_digest(
         {
             raw_dir: ["plans", "reference"],
-            _CATALOG_CODE: ["catalog.py", "catalog_tables.py", "text.py"],
+            _CATALOG_CODE: ["catalog.py", "catalog_tables.py", "text.py", "quality"],
+            _REPO: ["expectations/gx/expectations/targets__suite.json"],
         }
     )
+
+
+def catalog_loaded_at(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    """When the catalog tables now in `raw` were loaded (dq.catalog_state), if recorded."""
+    con.execute(CATALOG_STATE_DDL)
+    rows = con.execute("select max(loaded_at) from dq.catalog_state").fetchall()
+    return rows[0][0] if rows else None
 
 
 def unchanged_since(con: duckdb.DuckDBPyConnection, fingerprint: str) -> dt.datetime | None:

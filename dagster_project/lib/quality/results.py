@@ -88,3 +88,24 @@ def last_outcomes(
         for asset_key, name, success, severity, run_id in rows
         if (asset_key, name) in wanted
     }
+
+
+def last_result_since(
+    con: duckdb.DuckDBPyConnection, asset_key: str, check_name: str, since: dt.datetime
+) -> tuple[bool, str, str, str] | None:
+    """The last outcome — (success, severity, message, run id) — of a check evaluated after
+    `since`, if any; not an outcome carried over from an earlier run (`outcome_of_run`)."""
+    con.execute(CHECK_RESULTS_DDL)
+    rows = con.execute(
+        """
+        select success, severity, message, run_id
+        from dq.check_results
+        where
+            asset_key = ? and check_name = ? and checked_at > ?
+            and observed_value ->> 'outcome_of_run' is null
+        order by checked_at desc
+        limit 1
+        """,
+        [asset_key, check_name, since],
+    ).fetchall()
+    return (rows[0][0], rows[0][1], rows[0][2], rows[0][3]) if rows else None
