@@ -44,7 +44,9 @@ def test_first_build_is_full_then_incremental_from_what_it_read() -> None:
     plan = plan_build(con, "f1", TODAY)
     assert plan.full_refresh and plan.changed_since is None and plan.loaded_through == first
     assert plan.dbt_args() == ["--full-refresh"]
-    assert con.execute("select * from dq.dbt_build_plan").fetchall() == [(None, True)]
+    assert con.execute("select changed_since, full_refresh from dq.dbt_build_plan").fetchall() == [
+        (None, True)
+    ]
     assert _pairs(con) == [("wuhan", "gdp")]  # every pair, for a build by hand
     record_build(con, plan, "run-1")
     assert changed_since_for_run(con, "run-1") is None
@@ -56,7 +58,9 @@ def test_first_build_is_full_then_incremental_from_what_it_read() -> None:
     assert plan.changed_since == first and plan.loaded_through == later
     assert plan.dbt_args() == []
     # What the models read (dbt/macros/incremental.sql):
-    assert con.execute("select * from dq.dbt_build_plan").fetchall() == [(first, False)]
+    assert con.execute("select changed_since, full_refresh from dq.dbt_build_plan").fetchall() == [
+        (first, False)
+    ]
     assert _pairs(con) == [("xiaogan", "gdp")]  # only the pair with a report loaded since
     record_build(con, plan, "run-2")
     assert changed_since_for_run(con, "run-2") == first
@@ -70,12 +74,16 @@ def test_the_as_of_date_is_duckdbs_current_date() -> None:
 
 
 def test_a_new_fingerprint_or_as_of_date_means_a_full_refresh() -> None:
-    con = _warehouse([dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)])
-    record_build(con, plan_build(con, "f1", TODAY), "run-1")
-    assert plan_build(con, "f2", TODAY).full_refresh
-    moved = plan_build(con, "f1", TODAY + dt.timedelta(days=1))
+    def built() -> duckdb.DuckDBPyConnection:
+        con = _warehouse([dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)])
+        record_build(con, plan_build(con, "f1", TODAY), "run-1")
+        return con
+
+    changed = plan_build(built(), "f2", TODAY)
+    assert changed.full_refresh and "dbt project changed" in changed.reason
+    moved = plan_build(built(), "f1", TODAY + dt.timedelta(days=1))
     assert moved.full_refresh and "as-of date" in moved.reason
-    assert not plan_build(con, "f1", TODAY).full_refresh
+    assert not plan_build(built(), "f1", TODAY).full_refresh
 
 
 def test_fingerprint_follows_content_not_location(tmp_path: Path) -> None:
@@ -128,3 +136,15 @@ def test_an_incremental_build_leaves_out_only_what_reads_the_catalog_alone() -> 
     for uid in left_out:
         for parent in manifest["parent_map"][uid]:
             assert position.get(parent, -1) < position[uid]
+
+
+def test_a_full_refresh_that_did_not_complete_is_done_again() -> None:
+    first = dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)
+    con = _warehouse([first])
+    record_build(con, plan_build(con, "f1", TODAY), "run-1")
+    # The catalog changes; that full refresh fails (nothing recorded); the change is undone.
+    assert plan_build(con, "f2", TODAY).full_refresh
+    plan = plan_build(con, "f1", TODAY)
+    assert plan.full_refresh and plan.reason == "the last full refresh did not complete"
+    record_build(con, plan, "run-3")
+    assert not plan_build(con, "f1", TODAY).full_refresh

@@ -9,7 +9,9 @@ nothing else those rows depend on has moved, so a build is a full refresh when
   dbt project (models, macros, dbt_project.yml) changed — new aliases, indicator kinds or logic
   move every pair;
 - the as-of date differs from the last build's: statuses, known revisions and the month spine
-  move with it (with the default as-of date, today, the first build of each day is full).
+  move with it (with the default as-of date, today, the first build of each day is full);
+- the last plan was a full refresh that did not complete: it may have rebuilt some models from
+  another catalog or project (undone since), which an incremental build would keep.
 
 Each complete, successful build appends a row to dq.dbt_build_state.
 
@@ -34,7 +36,10 @@ from dagster_project.lib.version import files_digest
 
 PLAN_DDL = """
 create or replace table dq.dbt_build_plan as
-select cast(? as timestamptz) as changed_since, cast(? as boolean) as full_refresh
+select
+    cast(? as timestamptz) as changed_since,
+    cast(? as boolean) as full_refresh,
+    cast(? as timestamptz) as planned_at
 """
 
 # The pairs an incremental build recomputes, written once with the plan: the models, their delete
@@ -94,7 +99,7 @@ def plan_build(
     if as_of_date is None:
         as_of_date = con.execute("select current_date").fetchall()[0][0]
     plan = _plan(con, fingerprint, as_of_date)
-    con.execute(PLAN_DDL, [plan.changed_since, plan.full_refresh])
+    con.execute(PLAN_DDL, [plan.changed_since, plan.full_refresh, dt.datetime.now(dt.UTC)])
     con.execute(PAIRS_DDL, [plan.changed_since])
     return plan
 
@@ -112,6 +117,10 @@ def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date)
 
     if not last:
         return full("no complete build recorded")
+    if _unfinished_full_refresh(con):
+        # It rebuilt some models from scratch, maybe from another catalog or project: the last
+        # complete build no longer describes every table.
+        return full("the last full refresh did not complete")
     last_fingerprint, last_as_of, last_loaded_through = last[0]
     if last_fingerprint != fingerprint:
         return full("the plan catalog, reference files or dbt project changed")
@@ -127,6 +136,27 @@ def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date)
         last_loaded_through,
         loaded_through,
     )
+
+
+def _unfinished_full_refresh(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the last plan was a full refresh that no complete build followed."""
+    columns = {
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() "
+            "where schema_name = 'dq' and table_name = 'dbt_build_plan'"
+        ).fetchall()
+    }
+    if "planned_at" not in columns:  # no plan yet, or one written before the column existed
+        return False
+    previous = con.execute("select full_refresh, planned_at from dq.dbt_build_plan").fetchall()
+    if not previous or not previous[0][0] or previous[0][1] is None:
+        return False
+    completed = con.execute(
+        "select count(*) from dq.dbt_build_state where full_refresh and built_at > ?",
+        [previous[0][1]],
+    ).fetchall()[0][0]
+    return not completed
 
 
 def record_build(con: duckdb.DuckDBPyConnection, plan: BuildPlan, run_id: str) -> None:
