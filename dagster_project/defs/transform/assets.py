@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: staging, intermediate and marts models keyed
 [schema, model], sources keyed ["raw", table] (the ingest assets), dbt tests as asset checks."""
 
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,10 @@ def plan_tracker_dbt(
             yield event
     if run.exception is not None and not (target_path / "run_results.json").exists():
         raise dg.Failure(f"{run.command} could not run: {run.exception}")
+    # A build on a project parsed ahead writes no manifest.json (lib/dbt_inprocess.py): the run's
+    # dbt artifacts get the one its assets were defined from, the same project.
+    if not (target_path / "manifest.json").exists():
+        shutil.copyfile(dbt_project.manifest_path, target_path / "manifest.json")
     # Every dbt test's outcome is also data (dq.check_results), whether the build passed or not.
     results = dbt_check_results(
         read_artifact(target_path / "run_results.json"),
