@@ -57,19 +57,26 @@ def test_a_reader_with_the_old_file_open_keeps_reading_it(tmp_path: Path) -> Non
         assert fresh.execute("select value from marts.fct_example").fetchone() == (2,)
 
 
+def _refuse_to_replace(
+    monkeypatch: pytest.MonkeyPatch, target: Path, message: str = "disk full"
+) -> None:
+    """Make the rename over `target` (the published file) fail, as a full disk would."""
+
+    def broken_replace(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+        if str(dst) == str(target):
+            raise OSError(message)
+        Path(src).rename(dst)
+
+    monkeypatch.setattr("dagster_project.lib.warehouse.os.replace", broken_replace)
+
+
 def test_failed_publish_leaves_the_published_file_and_no_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     paths = _work(tmp_path, 1)
     publish(paths, "run-1", "test")
     before = paths.published_db.read_bytes()
-
-    def broken_replace(src: str | os.PathLike, dst: str | os.PathLike) -> None:
-        if str(dst) == str(paths.published_db):
-            raise OSError("disk full")
-        Path(src).rename(dst)
-
-    monkeypatch.setattr("dagster_project.lib.warehouse.os.replace", broken_replace)
+    _refuse_to_replace(monkeypatch, paths.published_db)
     with pytest.raises(OSError, match="disk full"):
         publish(paths, "run-2", "test")
     assert paths.published_db.read_bytes() == before
@@ -226,13 +233,7 @@ def test_a_publication_that_fails_while_exporting_leaves_exports_to_be_rewritten
 ) -> None:
     paths = _history_work(tmp_path)
     publish(paths, "run-1", "test")
-
-    def broken_replace(src: str | os.PathLike, dst: str | os.PathLike) -> None:
-        if str(dst) == str(paths.published_db):
-            raise OSError("disk full")
-        Path(src).rename(dst)
-
-    monkeypatch.setattr("dagster_project.lib.warehouse.os.replace", broken_replace)
+    _refuse_to_replace(monkeypatch, paths.published_db)
     with pytest.raises(OSError, match="disk full"):
         publish(paths, "run-2", "test")
     monkeypatch.undo()

@@ -36,7 +36,7 @@ from typing import Any
 
 import duckdb
 
-from dagster_project.lib.sql import quote_ident, quote_literal
+from dagster_project.lib.sql import quote_ident, quote_literal, table_exists
 
 HISTORY_MARTS = frozenset({"fct_actual", "fct_actual_history", "fct_report_completeness"})
 # 32 files per mart: at 9M reports one file is ~280k rows (~2 MB), and a new city's report
@@ -65,15 +65,6 @@ class ExportPlan:
         )
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()[0][0]
-    )
-
-
 def _read_state(exports_dir: Path) -> dict[str, Any] | None:
     try:
         state = json.loads((exports_dir / STATE_FILE).read_text(encoding="utf-8"))
@@ -94,7 +85,7 @@ def plan_exports(
     reflect for any file to be kept."""
     built_at: dt.datetime | None = None
     loaded_through: dt.datetime | None = None
-    if _table_exists(con, "dq", "dbt_build_state"):
+    if table_exists(con, "dq", "dbt_build_state"):
         last = con.execute(
             "select built_at, loaded_through from dq.dbt_build_state order by built_at desc limit 1"
         ).fetchall()
@@ -128,9 +119,7 @@ def plan_exports(
     ).fetchall()[0][0]
     if full_refreshes:
         return every("dbt made a full refresh since the last exports")
-    if not _table_exists(con, "raw", "progress_rows") or not _table_exists(
-        con, "raw", "geographies"
-    ):
+    if not table_exists(con, "raw", "progress_rows") or not table_exists(con, "raw", "geographies"):
         return every("no landed reports or geographies to compare with")
     # The pairs with a report loaded since, and the same indicator in every area above them
     # (`union` stops at a cycle): what dbt rebuilt (dbt/macros/incremental.sql), or more.

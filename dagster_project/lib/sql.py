@@ -1,6 +1,9 @@
-"""Quoting for the few SQL statements that take no bound parameters (COPY, ATTACH, identifiers)."""
+"""Quoting for the few SQL statements that take no bound parameters (COPY, ATTACH, identifiers),
+and asking DuckDB's catalog whether a table exists."""
 
 from __future__ import annotations
+
+import duckdb
 
 
 def quote_ident(name: str) -> str:
@@ -13,3 +16,13 @@ def quote_literal(text: str) -> str:
     """A SQL string literal, for the few statements (COPY, ATTACH) that take no bound parameters;
     used only for paths the pipeline itself builds."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]  # type: ignore[index]
+    )

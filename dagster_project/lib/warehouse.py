@@ -95,16 +95,6 @@ def replace_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, data:
     return data.num_rows
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]  # type: ignore[index]
-    )
-
-
 def list_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     rows = con.execute(
         "select table_name from information_schema.tables where table_schema = ? "
