@@ -79,6 +79,19 @@ def test_a_warm_up_error_is_raised_by_the_first_call() -> None:
         w.close()
 
 
+def test_the_warm_up_runs_without_the_cyclic_collector_and_is_frozen_after() -> None:
+    # The warm-up's objects live as long as the worker: later collections must not scan them
+    # (lib/worker.py `serve`), and the collector is back on for the calls that follow.
+    w = Worker("warm", "tests.worker_helpers:warm_up")
+    try:
+        during, after, frozen = w.call("tests.worker_helpers:collector_state")
+    finally:
+        w.close()
+    assert during is False
+    assert after is True
+    assert frozen > 1000
+
+
 def test_a_killed_worker_is_reported_not_waited_for(worker: Worker) -> None:
     os.kill(worker.call("os:getpid"), signal.SIGKILL)
     with pytest.raises(WorkerError, match=r"the test worker process ended \(exit code -9\)"):

@@ -27,3 +27,23 @@ def next_made_while_holding_each(items: Iterable[int], folder: str) -> list[bool
             time.sleep(0.01)
         seen.append(mark.exists())
     return seen
+
+
+_warm_up_collector: bool | None = None
+
+
+def warm_up() -> None:
+    """A warm-up that notes whether the cyclic garbage collector ran while it worked."""
+    global _warm_up_collector
+    import gc
+
+    _warm_up_collector = gc.isenabled()
+    # Something long-lived, as an import or a parse leaves behind.
+    globals()["_kept"] = [{"n": n} for n in range(1000)]
+
+
+def collector_state() -> tuple[bool | None, bool, int]:
+    """(collector on during the warm-up, collector on now, objects frozen)."""
+    import gc
+
+    return _warm_up_collector, gc.isenabled(), gc.get_freeze_count()
