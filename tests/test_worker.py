@@ -4,6 +4,7 @@ dbt workers giving what the same work gives in the run's own process."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -194,7 +195,13 @@ def test_the_dbt_worker_builds_what_dbt_builds_in_process(tmp_path: Path) -> Non
         assert run.parsed_ahead == (where == "worker")
         # The build's artifacts are in the run's target path, the parse's scratch folder gone.
         target = warm.dbt_target_path(paths)
-        assert (target / "run_results.json").exists()
+        # The build writes run_results.json (dbt_inprocess.build: `--no-write-json`, results
+        # written after), failures included.
+        results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+        assert {(r["unique_id"], r["status"]) for r in results["results"]} == {
+            ("model.probe.good", "success"),
+            ("model.probe.broken", "error"),
+        }
         assert (target / "partial_parse.msgpack").exists()  # the next parse starts from it
         assert not list(paths.work_dir.glob("dbt_parse_*"))
     assert outcomes["worker"] == outcomes["local"]

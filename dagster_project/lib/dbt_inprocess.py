@@ -57,14 +57,19 @@ def _release_duckdb() -> None:
 
 
 def stream_dbt(
-    args: Sequence[str], run: DbtRun | None = None, manifest: Any = None
+    args: Sequence[str],
+    run: DbtRun | None = None,
+    manifest: Any = None,
+    results_path: Path | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Invoke `dbt <args>` in this process; yield each node-result event (as the JSON log's dict)
     as soon as dbt fires it. When the iterator ends, `run` says whether dbt succeeded.
 
     dbt runs in a worker thread so that the caller can hand results on (to Dagster) while later
     nodes still build; the thread is always joined before the iterator ends. `manifest`, a
-    project parsed beforehand (`prepare`), spares dbt its parse.
+    project parsed beforehand (`prepare`), spares dbt its parse. With `results_path`, the run's
+    results are written there (run_results.json) before the iterator ends, for an invocation
+    given `--no-write-json`.
     """
     from dbt.cli.main import dbtRunner
     from dbt_common.events.functions import msg_to_dict
@@ -81,6 +86,8 @@ def stream_dbt(
             result = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(list(args))
             run.success = bool(result.success)
             run.exception = result.exception
+            if results_path is not None and hasattr(result.result, "write"):
+                result.result.write(str(results_path))
             for node in getattr(result.result, "results", None) or []:
                 status = str(getattr(node, "status", ""))
                 if status in {"error", "fail", "runtime error"}:
@@ -187,7 +194,16 @@ def build(
     """`dbt <command> <project_args> --target-path <target_path>` with the manifest `prepare`
     parsed, when it parsed the same project: yields node-result events, returns the DbtRun."""
     os.environ.update(env)
-    args = [*command, *project_args, "--target-path", target_path, "--log-path", target_path]
+    # dbt ends a build by writing manifest.json and run_results.json (`--write-json`); the
+    # manifest, 1 MB of JSON, took 0.43 s of a 2.5 s bundled build, after its last node. The build
+    # writes none (the run's target folder gets the manifest its assets were defined from, the
+    # same project: defs/transform/assets.py), and its results are written here.
+    args = [
+        *command,
+        *project_args,
+        *("--target-path", target_path, "--log-path", target_path),
+        "--no-write-json",
+    ]
     run = DbtRun(args)
     global _prepared
     manifest = None
@@ -201,7 +217,9 @@ def build(
                     shutil.copy2(prepared.parse_dir / name, Path(target_path) / name)
         shutil.rmtree(prepared.parse_dir, ignore_errors=True)
     run.parsed_ahead = manifest is not None
-    yield from stream_dbt(args, run, manifest=manifest)
+    yield from stream_dbt(
+        args, run, manifest=manifest, results_path=Path(target_path) / "run_results.json"
+    )
     if run.exception is not None:
         # dbt's exceptions do not all survive pickling (the worker returns this run).
         run.exception = RuntimeError(f"{type(run.exception).__name__}: {run.exception}")

@@ -117,10 +117,9 @@ def plan_tracker_dbt(
             yield event
     if run.exception is not None and not (target_path / "run_results.json").exists():
         raise dg.Failure(f"{run.command} could not run: {run.exception}")
-    # A build on a project parsed ahead writes no manifest.json (lib/dbt_inprocess.py): the run's
-    # dbt artifacts get the one its assets were defined from, the same project.
-    if not (target_path / "manifest.json").exists():
-        shutil.copyfile(dbt_project.manifest_path, target_path / "manifest.json")
+    # The build writes no manifest.json (lib/dbt_inprocess.py `build`): the run's dbt artifacts
+    # get the one its assets were defined from, the same project.
+    shutil.copyfile(dbt_project.manifest_path, target_path / "manifest.json")
     # Every dbt test's outcome is also data (dq.check_results), whether the build passed or not.
     results = dbt_check_results(
         read_artifact(target_path / "run_results.json"),
