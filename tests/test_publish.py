@@ -201,7 +201,15 @@ def test_history_exports_that_do_not_match_the_last_publication_are_rewritten(
     publish(paths, "run-1", "test")
     state = paths.exports_dir / "_state.json"
     state.write_text(state.read_text().replace("run-1", "run-from-elsewhere"))
+    # Files of another bucket count, or a bucket split in two, do not survive a full rewrite.
+    folder = paths.exports_dir / "fct_actual"
+    some = next(folder.glob("part-*.parquet"))
+    shutil.copy(some, folder / "part-40.parquet")
+    shutil.copy(some, folder / some.name.replace(".parquet", "-1.parquet"))
     assert "not those of the last publication" in publish(paths, "run-2", "test").exports_note
+    assert not (folder / "part-40.parquet").exists()
+    assert not list(folder.glob("part-*-1.parquet"))
+    assert _export_equals_table(paths, "fct_actual")
     state.unlink()
     assert "no record of earlier exports" in publish(paths, "run-3", "test").exports_note
     shutil.rmtree(paths.exports_dir / "fct_actual")
