@@ -245,5 +245,8 @@ def test_a_publication_that_fails_while_exporting_leaves_exports_to_be_rewritten
     with pytest.raises(OSError, match="disk full"):
         publish(paths, "run-2", "test")
     monkeypatch.undo()
+    # A run killed while writing a history file leaves it half-written beside the others.
+    (paths.exports_dir / "fct_actual" / ".part-99.parquet.tmp").write_bytes(b"PAR1 half")
     assert "no record of earlier exports" in publish(paths, "run-3", "test").exports_note
     assert not list(paths.exports_dir.glob(".*.tmp"))
+    assert not list(paths.exports_dir.glob("*/.*.tmp"))

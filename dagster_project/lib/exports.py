@@ -228,9 +228,10 @@ def write_exports(
     pairs) under `exports_dir` following `plan`. Returns every file or folder exported."""
     exports_dir.mkdir(parents=True, exist_ok=True)
     if history:
-        # A run killed while exporting leaves its temporary files behind; runs are serialised by
-        # the pipeline lock, so any found now is such a leftover.
-        for leftover in exports_dir.glob(".*.tmp"):
+        # A run killed while exporting leaves its temporary files behind (beside the single
+        # files, or in a history mart's folder); runs are serialised by the pipeline lock, so any
+        # found now is such a leftover.
+        for leftover in [*exports_dir.glob(".*.tmp"), *exports_dir.glob("*/.*.tmp")]:
             if leftover.is_dir():
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
