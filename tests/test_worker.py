@@ -56,6 +56,22 @@ def test_the_next_item_of_a_stream_is_made_while_the_worker_works_on_this_one(
     assert seen == [True, True, True, True]
 
 
+def test_the_worker_receives_the_next_item_of_a_stream_while_it_works_on_this_one(
+    worker: Worker, tmp_path: Path
+) -> None:
+    from tests.worker_helpers import Marked
+
+    seen = worker.call(
+        "tests.worker_helpers:next_received_while_holding_each",
+        Stream(Marked(str(tmp_path), n) for n in range(4)),
+        str(tmp_path),
+    )
+    assert seen == [True, True, True]
+    # Nothing is asked for beyond the end, and the next call finds the pipes in step.
+    assert not (tmp_path / "received_4").exists()
+    assert worker.call("builtins:sum", Stream(iter(range(10)))) == 45
+
+
 def test_an_error_while_making_a_stream_item_reaches_the_caller(worker: Worker) -> None:
     def items() -> Iterator[int]:
         yield 1
@@ -69,6 +85,10 @@ def test_an_error_in_the_worker_comes_back_with_its_traceback(worker: Worker) ->
     with pytest.raises(WorkerError, match=r"(?s)in the test worker:.*ValueError: math domain"):
         worker.call("math:sqrt", -1.0)
     assert worker.call("math:sqrt", 1.0) == 1.0
+    # Failing half-way through a stream, with the next item already on its way to the worker.
+    with pytest.raises(WorkerError, match="TypeError"):
+        worker.call("builtins:sum", Stream(iter([1, "two", 3, 4, 5])))
+    assert worker.call("builtins:sum", Stream(iter(range(10)))) == 45
 
 
 def test_a_warm_up_error_is_raised_by_the_first_call() -> None:

@@ -47,3 +47,33 @@ def collector_state() -> tuple[bool | None, bool, int]:
     import gc
 
     return _warm_up_collector, gc.isenabled(), gc.get_freeze_count()
+
+
+def _received(folder: str, item: int) -> int:
+    (Path(folder) / f"received_{item}").touch()
+    return item
+
+
+class Marked:
+    """An item that leaves a mark in `folder` when it is unpickled: when the worker has received
+    it."""
+
+    def __init__(self, folder: str, item: int):
+        self.folder, self.item = folder, item
+
+    def __reduce__(self) -> tuple[object, tuple[str, int]]:
+        return _received, (self.folder, self.item)
+
+
+def next_received_while_holding_each(items: Iterable[int], folder: str) -> list[bool]:
+    """For each item but the last: had the worker received the one after it while it still held
+    this one? Waits up to 5 s for it (a worker that asks only when it wants the next item never
+    has it meanwhile)."""
+    seen = []
+    for item in items:
+        mark = Path(folder) / f"received_{item + 1}"
+        deadline = time.monotonic() + 5
+        while not mark.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(mark.exists())
+    return seen[:-1]

@@ -40,7 +40,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+try:
+    import fcntl
+except ImportError:  # not on Windows
+    fcntl = None  # type: ignore[assignment]
+
 _HEADER = struct.Struct("!Q")
+PIPE_BYTES = 1 << 20  # Linux's default /proc/sys/fs/pipe-max-size
 
 
 class WorkerError(RuntimeError):
@@ -83,6 +89,17 @@ def _receive(pipe: IO[bytes]) -> Any:
     return pickle.loads(data)  # our own child, over a private pipe
 
 
+def _widen(pipe: IO[bytes] | None) -> None:
+    """Give a pipe a 1 MB buffer instead of Linux's 64 KB: a 57 MB gate chunk then crosses in
+    ~60 writes instead of ~900, each a wake-up of the other process (landing gate at 9M rows
+    ~0.3 s faster). Left as it is where the system does not allow it."""
+    size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if pipe is None or size is None:
+        return
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(pipe.fileno(), size, PIPE_BYTES)
+
+
 def _resolve(target: str) -> Any:
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)
@@ -108,6 +125,8 @@ class Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
+        for pipe in (self._process.stdin, self._process.stdout):
+            _widen(pipe)
         # The warm-up is the first call; its result is read (and its error raised) by the first
         # real call, so starting a worker never waits.
         self._pending_warmup = True
@@ -278,13 +297,56 @@ def _die_with_parent() -> None:
             os._exit(1)
 
 
-def _incoming(requests: IO[bytes], replies: IO[bytes]) -> Iterator[Any]:
-    while True:
-        _send(replies, ("next", None))
-        kind, item = _receive(requests)
-        if kind == "end":
-            return
-        yield item
+class _Incoming:
+    """A `Stream` argument on the child's side: its items, each asked for and received in a
+    thread while the function works on the one before (at most one ahead). Receiving a 250,000-row
+    gate chunk (~57 MB through the pipe, then unpickled) took 0.06 s, a third of the time GX takes
+    to validate it; asked for only once the function wanted it, it was time the gate worker spent
+    idle. The requests are written under `write_lock`, shared with the replies the function's
+    own thread writes."""
+
+    def __init__(self, requests: IO[bytes], replies: IO[bytes], write_lock: threading.Lock):
+        self._requests, self._replies, self._write_lock = requests, replies, write_lock
+        self._wanted = threading.Semaphore(1)
+        self._received: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="stream-incoming", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.acquire()
+            if self._stopped:
+                return
+            try:
+                with self._write_lock:
+                    _send(self._replies, ("next", None))
+                kind, item = _receive(self._requests)
+            except BaseException as error:  # raised again in the function's thread
+                self._received.put(("error", error))
+                return
+            self._received.put((kind, item))
+            del item
+            if kind == "end":
+                return
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            kind, item = self._received.get()
+            if kind == "error":
+                raise item
+            if kind == "end":
+                return
+            self._wanted.release()
+            yield item
+            del item
+
+    def close(self) -> None:
+        """Ask for nothing more. An item already asked for is received (the caller answers every
+        request until the call's reply), so the call's reply is written after the last request."""
+        self._stopped = True
+        self._wanted.release()
+        self._thread.join()
 
 
 def _niced(nice: int, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -323,27 +385,41 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
             # 2.3 → 1.9 s and dbt's 1.75 → 1.45 s of CPU, and each later call's collection
             # 0.2 s → 0 (docs/performance.md).
             gc.disable()
-        args = tuple(
-            _incoming(requests, replies) if isinstance(a, _StreamMarker) else a for a in args
+        write_lock = threading.Lock()
+        # At most one Stream argument per call (the caller checks).
+        incoming = (
+            _Incoming(requests, replies, write_lock)
+            if any(isinstance(v, _StreamMarker) for v in (*args, *kwargs.values()))
+            else None
         )
-        kwargs = {
-            k: _incoming(requests, replies) if isinstance(v, _StreamMarker) else v
-            for k, v in kwargs.items()
-        }
+        stream = iter(incoming) if incoming is not None else None
+        args = tuple(stream if isinstance(a, _StreamMarker) else a for a in args)
+        kwargs = {k: stream if isinstance(v, _StreamMarker) else v for k, v in kwargs.items()}
         result: Any = None
+        reply: tuple[str, Any]
         try:
             function = _resolve(target)
             result = _niced(nice, function, args, kwargs) if nice else function(*args, **kwargs)
             if hasattr(result, "__next__"):
                 try:
                     while True:
-                        _send(replies, ("yield", next(result)))
+                        item = next(result)
+                        with write_lock:
+                            _send(replies, ("yield", item))
+                        del item
                 except StopIteration as stop:
                     result = stop.value
-            _send(replies, ("return", result))
+            reply = ("return", result)
         except BaseException:  # every failure goes back to the caller
-            _send(replies, ("error", traceback.format_exc()))
-        del args, kwargs, result
+            reply = ("error", traceback.format_exc())
+        if incoming is not None:
+            incoming.close()
+        try:
+            message = _dumps(reply)
+        except BaseException:  # a value that does not pickle
+            message = _dumps(("error", traceback.format_exc()))
+        _write(replies, message)
+        del args, kwargs, result, reply, message, incoming, stream
         if warm_up:
             gc.freeze()
             gc.enable()
