@@ -183,6 +183,43 @@ def test_landing_frame_marks_ids_the_catalog_does_not_hold() -> None:
     assert parameters == {}
 
 
+def test_staging_frame_gives_the_change_of_year_to_date_flows_only() -> None:
+    con = duckdb.connect()
+    con.execute(
+        """
+        create schema raw;
+        create schema marts;
+        create schema dq;
+        create table raw.indicators as
+            select * from (values ('gdp', '亿元', 'flow'), ('firms', '家', 'stock'))
+                as t (indicator_id, unit, kind);
+        create table marts.fct_actual as
+            select g as geo_id, i as indicator_id, make_date(y, m, 1) as period_start,
+                last_day(make_date(y, m, 1)) as period_end, b as basis, v as value, u as unit,
+                'f.csv' as source_file, r as source_row
+            from (values
+                (1, 'wuhan', 'gdp', 2025, 12, 'ytd', 90.0, '亿元'),
+                (2, 'wuhan', 'gdp', 2026, 1, 'ytd', 10.0, '亿元'),
+                (3, 'wuhan', 'gdp', 2026, 2, 'ytd', 25.0, '亿元'),
+                (4, 'wuhan', 'gdp', 2026, 3, 'ytd', 22.0, '亿元'),
+                (5, 'xiaogan', 'gdp', 2026, 2, 'ytd', 7.0, '亿元'),
+                (6, 'xiaogan', 'gdp', 2026, 3, 'period', 3.0, '亿元'),
+                (7, 'wuhan', 'firms', 2026, 3, 'ytd', 40.0, '家'),
+                (8, 'wuhan', 'firms', 2026, 6, 'ytd', 45.0, '家')
+            ) as t (r, g, i, y, m, b, v, u);
+        """
+    )
+    chunks, _ = frames.staging_frame(con, "run")
+    (frame,) = list(chunks)
+    change = frame.set_index("source_row")["ytd_change"]
+    # Within a year only, from the previous year-to-date value of the same pair; not for a
+    # period's own value, nor for a stock.
+    assert change.loc[3] == 15.0 and change.loc[4] == -3.0
+    assert change.drop([3, 4]).isna().all()
+    assert len(frame) == 8
+    assert frame.loc[frame.source_row == 6, "indicator_unit"].item() == "亿元"
+
+
 def test_a_failure_read_from_duckdb_names_a_blank_sheet_as_null(results_dir: Path) -> None:
     # Text columns arrive as pandas' Arrow-backed strings, where a missing value is NaN; the
     # stored sample (dq.check_results.failing_sample, JSON) must say null.

@@ -186,24 +186,34 @@ def staging_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[Frames, 
             select indicator_id, min(unit) as indicator_unit, min(kind) as indicator_kind
             from raw.indicators
             group by indicator_id
+        ),
+
+        actuals as (
+            select
+                actual.geo_id, actual.indicator_id, actual.period_start, actual.period_end,
+                actual.value, actual.unit, indicators.indicator_unit, actual.source_file,
+                actual.source_row,
+                coalesce(actual.basis = 'ytd' and indicators.indicator_kind = 'flow', false)
+                    as is_ytd_flow
+            from ({source}) as actual
+            inner join indicators on actual.indicator_id = indicators.indicator_id
         )
 
+        -- Change from the previous year-to-date value of the same year (non-negative flows only
+        -- grow within a year); empty for the first value of a year, and for other rows. The
+        -- window runs over the year-to-date flows only: over every row it was half of each
+        -- 250,000-row chunk's query (0.15 → 0.08 s), for values thrown away.
         select
-            actual.geo_id, actual.indicator_id, actual.period_start, actual.period_end,
-            actual.value, actual.unit, indicators.indicator_unit, actual.source_file,
-            actual.source_row,
-            -- Change from the previous year-to-date value of the same year (non-negative flows
-            -- only grow within a year); empty for the first value of a year.
-            case
-                when actual.basis = 'ytd' and indicators.indicator_kind = 'flow'
-                    then actual.value - lag(actual.value) over (
-                        partition by actual.geo_id, actual.indicator_id, actual.basis,
-                            year(actual.period_end)
-                        order by actual.period_end
-                    )
-            end as ytd_change
-        from ({source}) as actual
-        inner join indicators on actual.indicator_id = indicators.indicator_id
+            * exclude (is_ytd_flow),
+            value - lag(value) over (
+                partition by geo_id, indicator_id, year(period_end) order by period_end
+            ) as ytd_change
+        from actuals
+        where is_ytd_flow
+        union all
+        select * exclude (is_ytd_flow), null as ytd_change
+        from actuals
+        where not is_ytd_flow
         """,
         source,
         params,
