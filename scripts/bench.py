@@ -204,6 +204,14 @@ def floor_seconds(raw: Path, work: Path) -> float:
     db.unlink(missing_ok=True)
     started = time.monotonic()
     con = duckdb.connect(str(db))
+    con.execute("set enable_progress_bar = false")
+    targets = [
+        (t["target_id"], t["indicator_id"], float(t["target_value"]))
+        for plan in sorted((raw / "plans").glob("*.yaml"))
+        for t in yaml.safe_load(plan.read_text(encoding="utf-8"))["targets"]
+    ]
+    con.execute("create table targets (target_id varchar, indicator_id varchar, value double)")
+    con.executemany("insert into targets values (?, ?, ?)", targets)
     con.execute(
         f"""
         create table rows as
@@ -212,7 +220,7 @@ def floor_seconds(raw: Path, work: Path) -> float:
         create table actual as
         select 城市 as geo_id, 指标 as indicator_id,
             cast(strptime(报告期, '%Y-%m') as date) as period_start,
-            cast(数值 as double) / 10000 as value
+            cast(数值 as double) as value
         from rows
         qualify row_number() over (
             partition by 城市, 指标, 报告期 order by rows.rowid desc) = 1;
@@ -222,8 +230,11 @@ def floor_seconds(raw: Path, work: Path) -> float:
                 order by period_start) as ytd_value
         from actual;
         create table status as
-        select y.indicator_id, y.period_start, sum(y.ytd_value) as area_value
-        from ytd as y group by all;
+        select targets.target_id, area.period_start, area.value / targets.value as attainment
+        from (
+            select indicator_id, period_start, sum(ytd_value) as value from ytd group by all
+        ) as area
+        inner join targets on area.indicator_id = targets.indicator_id;
         """
     )
     con.close()

@@ -1,0 +1,50 @@
+"""scripts/bench.py's own parts that decide its figures: the synthetic data and the floor (a bare
+DuckDB script doing the load and core transform the rebuild is compared with)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+
+import bench
+
+
+def test_the_floor_loads_the_scale_data_and_joins_year_to_date_sums_to_the_targets(
+    tmp_path: Path,
+) -> None:
+    raw = bench.make_scale_raw(tmp_path, geos=3, indicators=2, months=14)
+    rows = duckdb.sql(f"select count(*) from '{raw / 'progress' / 'history.csv'}'").fetchall()
+    assert rows == [(3 * 2 * 14,)]
+    assert bench.floor_seconds(raw, tmp_path) > 0
+    con = duckdb.connect(str(tmp_path / "floor.duckdb"), read_only=True)
+    # One row per target and month; the attainment is the area's year-to-date sum over the
+    # target (3,000 万元: 1,000 per geography).
+    assert con.sql("select count(*), count(distinct target_id) from status").fetchall() == [(28, 2)]
+    expected = con.sql(
+        """
+        with values_ as (
+            select
+                指标 as indicator_id, strptime(报告期, '%Y-%m') as month,
+                cast(数值 as double) as value
+            from rows
+        ),
+        ytd as (
+            select a.indicator_id, a.month, sum(b.value) as value
+            from (select distinct indicator_id, month from values_) as a
+            inner join values_ as b
+                on a.indicator_id = b.indicator_id and year(a.month) = year(b.month)
+                and b.month <= a.month
+            group by all
+        )
+        select 't' || lpad(right(indicator_id, 3), 3, '0') as target_id, month, value / 3000
+        from ytd
+        """
+    ).fetchall()
+    got = con.sql("select target_id, period_start, attainment from status").fetchall()
+    assert sorted((t, m.date(), round(v, 9)) for t, m, v in expected) == sorted(
+        (t, m, round(v, 9)) for t, m, v in got
+    )
