@@ -49,9 +49,10 @@ def test_the_next_item_of_a_stream_is_made_while_the_worker_works_on_this_one(
     from tests.worker_helpers import made
 
     seen = worker.call(
-        "tests.worker_helpers:next_made_while_holding_each",
+        "tests.worker_helpers:next_marked_while_holding_each",
         Stream(made(tmp_path, 4)),
         str(tmp_path),
+        "made",
     )
     assert seen == [True, True, True, True]
 
@@ -62,11 +63,13 @@ def test_the_worker_receives_the_next_item_of_a_stream_while_it_works_on_this_on
     from tests.worker_helpers import Marked
 
     seen = worker.call(
-        "tests.worker_helpers:next_received_while_holding_each",
+        "tests.worker_helpers:next_marked_while_holding_each",
         Stream(Marked(str(tmp_path), n) for n in range(4)),
         str(tmp_path),
+        "received",
     )
-    assert seen == [True, True, True]
+    # The last item has none after it: the end of the stream is no item.
+    assert seen == [True, True, True, False]
     # Nothing is asked for beyond the end, and the next call finds the pipes in step.
     assert not (tmp_path / "received_4").exists()
     assert worker.call("builtins:sum", Stream(iter(range(10)))) == 45

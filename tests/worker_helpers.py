@@ -16,16 +16,17 @@ def made(folder: Path, count: int) -> Iterator[int]:
     (folder / f"made_{count}").touch()
 
 
-def next_made_while_holding_each(items: Iterable[int], folder: str) -> list[bool]:
-    """For each item: was the one after it made while this one was still being worked on? Waits
-    up to 10 s for it (a caller that does not read ahead never makes it meanwhile)."""
+def next_marked_while_holding_each(items: Iterable[int], folder: str, mark: str) -> list[bool]:
+    """For each item: did the one after it leave its mark (`made_<n>`, `received_<n>`) while this
+    one was still being worked on? Waits up to 5 s for it (a caller that does not read ahead,
+    or a worker that asks only when it wants the next item, never leaves it meanwhile)."""
     seen = []
     for item in items:
-        mark = Path(folder) / f"made_{item + 1}"
-        deadline = time.monotonic() + 10
-        while not mark.exists() and time.monotonic() < deadline:
+        path = Path(folder) / f"{mark}_{item + 1}"
+        deadline = time.monotonic() + 5
+        while not path.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
-        seen.append(mark.exists())
+        seen.append(path.exists())
     return seen
 
 
@@ -63,17 +64,3 @@ class Marked:
 
     def __reduce__(self) -> tuple[object, tuple[str, int]]:
         return _received, (self.folder, self.item)
-
-
-def next_received_while_holding_each(items: Iterable[int], folder: str) -> list[bool]:
-    """For each item but the last: had the worker received the one after it while it still held
-    this one? Waits up to 5 s for it (a worker that asks only when it wants the next item never
-    has it meanwhile)."""
-    seen = []
-    for item in items:
-        mark = Path(folder) / f"received_{item + 1}"
-        deadline = time.monotonic() + 5
-        while not mark.exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        seen.append(mark.exists())
-    return seen[:-1]

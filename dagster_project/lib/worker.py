@@ -180,20 +180,20 @@ class Worker:
             self._process.wait()
 
 
-class _Ahead:
-    """The items of a `Stream`, each computed and pickled in a thread while the worker works on
-    the one before: the run reads a gate's next chunk from DuckDB while the gate worker validates
-    this one, instead of each waiting for the other (the 9M-row landing gate spent a third of its
-    time reading). At most one item is ready ahead; the messages themselves are still sent only
-    when the worker asks, so the protocol is unchanged."""
+class _OneAhead:
+    """Items made in a thread one ahead of their consumer: the next is made while the consumer
+    holds this one, never more (each can be a 250,000-row gate chunk). `_make` gives
+    ("item", payload) or ("end", payload); an error it raises is raised again to the consumer."""
 
-    def __init__(self, items: Iterable[Any]):
-        self._items = iter(items)
+    def __init__(self, name: str):
         self._wanted = threading.Semaphore(1)
-        self._ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+        self._ready: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="stream-ahead", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+
+    def _make(self) -> tuple[str, Any]:
+        raise NotImplementedError
 
     def _run(self) -> None:
         while True:
@@ -201,30 +201,55 @@ class _Ahead:
             if self._stopped:
                 return
             try:
-                item = next(self._items)
-            except StopIteration:
-                self._ready.put(("end", _dumps(("end", None))))
-                return
-            except BaseException as error:  # raised again in the caller's thread
+                kind, payload = self._make()
+            except BaseException as error:  # raised again in the consumer's thread
                 self._ready.put(("error", error))
                 return
-            self._ready.put(("item", _dumps(("item", item))))
-            del item
+            self._ready.put((kind, payload))
+            del payload
+            if kind == "end":
+                return
 
-    def next_message(self) -> bytes:
-        """The next message for the worker, pickled; the item after it starts now."""
+    def _take(self) -> tuple[str, Any]:
+        """The next (kind, payload); making the one after it starts now."""
         kind, payload = self._ready.get()
         if kind == "error":
             raise payload
         if kind == "item":
             self._wanted.release()
-        return payload
+        return kind, payload
 
     def close(self) -> None:
-        """Stop reading ahead; wait for an item being computed, then close the iterable."""
+        """Make nothing more; wait for an item being made."""
         self._stopped = True
         self._wanted.release()
         self._thread.join()
+
+
+class _Ahead(_OneAhead):
+    """The items of a `Stream`, each computed and pickled while the worker works on the one
+    before: the run reads a gate's next chunk from DuckDB while the gate worker validates this
+    one, instead of each waiting for the other (the 9M-row landing gate spent a third of its time
+    reading). The messages themselves are still sent only when the worker asks."""
+
+    def __init__(self, items: Iterable[Any]):
+        self._items = iter(items)
+        super().__init__("stream-ahead")
+
+    def _make(self) -> tuple[str, bytes]:
+        try:
+            item = next(self._items)
+        except StopIteration:
+            return "end", _dumps(("end", None))
+        return "item", _dumps(("item", item))
+
+    def next_message(self) -> bytes:
+        """The next message for the worker, pickled."""
+        return self._take()[1]
+
+    def close(self) -> None:
+        """Stop reading ahead, then close the iterable."""
+        super().close()
         close = getattr(self._items, "close", None)
         if close is not None:
             close()
@@ -297,56 +322,32 @@ def _die_with_parent() -> None:
             os._exit(1)
 
 
-class _Incoming:
-    """A `Stream` argument on the child's side: its items, each asked for and received in a
-    thread while the function works on the one before (at most one ahead). Receiving a 250,000-row
-    gate chunk (~57 MB through the pipe, then unpickled) took 0.06 s, a third of the time GX takes
-    to validate it; asked for only once the function wanted it, it was time the gate worker spent
-    idle. The requests are written under `write_lock`, shared with the replies the function's
-    own thread writes."""
+class _Incoming(_OneAhead):
+    """A `Stream` argument on the child's side: its items, each asked for and received while the
+    function works on the one before. Receiving a 250,000-row gate chunk (~57 MB through the pipe,
+    then unpickled) took 0.06 s, a third of the time GX takes to validate it; asked for only once
+    the function wanted it, it was time the gate worker spent idle. The requests are written
+    under `write_lock`, shared with the replies the function's own thread writes. Closing it
+    receives an item already asked for (the caller answers every request until the call's
+    reply), so the call's reply is written after the last request."""
 
     def __init__(self, requests: IO[bytes], replies: IO[bytes], write_lock: threading.Lock):
         self._requests, self._replies, self._write_lock = requests, replies, write_lock
-        self._wanted = threading.Semaphore(1)
-        self._received: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="stream-incoming", daemon=True)
-        self._thread.start()
+        super().__init__("stream-incoming")
 
-    def _run(self) -> None:
-        while True:
-            self._wanted.acquire()
-            if self._stopped:
-                return
-            try:
-                with self._write_lock:
-                    _send(self._replies, ("next", None))
-                kind, item = _receive(self._requests)
-            except BaseException as error:  # raised again in the function's thread
-                self._received.put(("error", error))
-                return
-            self._received.put((kind, item))
-            del item
-            if kind == "end":
-                return
+    def _make(self) -> tuple[str, Any]:
+        with self._write_lock:
+            _send(self._replies, ("next", None))
+        kind, item = _receive(self._requests)
+        return kind, item
 
     def __iter__(self) -> Iterator[Any]:
         while True:
-            kind, item = self._received.get()
-            if kind == "error":
-                raise item
+            kind, item = self._take()
             if kind == "end":
                 return
-            self._wanted.release()
             yield item
             del item
-
-    def close(self) -> None:
-        """Ask for nothing more. An item already asked for is received (the caller answers every
-        request until the call's reply), so the call's reply is written after the last request."""
-        self._stopped = True
-        self._wanted.release()
-        self._thread.join()
 
 
 def _niced(nice: int, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
