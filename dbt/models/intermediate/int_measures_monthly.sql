@@ -95,8 +95,7 @@ key_months as (
         keys.geo_id,
         keys.indicator_id,
         keys.indicator_kind,
-        spine.month_end,
-        year(spine.month_end) as period_year
+        spine.month_end
     from keys
     cross join spine
 ),
@@ -217,27 +216,23 @@ direct_ytd_every_month as (
 ),
 
 direct_ytd_other as (
+    -- Every spine month of those years, carried as the levels are.
     select
-        key_months.geo_id,
-        key_months.indicator_id,
-        key_months.month_end,
+        other_years.geo_id,
+        other_years.indicator_id,
+        spine.month_end,
         last_value(ytd.ytd_value ignore nulls) over carry as value,  -- noqa: RF04
         last_value(ytd.data_through_date ignore nulls) over carry as data_through_date
-    from key_months
-    semi join other_years
-        on
-            key_months.geo_id = other_years.geo_id
-            and key_months.indicator_id = other_years.indicator_id
-            and key_months.period_year = other_years.period_year
+    from other_years
+    inner join spine on other_years.period_year = year(spine.month_end)
     left join ytd
         on
-            key_months.geo_id = ytd.geo_id
-            and key_months.indicator_id = ytd.indicator_id
-            and key_months.month_end = ytd.data_through_date
-    where key_months.indicator_kind = 'flow'
+            other_years.geo_id = ytd.geo_id
+            and other_years.indicator_id = ytd.indicator_id
+            and spine.month_end = ytd.data_through_date
     window carry as (
-        partition by key_months.geo_id, key_months.indicator_id, key_months.period_year
-        order by key_months.month_end
+        partition by other_years.geo_id, other_years.indicator_id, other_years.period_year
+        order by spine.month_end
         rows between unbounded preceding and current row
     )
 ),
