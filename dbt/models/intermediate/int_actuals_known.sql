@@ -11,11 +11,13 @@
 -- The value in force for each geography × indicator × period as known on the as-of date: the
 -- latest revision reported (or, without a report date, loaded) on or before it. With the default
 -- as-of date (today) this is exactly marts.fct_actual.
-with revisions as (
+-- `not materialized`: `known` is read twice; each reading scans the revisions for what it needs
+-- rather than DuckDB keeping all 9M rows aside first (1.2 → 0.5 s at 9M reports, same rows).
+with revisions as not materialized (
     select * from {{ only_changed_pairs(ref('int_actuals_revisioned')) }}
 ),
 
-known as (
+known as not materialized (
     select *
     from revisions
     where coalesce(reported_on, cast(loaded_at as date)) <= {{ as_of_date() }}

@@ -11,11 +11,14 @@
 -- One row per reported value (blank cells are "not reported" and are no value), numbered as a
 -- revision of its geography × indicator × period: a later report supersedes an earlier one —
 -- later reported_on first, then later load, then later file and row. Every revision is kept.
-with progress as (
+-- `not materialized`: `reported` is read three times, and DuckDB would otherwise keep its 9M wide
+-- rows aside first (spilling 2.4 GB under the memory limit); each reading scans the landed table
+-- for the columns it needs instead (3.7 → 1.9 s at 9M reports, same rows).
+with progress as not materialized (
     select * from {{ only_changed_pairs(ref('stg_progress__rows')) }}
 ),
 
-reported as (
+reported as not materialized (
     select *
     from progress
     where is_reported
