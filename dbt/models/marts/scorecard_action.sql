@@ -12,7 +12,8 @@ statuses as (
     select
         action_id,
         {{ status_counts() }},
-        arg_min(target_id, coalesce(pace_ratio, 1e9)) as worst_target_id,
+        -- Of targets as far behind, the first by id: the same data always names the same one.
+        arg_min(target_id, (coalesce(pace_ratio, 1e9), target_id)) as worst_target_id,
         min(pace_ratio) as worst_pace_ratio,
         max(data_through_date) as latest_data_through_date
     from latest
