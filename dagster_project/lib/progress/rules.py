@@ -423,6 +423,20 @@ ruled as (
     from checked
 ),
 
+repeated_hashes as (
+    -- The hashes of the keys below given by more than one row: one 64-bit column to group 9M
+    -- rows by instead of seven (1.25 s less at 9M rows). A hash shared by two different keys only
+    -- lets both through to the exact count below.
+    select
+        hash(
+            file_no, rule_reason is null, geo_id, indicator_id, period_start, period_end,
+            is_blank_value
+        ) as key_hash
+    from ruled
+    group by key_hash
+    having count(*) > 1
+),
+
 repeated_keys as (
     -- The keys given by more than one row of a file: whether their values differ, and which row
     -- comes first (by row, then sheet). One aggregate over the keys, its few repeated ones
@@ -434,6 +448,11 @@ repeated_keys as (
         min(value) <> max(value) as key_has_conflict,
         min(struct_pack(source_row := source_row, sheet := coalesce(sheet, ''))) as first_copy
     from ruled
+    semi join repeated_hashes
+        on hash(
+            ruled.file_no, ruled.rule_reason is null, ruled.geo_id, ruled.indicator_id,
+            ruled.period_start, ruled.period_end, ruled.is_blank_value
+        ) = repeated_hashes.key_hash
     group by all
     having count(*) > 1
 ),
