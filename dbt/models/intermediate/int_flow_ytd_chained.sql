@@ -14,9 +14,10 @@
 -- chain of consecutive ranges starting in January gives the total, so nothing is counted twice.
 -- Where several chains reach the same month, the one made of the fewest reports wins (a
 -- reporter's own year-to-date figure beats the sum of its months).
--- A year reported month by month only (nearly all of them) has one chain, its months: a running
--- sum gives it. Only the other years go through the recursive search, whose working set DuckDB
--- cannot spill to disk (at 9 million monthly rows it needed more than 1 GB; docs/performance.md).
+-- A year reported month by month only (nearly all of them) has one chain, its months: the sum
+-- of its months so far gives it. Only the other years go through the recursive search, whose
+-- working set DuckDB cannot spill to disk (at 9 million monthly rows it needed more than 1 GB;
+-- docs/performance.md).
 with recursive actuals as (
     select * from {{ only_changed_pairs(ref('int_actuals_known')) }}
 ),
@@ -52,28 +53,46 @@ year_shapes as (
     group by geo_id, indicator_id, period_year
 ),
 
-monthly_chains as (
+month_values as (
+    -- A year reported month by month only (year_shapes' is_months_only): its twelve months side
+    -- by side, how many reports each (one at most) and their value.
     select
-        ranges.geo_id,
-        ranges.indicator_id,
-        ranges.period_year,
-        ranges.last_month as month_of_year,
-        round(sum(ranges.value) over months_so_far, 9) as ytd_value,
-        count(*) over months_so_far as report_count
+        geo_id,
+        indicator_id,
+        period_year,
+        [
+            {%- for month in range(1, 13) %}
+                count(*) filter (where first_month = {{ month }}){{ "," if not loop.last }}
+            {%- endfor %}
+        ] as month_reports,
+        [
+            {%- for month in range(1, 13) %}
+                sum(value) filter (where first_month = {{ month }}){{ "," if not loop.last }}
+            {%- endfor %}
+        ] as month_values
     from ranges
-    inner join year_shapes
-        on
-            ranges.geo_id = year_shapes.geo_id
-            and ranges.indicator_id = year_shapes.indicator_id
-            and ranges.period_year = year_shapes.period_year
-    where year_shapes.is_months_only
-    window
-        months_so_far as (
-            partition by ranges.geo_id, ranges.indicator_id, ranges.period_year
-            order by ranges.first_month
-        )
-    -- Months 1..m all reported: no gap before this month.
-    qualify report_count = month_of_year
+    group by geo_id, indicator_id, period_year
+    having bool_and(first_month = last_month)
+),
+
+monthly_chains as (
+    -- Each month reported with every month before it: the sum of the year's months so far. One
+    -- aggregate per year instead of a running sum over every month, a window sorting all 9M rows
+    -- (3.9 → 1.4 s at 9M reports, same rows).
+    select
+        month_values.geo_id,
+        month_values.indicator_id,
+        month_values.period_year,
+        months_of_year.month_of_year,
+        round(list_sum(month_values.month_values[1:months_of_year.month_of_year]), 9)
+            as ytd_value,
+        months_of_year.month_of_year as report_count
+    from month_values
+    cross join range(1, 13) as months_of_year (month_of_year)
+    -- Months 1..m all reported (a month has one report at most): no gap before this month.
+    where
+        list_sum(month_values.month_reports[1:months_of_year.month_of_year])
+        = months_of_year.month_of_year
 ),
 
 mixed_ranges as (
