@@ -14,7 +14,8 @@ per step, which is the cost this avoids.
 The protocol is length-prefixed pickles over the child's stdin and stdout (its own stdout is
 redirected to stderr, so a library that prints cannot corrupt it). A call names a function
 `module:function`; a generator's items stream back as it yields them, and an argument given as
-`Stream(iterable)` streams to the child, item by item, as the function consumes it. An exception
+`Stream(iterable)` streams to the child, item by item, as the function consumes it (one item
+made and sent ahead of the one it holds, never more: `_OneAhead`). An exception
 in the child comes back as `WorkerError` with the child's traceback. The child dies with its
 parent (Linux `PR_SET_PDEATHSIG`), so a killed run never leaves a worker writing to the
 warehouse.
@@ -338,8 +339,7 @@ class _Incoming(_OneAhead):
     def _make(self) -> tuple[str, Any]:
         with self._write_lock:
             _send(self._replies, ("next", None))
-        kind, item = _receive(self._requests)
-        return kind, item
+        return _receive(self._requests)
 
     def __iter__(self) -> Iterator[Any]:
         while True:
