@@ -1,8 +1,12 @@
-"""`plan-tracker run`'s verdict: it says "published" only when every step ran and succeeded."""
+"""`plan-tracker run`: its verdict says "published" only when every step ran and succeeded, and
+its process loads the same definitions without dbt-core as with it."""
 
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -46,3 +50,54 @@ def test_a_run_whose_steps_all_succeeded_is_reported_as_published(
     out = io.StringIO()
     assert report(result, tmp_path / "plan_tracker.duckdb", 1.0, out) == 0
     assert "published" in out.getvalue() and "FAILED" not in out.getvalue()
+
+
+# Loads the definitions in a fresh interpreter, with dagster-dbt imported as `plan-tracker run`
+# imports it (argv[1] == "run") or as any other process does, and prints what they define.
+_DESCRIBE_DEFINITIONS = """
+import json, sys
+if sys.argv[1] == "run":
+    from dagster_project.cli import import_dagster_dbt_without_dbt_core
+    import_dagster_dbt_without_dbt_core()
+from dagster_dbt.compat import DBT_PYTHON_VERSION
+from dagster_project.definitions import defs
+definitions = defs()
+graph = definitions.resolve_asset_graph()
+described = {
+    "dbt_core_seen": DBT_PYTHON_VERSION is not None,
+    "dbt_imported": sorted(m for m in sys.modules if m.split(".")[0] in ("dbt", "agate")),
+    "assets": {
+        spec.key.to_user_string(): sorted(d.asset_key.to_user_string() for d in spec.deps)
+        for spec in definitions.resolve_all_asset_specs()
+    },
+    "checks": sorted(key.to_user_string() for key in graph.asset_check_keys),
+    "blocking": sorted(
+        key.to_user_string()
+        for key in graph.asset_check_keys
+        if graph.get_check_spec(key).blocking
+    ),
+    "job": sorted(node.name for node in definitions.resolve_job_def("full_refresh_job").nodes),
+}
+import dbt.version  # dbt can still be imported afterwards
+print(json.dumps(described))
+"""
+
+
+def _describe_definitions(how: str) -> dict[str, object]:
+    printed = subprocess.run(
+        [sys.executable, "-c", _DESCRIBE_DEFINITIONS, how],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(printed.splitlines()[-1])
+
+
+def test_the_run_defines_the_same_assets_without_importing_dbt_core() -> None:
+    as_run, as_elsewhere = _describe_definitions("run"), _describe_definitions("other")
+    assert not as_run["dbt_core_seen"] and as_elsewhere["dbt_core_seen"]
+    assert as_run["dbt_imported"] == []
+    assert as_elsewhere["dbt_imported"] != []
+    for part in ("assets", "checks", "blocking", "job"):
+        assert as_run[part] == as_elsewhere[part], part
+    assert len(as_run["checks"]) > 50  # the dbt tests are there, as asset checks
