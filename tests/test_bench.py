@@ -1,5 +1,6 @@
-"""scripts/bench.py's own parts that decide its figures: the synthetic data and the floor (a bare
-DuckDB script doing the load and core transform the rebuild is compared with)."""
+"""scripts/bench.py's own parts that decide its figures: the synthetic data, the floor (a bare
+DuckDB script doing the load and core transform the rebuild is compared with) and the new file
+each incremental run is timed on."""
 
 from __future__ import annotations
 
@@ -48,3 +49,18 @@ def test_the_floor_loads_the_scale_data_and_joins_year_to_date_sums_to_the_targe
     assert sorted((t, m.date(), round(v, 9)) for t, m, v in expected) == sorted(
         (t, m, round(v, 9)) for t, m, v in got
     )
+
+
+def test_each_incremental_run_lands_a_file_the_warehouse_has_not_seen(tmp_path: Path) -> None:
+    raw = bench.make_scale_raw(tmp_path, geos=3, indicators=2, months=14)
+    warehouse = tmp_path / "warehouse"
+    # A file an earlier bench added: the rebuild must not read it, or the next bench's
+    # incremental run, writing the same file again, would find nothing new.
+    bench.add_city_file(raw, "new_city_0.csv", indicators=2)
+    bench.remove_added_city_files(raw)
+    assert sorted(p.name for p in (raw / "progress").iterdir()) == ["history.csv"]
+    bench.timed_run(raw, warehouse)
+    assert bench.landed_rows(warehouse, "new_city_0.csv") == 0
+    bench.add_city_file(raw, "new_city_0.csv", indicators=2)
+    bench.timed_run(raw, warehouse)
+    assert bench.landed_rows(warehouse, "new_city_0.csv") == 2
