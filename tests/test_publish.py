@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -11,7 +13,15 @@ import pytest
 
 from dagster_project.lib.exports import BUCKET_SQL
 from dagster_project.lib.paths import Paths
-from dagster_project.lib.warehouse import connect, publish, read_publish_log, wait_for_removals
+from dagster_project.lib.warehouse import (
+    SYNC_CHUNK,
+    connect,
+    publish,
+    read_publish_log,
+    spare_path,
+    sync_file,
+    wait_for_removals,
+)
 
 
 def _work(tmp_path: Path, value: int) -> Paths:
@@ -250,3 +260,134 @@ def test_a_publication_that_fails_while_exporting_leaves_exports_to_be_rewritten
     assert "no record of earlier exports" in publish(paths, "run-3", "test").exports_note
     assert not list(paths.exports_dir.glob(".*.tmp"))
     assert not list(paths.exports_dir.glob("*/.*.tmp"))
+
+
+def _inode(path: Path) -> int:
+    return path.stat().st_ino
+
+
+def _set_value(paths: Paths, value: int) -> None:
+    with connect(paths.work_db) as con:
+        con.execute("create or replace table marts.fct_example as select ? as value", [value])
+
+
+def _published_value(paths: Paths) -> int:
+    with connect(paths.published_db, read_only=True) as con:
+        return con.execute("select value from marts.fct_example").fetchall()[0][0]
+
+
+def test_a_publication_is_written_into_the_one_before_last(tmp_path: Path) -> None:
+    paths = _work(tmp_path, 1)
+    publish(paths, "run-1", "test")
+    first = _inode(paths.published_db)
+    publish(paths, "run-2", "test")
+    second = _inode(paths.published_db)
+    assert _inode(spare_path(paths)) == first
+    _set_value(paths, 3)
+    publish(paths, "run-3", "test")
+    assert _inode(paths.published_db) == first  # rewritten in place, then renamed
+    assert _inode(spare_path(paths)) == second
+    assert _published_value(paths) == 3
+    assert [r["run_id"] for r in read_publish_log(paths.published_db)] == [
+        "run-1",
+        "run-2",
+        "run-3",
+    ]
+    wait_for_removals()
+    assert not list(paths.warehouse_dir.glob(".*.tmp"))
+
+
+_READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+def show():
+    value = con.execute("select value from marts.fct_example").fetchall()[0][0]
+    runs = [r[0] for r in con.execute("select run_id from marts.publish_log").fetchall()]
+    print(value, ",".join(runs), flush=True)
+show()
+sys.stdin.readline()
+show()
+"""
+
+
+def test_a_spare_another_process_still_reads_is_left_as_it_is(tmp_path: Path) -> None:
+    paths = _work(tmp_path, 1)
+    publish(paths, "run-1", "test")
+    first = _inode(paths.published_db)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _READER, str(paths.published_db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout is not None and reader.stdin is not None
+    try:
+        assert reader.stdout.readline().split() == ["1", "run-1"]
+        _set_value(paths, 2)
+        publish(paths, "run-2", "test")  # the file the reader has open becomes the spare
+        _set_value(paths, 3)
+        publish(paths, "run-3", "test")  # … and is not written into: a new copy is
+        assert _inode(paths.published_db) != first
+        assert _published_value(paths) == 3
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().split() == ["1", "run-1"]
+    finally:
+        reader.kill()
+        reader.wait()
+    _set_value(paths, 4)
+    publish(paths, "run-4", "test")
+    assert _published_value(paths) == 4
+
+
+def test_a_spare_this_process_still_reads_is_left_as_it_is(tmp_path: Path) -> None:
+    paths = _work(tmp_path, 1)
+    publish(paths, "run-1", "test")
+    first = _inode(paths.published_db)
+    reader = duckdb.connect(str(paths.published_db), read_only=True)
+    try:
+        publish(paths, "run-2", "test")
+        _set_value(paths, 3)
+        publish(paths, "run-3", "test")
+        assert _inode(paths.published_db) != first  # a new copy, not the file being read
+        assert reader.execute("select value from marts.fct_example").fetchall() == [(1,)]
+    finally:
+        reader.close()
+    # (Read once the reader is closed: DuckDB gives a process's connections to one path the
+    # database it already has open there.)
+    assert _published_value(paths) == 3
+
+
+def test_a_log_left_beside_the_spare_is_not_replayed_into_the_next_publication(
+    tmp_path: Path,
+) -> None:
+    paths = _work(tmp_path, 1)
+    publish(paths, "run-1", "test")
+    publish(paths, "run-2", "test")
+    # What a publication killed while it had the spare open leaves: that file's own log.
+    spare = spare_path(paths)
+    with duckdb.connect(str(spare)) as con:
+        con.execute("set checkpoint_threshold = '1TB'")
+        con.execute("create table marts.stray as select 1 as x")
+        shutil.copyfile(f"{spare}.wal", tmp_path / "stray.wal")
+    shutil.copyfile(tmp_path / "stray.wal", f"{spare}.wal")
+    _set_value(paths, 3)
+    publish(paths, "run-3", "test")
+    assert _published_value(paths) == 3
+    with connect(paths.published_db, read_only=True) as con:
+        tables = {row[0] for row in con.execute("show all tables").fetchall()}
+    assert "stray" not in tables
+
+
+def test_a_file_is_synced_by_writing_only_the_chunks_that_differ(tmp_path: Path) -> None:
+    source, target = tmp_path / "source", tmp_path / "target"
+    data = bytearray(os.urandom(3 * SYNC_CHUNK + 100))
+    target.write_bytes(bytes(data) + b"tail beyond the source's end")
+    data[SYNC_CHUNK + 5] ^= 0xFF
+    source.write_bytes(bytes(data))
+    assert sync_file(source, target) == SYNC_CHUNK
+    assert target.read_bytes() == source.read_bytes()
+    assert sync_file(source, target) == 0
+    source.write_bytes(bytes(data) + b"grown")
+    assert sync_file(source, target) == 100 + len(b"grown")
+    assert target.read_bytes() == source.read_bytes()

@@ -4,9 +4,20 @@ readers open.
 Why publish by copy and rename: DuckDB allows one writing process or many reading ones, never both.
 BI tools hold the published file open read-only all day; the pipeline never opens that file for
 writing. It builds into `work/plan_tracker.duckdb`, and after every gate passes copies that file to
-a temporary name beside the published one, stamps it (`marts.publish_log`), exports the marts, and
-renames it over the published file. `rename(2)` is atomic: a reader opens either the old file or the
-new one, and a reader that already has the old one open keeps reading it undisturbed.
+a name beside the published one, stamps it (`marts.publish_log`), exports the marts, and renames it
+over the published file. `rename(2)` is atomic: a reader opens either the old file or the new one,
+and a reader that already has the old one open keeps reading it undisturbed.
+
+The copy is made into the publication before last when it can: the file a publication replaces is
+kept as `.plan_tracker.duckdb.spare`, and the next one, if no process has that file open, rewrites
+only the parts of it that differ from the working file. A run changes a few megabytes of a file
+that holds the whole history (an incremental run at 9M reports: 17 of 707 MB), and writing all of
+it to disk at each publication made the copy the part of an incremental run that grew with the
+history (0.2–2 s at 9M reports, depending on how fast the disk took it). Whether a file is open is
+known from DuckDB's own locks: it holds a shared lock on a file as long as it reads it, so a
+spare a reader still has open (one it opened while that file was the published one) refuses an
+exclusive lock and is left alone, and the copy goes to a new file as before. Keeping the spare
+costs disk space: two copies of the warehouse beside the working file.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
@@ -125,6 +137,68 @@ create table if not exists marts.publish_log (
 """
 
 
+SYNC_CHUNK = 1024 * 1024
+
+
+def spare_path(paths: Paths) -> Path:
+    """The publication before the current one, kept to be rewritten into the next (see above)."""
+    return paths.warehouse_dir / f".{paths.published_db.name}.spare"
+
+
+def is_unopened(path: Path) -> bool:
+    """Whether no DuckDB connection has `path` open. Another process's: DuckDB holds a POSIX lock
+    on every file it opens (shared to read, exclusive to write) until it closes it, and an
+    exclusive lock is refused while any is held. This process's: POSIX locks never conflict
+    within one process, so its open files are looked at instead. Nothing is held after the
+    check: only the pipeline opens the spare by its name, so no reader can come to it later."""
+    try:
+        stat = path.stat()
+        if (stat.st_dev, stat.st_ino) in _open_files():
+            return False
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        # Closing the descriptor gives the lock back (and, POSIX locks being per process, any
+        # other lock this process held on the file: none, as it has the file open nowhere else).
+        os.close(fd)
+    return True
+
+
+def _open_files() -> set[tuple[int, int]]:
+    """(device, inode) of every file this process has open (/dev/fd: Linux and macOS)."""
+    found = set()
+    for descriptor in Path("/dev/fd").iterdir():
+        with contextlib.suppress(OSError):
+            stat = descriptor.stat()
+            found.add((stat.st_dev, stat.st_ino))
+    return found
+
+
+def sync_file(source: Path, target: Path) -> int:
+    """Make `target` a byte-for-byte copy of `source`, writing only the chunks that differ; the
+    number of bytes written. Comparing is reading two files the page cache mostly holds (0.07 s
+    for 707 MB); writing all of them is what took the time."""
+    written = 0
+    with source.open("rb", buffering=0) as src, target.open("r+b", buffering=0) as dst:
+        size = os.fstat(src.fileno()).st_size
+        offset = 0
+        while offset < size:
+            chunk = os.pread(src.fileno(), SYNC_CHUNK, offset)
+            if not chunk:
+                break
+            if os.pread(dst.fileno(), len(chunk), offset) != chunk:
+                os.pwrite(dst.fileno(), chunk, offset)
+                written += len(chunk)
+            offset += len(chunk)
+        os.ftruncate(dst.fileno(), offset)
+    return written
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -159,10 +233,31 @@ def publish(
     # are serialised by the pipeline lock, so any found now is such a leftover.
     for leftover in paths.warehouse_dir.glob(f".{paths.published_db.name}.*.tmp"):
         leftover.unlink(missing_ok=True)
-    tmp = paths.warehouse_dir / f".{paths.published_db.name}.{uuid.uuid4().hex}.tmp"
+    spare = spare_path(paths)
     retired: Path | None = None
+    if spare.exists() and is_unopened(spare):
+        # A DuckDB log left by a publication killed while it had the spare open belongs to what
+        # the spare was then: replayed into the new copy, it would corrupt it.
+        Path(f"{spare}.wal").unlink(missing_ok=True)
+        tmp = spare
+    else:
+        if spare.exists():
+            # A reader still has it open: it keeps reading it, the name goes (freed in the
+            # background once the reader is done: renaming over it would wait for that).
+            dropped = paths.warehouse_dir / f".{paths.published_db.name}.{uuid.uuid4().hex}.tmp"
+            spare.replace(dropped)
+            _remove_in_background(dropped)
+        tmp = paths.warehouse_dir / f".{paths.published_db.name}.{uuid.uuid4().hex}.tmp"
     try:
-        shutil.copyfile(work, tmp)
+        if tmp == spare:
+            written = sync_file(work, tmp)
+            log.info(
+                "publish: %d of %d MB of the spare rewritten",
+                written >> 20,
+                work.stat().st_size >> 20,
+            )
+        else:
+            shutil.copyfile(work, tmp)
         published_at = dt.datetime.now(dt.UTC)
         with connect(tmp) as con:
             # The copy's pages go to disk while the history marts are exported (CPU), instead of
@@ -190,20 +285,20 @@ def publish(
             con.execute("checkpoint")
         flush.join()
         _fsync(tmp)
-        # The old file stays linked under a temporary name, so the rename does not wait while
-        # the file system frees it (0.2 s for 840 MB); it is removed in the background.
+        # The old file stays linked under a second name, to become the spare: the next
+        # publication's copy.
         if paths.published_db.exists():
             retired = paths.warehouse_dir / f".{paths.published_db.name}.{uuid.uuid4().hex}.tmp"
             os.link(paths.published_db, retired)
         tmp.replace(paths.published_db)
+        if retired is not None:
+            retired.replace(spare)
         _fsync(paths.warehouse_dir)
     except BaseException:
         tmp.unlink(missing_ok=True)
         if retired is not None and paths.published_db.exists():
             retired.unlink(missing_ok=True)  # a second name of the file still published
         raise
-    if retired is not None:
-        _remove_in_background(retired)
     # The working file keeps the history of publications too, so the next copy carries it.
     with connect(work) as con:
         con.execute("insert into marts.publish_log values (?, ?, ?, ?, ?)", row)
