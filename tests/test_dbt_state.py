@@ -27,10 +27,10 @@ def _warehouse(loaded: list[dt.datetime]) -> duckdb.DuckDBPyConnection:
     con.execute("create schema raw; create schema dq")
     con.execute(
         "create table raw.progress_rows "
-        "(geo_id varchar, indicator_id varchar, loaded_at timestamptz)"
+        "(geo_id varchar, indicator_id varchar, loaded_at timestamptz, period_start date)"
     )
     for t in loaded:
-        con.execute("insert into raw.progress_rows values ('wuhan', 'gdp', ?)", [t])
+        con.execute("insert into raw.progress_rows values ('wuhan', 'gdp', ?, '2025-04-01')", [t])
     return con
 
 
@@ -47,12 +47,16 @@ def test_first_build_is_full_then_incremental_from_what_it_read() -> None:
     assert con.execute("select changed_since, full_refresh from dq.dbt_build_plan").fetchall() == [
         (None, True)
     ]
-    assert _pairs(con) == [("wuhan", "gdp")]  # every pair, for a build by hand
+    # every pair, for a build by hand, from the start of the year of its earliest report
+    assert _pairs(con) == [("wuhan", "gdp", dt.date(2025, 1, 1))]
     record_build(con, plan, "run-1")
     assert changed_since_for_run(con, "run-1") is None
 
     later = dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC)
-    con.execute("insert into raw.progress_rows values ('xiaogan', 'gdp', ?)", [later])
+    con.executemany(
+        "insert into raw.progress_rows values ('xiaogan', 'gdp', ?, ?)",
+        [[later, dt.date(2026, 10, 1)], [later, dt.date(2025, 7, 1)]],
+    )
     plan = plan_build(con, "f1", TODAY)
     assert not plan.full_refresh
     assert plan.changed_since == first and plan.loaded_through == later
@@ -61,7 +65,8 @@ def test_first_build_is_full_then_incremental_from_what_it_read() -> None:
     assert con.execute("select changed_since, full_refresh from dq.dbt_build_plan").fetchall() == [
         (first, False)
     ]
-    assert _pairs(con) == [("xiaogan", "gdp")]  # only the pair with a report loaded since
+    # only the pair with a report loaded since; no month before 2025 can have moved
+    assert _pairs(con) == [("xiaogan", "gdp", dt.date(2025, 1, 1))]
     record_build(con, plan, "run-2")
     assert changed_since_for_run(con, "run-2") == first
     assert changed_since_for_run(con, "run-3") is None

@@ -27,6 +27,7 @@ INCREMENTAL_TABLES = (
     "intermediate.int_expected_reports",
     "marts.fct_report_completeness",
     "marts.fct_target_vs_actual",
+    "intermediate.int_member_first_shares",
     "marts.fct_target_contribution",
     # Left out of an incremental build (they read the catalog only), and what reads them.
     "marts.dim_geography",
@@ -56,12 +57,17 @@ def test_incremental_build_equals_a_full_refresh(copies: tuple[Path, Path]) -> N
     inbox = raw / "progress" / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)
     header = "报告期,城市,指标,数值,单位,口径,填报日期\n"
-    # A new month for one city, a correction of an earlier month and a new year-to-date figure.
+    # A new month for one city, corrections of earlier months (one its area's first month with
+    # values: every member's first share of it moves) and a new year-to-date figure; and a
+    # year-to-date figure for a member whose first share is from the year before (kept:
+    # int_member_first_shares).
     (inbox / "huangshi_2026-10.csv").write_text(
         header
         + "2026-10,黄石,技术合同成交额,3.5,亿元,当期,2026-11-20\n"
         + "2026-03,黄石,技术合同成交额,1.25,亿元,当期,2026-11-21\n"
-        + "2026年1-10月,鄂州,技术合同成交额,20,亿元,累计,2026-11-21\n",
+        + "2026-01,黄石,技术合同成交额,0.9,亿元,当期,2026-11-21\n"
+        + "2026年1-10月,鄂州,技术合同成交额,20,亿元,累计,2026-11-21\n"
+        + "2026年1-10月,武汉,新能源汽车产量,61.5,万辆,累计,2026-11-21\n",
         encoding="utf-8",
     )
     result = run_pipeline(raw, warehouse)
@@ -77,9 +83,12 @@ def test_incremental_build_equals_a_full_refresh(copies: tuple[Path, Path]) -> N
     # The history marts' Parquet folders were rewritten where the new reports fell, and hold
     # exactly the published tables.
     state = json.loads((warehouse / "exports" / "_state.json").read_text(encoding="utf-8"))
-    # huangshi, ezhou and their area: three geographies, at most three files of 32
-    assert re.match(r"[123] of 32 files of each history mart rewritten", state["last_exports"])
+    # huangshi, ezhou, wuhan and their area: four geographies, at most four files of 32
+    assert re.match(r"[1-4] of 32 files of each history mart rewritten", state["last_exports"])
     with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute(
+            "select rows_loaded from raw.file_manifest where source_file like '%huangshi_2026-10%'"
+        ).fetchall() == [(5,)]
         for mart in HISTORY_MARTS:
             files = f"read_parquet('{warehouse / 'exports' / mart}/*.parquet')"
             assert con.execute(

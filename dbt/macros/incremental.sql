@@ -59,3 +59,39 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#- The areas whose values may have moved, by indicator, and the first month they may have moved
+    from (`changed_from`): an area's roll-up moves with its members, and with its own reports. No
+    month before the start of the year of the earliest new report can have moved (a year-to-date
+    figure moves the rest of its year; a level, the months after it). -#}
+{% macro moved_areas() -%}
+    select geo_id, indicator_id, min(changed_from) as changed_from
+    from (
+        select geographies.parent_geo_id as geo_id, changed.indicator_id, changed.changed_from
+        from dq.dbt_build_pairs as changed
+        inner join {{ ref('stg_catalog__geographies') }} as geographies
+            on changed.geo_id = geographies.geo_id
+        where geographies.parent_geo_id is not null
+        union all
+        select geo_id, indicator_id, changed_from from dq.dbt_build_pairs
+    )
+    group by geo_id, indicator_id
+{%- endmacro %}
+
+{#- Pre-hook of int_member_first_shares: on an incremental build, remove the first shares the new
+    reports may have moved — a member's, of an area that moved from a month on or before it. A
+    first share from before that month stands: neither the member's value nor the area's then can
+    have changed, nor any month before it. -#}
+{% macro delete_moved_first_shares() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as kept
+        where exists (
+            select 1
+            from ({{ moved_areas() }}) as moved
+            where
+                moved.geo_id = kept.area_geo_id
+                and moved.indicator_id = kept.indicator_id
+                and kept.first_month >= moved.changed_from
+        )
+    {%- endif -%}
+{%- endmacro %}

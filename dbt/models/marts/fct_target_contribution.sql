@@ -14,6 +14,11 @@ geographies as (
     select * from {{ ref('stg_catalog__geographies') }}
 ),
 
+member_first_shares as (
+    -- Each member's first month with both its value and its area's, and its share then.
+    select * from {{ ref('int_member_first_shares') }}
+),
+
 area_targets as (
     select *
     from evaluated
@@ -56,46 +61,20 @@ member_values as (
             )
 ),
 
-area_measures as (
-    select area_month.*
-    from measures as area_month
-    semi join area_targets
-        on area_month.geo_id = area_targets.geo_id and area_month.indicator_id = area_targets.indicator_id
-    where area_month.value is not null
-),
-
-first_both as (
-    -- Each member's first month with both its value and its area's, and its share then. A
-    -- target's first share is this one when that month is not after the target's month (below):
-    -- the same as searching each target's months, without joining every target to every month.
-    select
-        member_month.geo_id,
-        member_month.indicator_id,
-        min(member_month.month_end) as first_month,
-        arg_min(member_month.value / nullif(area_month.value, 0), member_month.month_end) as first_share
-    from measures as member_month
-    inner join geographies on member_month.geo_id = geographies.geo_id
-    inner join area_measures as area_month
-        on
-            geographies.parent_geo_id = area_month.geo_id
-            and member_month.indicator_id = area_month.indicator_id
-            and member_month.month_end = area_month.month_end
-    where member_month.value is not null
-    group by member_month.geo_id, member_month.indicator_id
-),
-
 first_shares as (
-    -- The member's share of the area at the area's first month with both values.
+    -- The member's share of the area at the area's first month with both values: the member's
+    -- first share when that month is not after the target's month — the same as searching each
+    -- target's months, without joining every target to every month.
     select
         members.target_id,
         members.geo_id,
-        first_both.first_share
+        member_first_shares.first_share
     from members
-    inner join first_both
+    inner join member_first_shares
         on
-            members.geo_id = first_both.geo_id
-            and members.indicator_id = first_both.indicator_id
-            and members.month_end >= first_both.first_month
+            members.geo_id = member_first_shares.geo_id
+            and members.indicator_id = member_first_shares.indicator_id
+            and members.month_end >= member_first_shares.first_month
 ),
 
 final as (

@@ -1,0 +1,97 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_moved_first_shares() }}",
+    )
+}}
+-- depends_on: {{ ref('stg_progress__rows') }}
+-- One row per member geography × indicator with a month where both it and its parent area have a
+-- value: the first such month and the member's share of the area then (fct_target_contribution's
+-- 按基数比例分解). Finding it reads every month of every member, 9M rows at scale: kept between
+-- builds, it is found again only where new reports can have moved it (macros/incremental.sql,
+-- `delete_moved_first_shares`): for the members of an area whose values moved from some month on,
+-- when their first month is not before it, and for members that had none.
+with geographies as (
+    select * from {{ ref('stg_catalog__geographies') }}
+),
+
+measures as (
+    select * from {{ ref('int_measures_monthly') }}
+),
+
+members_to_find as (
+    {% if is_incremental() %}
+        -- The members of the areas whose values moved, for each moved indicator, unless the
+        -- first share they have is from before the move (the pre-hook removed the others).
+        select
+            geographies.geo_id,
+            geographies.parent_geo_id,
+            moved.indicator_id
+        from geographies
+        inner join ({{ moved_areas() }}) as moved on geographies.parent_geo_id = moved.geo_id
+        anti join {{ this }} as kept
+            on geographies.geo_id = kept.geo_id and moved.indicator_id = kept.indicator_id
+    {% else %}
+        select
+            geo_id,
+            parent_geo_id
+        from geographies
+        where parent_geo_id is not null
+    {% endif %}
+),
+
+member_months as (
+    select
+        measures.geo_id,
+        measures.indicator_id,
+        measures.month_end,
+        measures.value,
+        members_to_find.parent_geo_id
+    from measures
+    {% if is_incremental() %}
+        inner join members_to_find
+            on
+                measures.geo_id = members_to_find.geo_id
+                and measures.indicator_id = members_to_find.indicator_id
+    {% else %}
+        inner join members_to_find on measures.geo_id = members_to_find.geo_id
+    {% endif %}
+    where measures.value is not null
+),
+
+areas as (
+    select distinct parent_geo_id as geo_id
+    from members_to_find
+),
+
+area_months as (
+    select
+        measures.geo_id,
+        measures.indicator_id,
+        measures.month_end,
+        measures.value
+    from measures
+    semi join areas on measures.geo_id = areas.geo_id
+    where measures.value is not null
+),
+
+final as (
+    select
+        member_months.geo_id,
+        member_months.indicator_id,
+        member_months.parent_geo_id as area_geo_id,
+        min(member_months.month_end) as first_month,
+        arg_min(member_months.value / nullif(area_months.value, 0), member_months.month_end)
+            as first_share
+    from member_months
+    inner join area_months
+        on
+            member_months.parent_geo_id = area_months.geo_id
+            and member_months.indicator_id = area_months.indicator_id
+            and member_months.month_end = area_months.month_end
+    group by member_months.geo_id, member_months.indicator_id, member_months.parent_geo_id
+)
+
+select * from final
