@@ -34,37 +34,24 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The changed pairs and, for each, the same indicator in the geography's parent area: an area's
-    rolled-up values move whenever one of its members' do (int_measures_monthly). -#}
-{% macro changed_pairs_with_areas() -%}
-    select geo_id, indicator_id from ({{ changed_pairs() }})
-    union
-    select geographies.parent_geo_id as geo_id, changed.indicator_id
-    from ({{ changed_pairs() }}) as changed
-    inner join {{ ref('stg_catalog__geographies') }} as geographies
-        on changed.geo_id = geographies.geo_id
-    where geographies.parent_geo_id is not null
-{%- endmacro %}
-
-{#- Pre-hook of those models: on an incremental build, remove every row of the changed pairs (and,
-    `with_areas`, of their areas), so that the new rows (appended) replace them whole — even a row
-    that no longer exists. -#}
-{% macro delete_changed_pairs(with_areas=false) -%}
+{#- Pre-hook of those models: on an incremental build, remove every row of the changed pairs, so
+    that the new rows (appended) replace them whole — even a row that no longer exists. -#}
+{% macro delete_changed_pairs() -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as target
         where exists (
             select 1
-            from ({{ changed_pairs_with_areas() if with_areas else changed_pairs() }}) as changed
+            from ({{ changed_pairs() }}) as changed
             where changed.geo_id = target.geo_id and changed.indicator_id = target.indicator_id
         )
     {%- endif -%}
 {%- endmacro %}
 
-{#- The areas whose values may have moved, by indicator, and the first month they may have moved
-    from (`changed_from`): an area's roll-up moves with its members, and with its own reports. No
-    month before the start of the year of the earliest new report can have moved (a year-to-date
-    figure moves the rest of its year; a level, the months after it). -#}
-{% macro moved_areas() -%}
+{#- The changed pairs and their areas, each with the first month whose values may have moved
+    (`changed_from`): no month before the start of the year of the pair's earliest new report (a
+    year-to-date figure moves the rest of its year; a level, the months after it), and for an area
+    the earliest of its own and its members' (its roll-up moves with them). -#}
+{% macro moved_pairs() -%}
     select geo_id, indicator_id, min(changed_from) as changed_from
     from (
         select geographies.parent_geo_id as geo_id, changed.indicator_id, changed.changed_from
@@ -78,6 +65,22 @@
     group by geo_id, indicator_id
 {%- endmacro %}
 
+{#- Pre-hook of int_measures_monthly: on an incremental build, remove the months of the moved
+    pairs from the first that may have moved; the months before it stand. -#}
+{% macro delete_moved_months() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as target
+        where exists (
+            select 1
+            from ({{ moved_pairs() }}) as moved
+            where
+                moved.geo_id = target.geo_id
+                and moved.indicator_id = target.indicator_id
+                and target.month_end >= moved.changed_from
+        )
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Pre-hook of int_member_first_shares: on an incremental build, remove the first shares the new
     reports may have moved — a member's, of an area that moved from a month on or before it. A
     first share from before that month stands: neither the member's value nor the area's then can
@@ -87,7 +90,7 @@
         delete from {{ this }} as kept
         where exists (
             select 1
-            from ({{ moved_areas() }}) as moved
+            from ({{ moved_pairs() }}) as moved
             where
                 moved.geo_id = kept.area_geo_id
                 and moved.indicator_id = kept.indicator_id

@@ -3,12 +3,13 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_changed_pairs(with_areas=true) }}",
+        pre_hook="{{ delete_moved_months() }}",
     )
 }}
 -- Incremental by geography × indicator (macros/incremental.sql): the changed pairs and their
--- areas are recomputed; an area's roll-up reads its unchanged members' values back from this
--- table.
+-- areas are recomputed from the first month that may have moved (`changed_from`); the months
+-- before it stand. An area's roll-up reads its unchanged members' values of those months back
+-- from this table.
 -- depends_on: {{ ref('stg_progress__rows') }}
 -- One row per geography × indicator × month end: where the indicator stands at that date.
 --   stock and ratio indicators: the latest level reported with a period ending on or before it;
@@ -30,7 +31,7 @@ indicators as (
 
 {% if is_incremental() %}
 batch as (
-    {{ changed_pairs_with_areas() }}
+    {{ moved_pairs() }}
 ),
 {% endif %}
 
@@ -274,8 +275,11 @@ members as (
             kept.children_reported
         from {{ this }} as kept
         inner join geographies on kept.geo_id = geographies.geo_id
-        semi join batch
-            on geographies.parent_geo_id = batch.geo_id and kept.indicator_id = batch.indicator_id
+        inner join batch
+            on
+                geographies.parent_geo_id = batch.geo_id
+                and kept.indicator_id = batch.indicator_id
+                and kept.month_end >= batch.changed_from
         anti join batch as rebuilt
             on kept.geo_id = rebuilt.geo_id and kept.indicator_id = rebuilt.indicator_id
         where kept.value_source = 'reported'
@@ -346,4 +350,15 @@ final as (
     left join child_counts on rolled_up_unreported.geo_id = child_counts.geo_id
 )
 
-select * from final
+{% if is_incremental() %}
+    -- The months that may have moved; an area's are summed from its members' of those months.
+    select final.*
+    from final
+    inner join batch
+        on
+            final.geo_id = batch.geo_id
+            and final.indicator_id = batch.indicator_id
+            and final.month_end >= batch.changed_from
+{% else %}
+    select * from final
+{% endif %}

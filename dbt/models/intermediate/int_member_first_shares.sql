@@ -30,7 +30,7 @@ members_to_find as (
             geographies.parent_geo_id,
             moved.indicator_id
         from geographies
-        inner join ({{ moved_areas() }}) as moved on geographies.parent_geo_id = moved.geo_id
+        inner join ({{ moved_pairs() }}) as moved on geographies.parent_geo_id = moved.geo_id
         anti join {{ this }} as kept
             on geographies.geo_id = kept.geo_id and moved.indicator_id = kept.indicator_id
     {% else %}
