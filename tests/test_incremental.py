@@ -27,6 +27,7 @@ TABLES = (
     "intermediate.int_measures_monthly",
     "intermediate.int_expected_reports",
     "marts.fct_report_completeness",
+    "intermediate.int_report_counts",
     "marts.fct_target_vs_actual",
     "intermediate.int_member_first_shares",
     "marts.fct_target_contribution",

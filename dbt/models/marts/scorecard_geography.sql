@@ -9,8 +9,8 @@ contributions as (
     select * from {{ ref('fct_target_contribution') }}
 ),
 
-completeness as (
-    select * from {{ ref('fct_report_completeness') }}
+report_counts as (
+    select * from {{ ref('int_report_counts') }}
 ),
 
 geographies as (
@@ -41,12 +41,12 @@ contributed as (
 reports as (
     select
         geo_id,
-        count(*) as reports_expected,
-        count(*) filter (where is_received) as reports_received,
-        count(*) filter (where report_status = 'late') as reports_late,
-        count(*) filter (where report_status = 'missing') as reports_missing,
-        max(first_received_on) as latest_report_received_on
-    from completeness
+        cast(sum(reports_expected) as bigint) as reports_expected,
+        cast(sum(reports_received) as bigint) as reports_received,
+        cast(sum(reports_late) as bigint) as reports_late,
+        cast(sum(reports_missing) as bigint) as reports_missing,
+        max(latest_report_received_on) as latest_report_received_on
+    from report_counts
     group by geo_id
 ),
 

@@ -8,8 +8,8 @@ plans as (
     select * from {{ ref('dim_plan') }}
 ),
 
-completeness as (
-    select * from {{ ref('fct_report_completeness') }}
+report_counts as (
+    select * from {{ ref('int_report_counts') }}
 ),
 
 statuses as (
@@ -42,12 +42,12 @@ worst as (
 reports as (
     select
         plans.plan_id,
-        count(*) filter (where completeness.report_status = 'missing') as reports_missing,
-        count(*) filter (where completeness.report_status = 'late') as reports_late,
-        count(*) filter (where completeness.is_received) as reports_received,
-        max(completeness.first_received_on) as latest_report_received_on
+        cast(sum(report_counts.reports_missing) as bigint) as reports_missing,
+        cast(sum(report_counts.reports_late) as bigint) as reports_late,
+        cast(sum(report_counts.reports_received) as bigint) as reports_received,
+        max(report_counts.latest_report_received_on) as latest_report_received_on
     from plans
-    inner join completeness on contains(completeness.plan_ids, plans.plan_id)
+    inner join report_counts on contains(report_counts.plan_ids, plans.plan_id)
     group by plans.plan_id
 ),
 
