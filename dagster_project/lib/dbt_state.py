@@ -16,10 +16,11 @@ nothing else those rows depend on has moved, so a build is a full refresh when
 Each complete, successful build appends a row to dq.dbt_build_state.
 
 The build reads its `changed_since` from dq.dbt_build_plan, and the geography × indicator pairs
-with a report loaded since then from dq.dbt_build_pairs, both written just before it, rather than
-from dbt variables: dbt re-parses the whole project whenever its variables change (~2 s), and
-these change on every run. A build by hand reads the last plan, whose pairs cover at least every
-report loaded up to it (an empty `changed_since` means every pair).
+with a report loaded since then (each with the first month it may have moved from) from
+dq.dbt_build_pairs, both written just before it, rather than from dbt variables: dbt re-parses
+the whole project whenever its variables change (~2 s), and these change on every run. A build
+by hand reads the last plan, whose pairs cover at least every report loaded up to it (an empty
+`changed_since` means every pair).
 """
 
 from __future__ import annotations
