@@ -65,36 +65,22 @@
     group by geo_id, indicator_id
 {%- endmacro %}
 
-{#- Pre-hook of int_measures_monthly: on an incremental build, remove the months of the moved
-    pairs from the first that may have moved; the months before it stand. -#}
-{% macro delete_moved_months() -%}
+{#- Pre-hook of the models kept by month: on an incremental build, remove the rows a moved pair
+    may have changed — those of `month_column` on or after its `changed_from`, the pair being
+    `geo_column` × indicator_id. The rows before it stand. int_measures_monthly: a pair's months
+    (geo_id, month_end). int_member_first_shares: a member's first share, by its area and first
+    month (area_geo_id, first_month) — one from before the area moved stands, as neither the
+    member's value nor the area's can have changed then, nor in any month before. -#}
+{% macro delete_moved(geo_column='geo_id', month_column='month_end') -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as target
         where exists (
             select 1
             from ({{ moved_pairs() }}) as moved
             where
-                moved.geo_id = target.geo_id
+                moved.geo_id = target.{{ geo_column }}
                 and moved.indicator_id = target.indicator_id
-                and target.month_end >= moved.changed_from
-        )
-    {%- endif -%}
-{%- endmacro %}
-
-{#- Pre-hook of int_member_first_shares: on an incremental build, remove the first shares the new
-    reports may have moved — a member's, of an area that moved from a month on or before it. A
-    first share from before that month stands: neither the member's value nor the area's then can
-    have changed, nor any month before it. -#}
-{% macro delete_moved_first_shares() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }} as kept
-        where exists (
-            select 1
-            from ({{ moved_pairs() }}) as moved
-            where
-                moved.geo_id = kept.area_geo_id
-                and moved.indicator_id = kept.indicator_id
-                and kept.first_month >= moved.changed_from
+                and target.{{ month_column }} >= moved.changed_from
         )
     {%- endif -%}
 {%- endmacro %}

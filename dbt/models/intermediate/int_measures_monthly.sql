@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_moved_months() }}",
+        pre_hook="{{ delete_moved() }}",
     )
 }}
 -- Incremental by geography × indicator (macros/incremental.sql): the changed pairs and their

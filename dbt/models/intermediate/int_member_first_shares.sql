@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_moved_first_shares() }}",
+        pre_hook="{{ delete_moved('area_geo_id', 'first_month') }}",
     )
 }}
 -- depends_on: {{ ref('stg_progress__rows') }}
@@ -11,7 +11,7 @@
 -- value: the first such month and the member's share of the area then (fct_target_contribution's
 -- 按基数比例分解). Finding it reads every month of every member, 9M rows at scale: kept between
 -- builds, it is found again only where new reports can have moved it (macros/incremental.sql,
--- `delete_moved_first_shares`): for the members of an area whose values moved from some month on,
+-- `delete_moved`): for the members of an area whose values moved from some month on,
 -- when their first month is not before it, and for members that had none.
 with geographies as (
     select * from {{ ref('stg_catalog__geographies') }}
