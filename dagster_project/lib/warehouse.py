@@ -9,15 +9,17 @@ over the published file. `rename(2)` is atomic: a reader opens either the old fi
 and a reader that already has the old one open keeps reading it undisturbed.
 
 The copy is made into the publication before last when it can: the file a publication replaces is
-kept as `.plan_tracker.duckdb.spare`, and the next one, if no process has that file open, rewrites
-only the parts of it that differ from the working file. A run changes a few megabytes of a file
-that holds the whole history (an incremental run at 9M reports: 17 of 707 MB), and writing all of
-it to disk at each publication made the copy the part of an incremental run that grew with the
-history (0.2–2 s at 9M reports, depending on how fast the disk took it). Whether a file is open is
-known from DuckDB's own locks: it holds a shared lock on a file as long as it reads it, so a
-spare a reader still has open (one it opened while that file was the published one) refuses an
-exclusive lock and is left alone, and the copy goes to a new file as before. Keeping the spare
-costs disk space: two copies of the warehouse beside the working file.
+kept as `.plan_tracker.duckdb.spare`, and the next one, if no DuckDB connection has that file open,
+rewrites only the parts of it that differ from the working file. A run changes a few megabytes
+of a file that holds the whole history (an incremental run at 9M reports: 17 of 707 MB), and
+writing all of it to disk at each publication made the copy the part of an incremental run that
+grew with the history (0.2–2 s at 9M reports, depending on how fast the disk took it). Whether a
+file is open is known from DuckDB's own locks: it holds a shared lock on a file as long as it
+reads it, so a spare a reader still has open (one it opened while that file was the published
+one) refuses an exclusive lock and is left alone, and the copy goes to a new file as before. A
+program reading the file without DuckDB (a backup copying it) takes no lock: it must be done with
+the file before the second publication after it opened it. Keeping the spare costs disk space:
+two copies of the warehouse beside the working file.
 """
 
 from __future__ import annotations
