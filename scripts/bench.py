@@ -214,14 +214,11 @@ def remove_added_city_files(raw: Path) -> None:
 
 def landed_rows(warehouse: Path, name: str) -> int:
     """Rows of progress/<name> the last run published as loaded (0 when it did not load it)."""
-    con = duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True)
-    try:
+    with duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True) as con:
         found = con.execute(
             "select coalesce(sum(rows_loaded), 0) from raw.file_manifest where source_file = ?",
             [f"progress/{name}"],
         ).fetchall()
-    finally:
-        con.close()
     return int(found[0][0])
 
 
