@@ -33,12 +33,17 @@ def pipeline_env(raw_dir: Path, warehouse_dir: Path) -> dict[str, str]:
 
 
 def run_pipeline(
-    raw_dir: Path, warehouse_dir: Path, *args: str, check: bool = True
+    raw_dir: Path,
+    warehouse_dir: Path,
+    *args: str,
+    check: bool = True,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `plan-tracker run` as `make run` does, and return what it printed."""
+    """Run `plan-tracker run` as `make run` does (with `env` added to the environment), and
+    return what it printed."""
     result = subprocess.run(
         [str(PLAN_TRACKER), "run", "--log-level", "WARNING", *args],
-        env=pipeline_env(raw_dir, warehouse_dir),
+        env={**pipeline_env(raw_dir, warehouse_dir), **(env or {})},
         cwd=REPO,
         capture_output=True,
         text=True,

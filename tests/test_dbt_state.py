@@ -8,8 +8,10 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from dagster_project.lib.dbt_state import (
+    as_of_date_from_env,
     changed_since_for_run,
     fingerprint,
     plan_build,
@@ -26,11 +28,13 @@ def _warehouse(loaded: list[dt.datetime]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("create schema raw; create schema dq")
     con.execute(
-        "create table raw.progress_rows "
-        "(geo_id varchar, indicator_id varchar, loaded_at timestamptz, period_start date)"
+        "create table raw.progress_rows (geo_id varchar, indicator_id varchar, "
+        "loaded_at timestamptz, period_start date, reported_on date)"
     )
     for t in loaded:
-        con.execute("insert into raw.progress_rows values ('wuhan', 'gdp', ?, '2025-04-01')", [t])
+        con.execute(
+            "insert into raw.progress_rows values ('wuhan', 'gdp', ?, '2025-04-01', null)", [t]
+        )
     return con
 
 
@@ -54,7 +58,7 @@ def test_first_build_is_full_then_incremental_from_what_it_read() -> None:
 
     later = dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC)
     con.executemany(
-        "insert into raw.progress_rows values ('xiaogan', 'gdp', ?, ?)",
+        "insert into raw.progress_rows values ('xiaogan', 'gdp', ?, ?, null)",
         [[later, dt.date(2026, 10, 1)], [later, dt.date(2025, 7, 1)]],
     )
     plan = plan_build(con, "f1", TODAY)
@@ -86,9 +90,46 @@ def test_a_new_fingerprint_or_as_of_date_means_a_full_refresh() -> None:
 
     changed = plan_build(built(), "f2", TODAY)
     assert changed.full_refresh and "dbt project changed" in changed.reason
-    moved = plan_build(built(), "f1", TODAY + dt.timedelta(days=1))
-    assert moved.full_refresh and "as-of date" in moved.reason
+    for other in (TODAY - dt.timedelta(days=1), dt.date(2026, 12, 1), dt.date(2025, 11, 26)):
+        moved = plan_build(built(), "f1", other)  # back, or into another month
+        assert moved.full_refresh, other
+        assert moved.reason == f"the as-of date moved from {TODAY} to {other}"
     assert not plan_build(built(), "f1", TODAY).full_refresh
+
+
+def test_a_later_day_of_the_month_rebuilds_the_pairs_with_reports_dated_in_between() -> None:
+    con = _warehouse([dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)])
+    con.executemany(
+        "insert into raw.progress_rows values (?, 'gdp', '2026-11-25 01:00+00', ?, ?)",
+        [
+            ["xiaogan", dt.date(2026, 10, 1), dt.date(2026, 11, 26)],  # known on the 26th
+            ["xianning", dt.date(2026, 10, 1), dt.date(2026, 11, 28)],  # known on the 28th
+            ["ezhou", dt.date(2026, 9, 1), dt.date(2026, 11, 25)],  # known already
+        ],
+    )
+    record_build(con, plan_build(con, "f1", TODAY), "run-1")
+    plan = plan_build(con, "f1", dt.date(2026, 11, 27))
+    assert not plan.full_refresh and plan.as_of_moved_from == TODAY
+    assert plan.reason.endswith(
+        "; the as-of date moved from 2026-11-25 to 2026-11-27, within its month"
+    )
+    assert con.execute("select as_of_moved_from from dq.dbt_build_plan").fetchall() == [(TODAY,)]
+    assert _pairs(con) == [("xiaogan", "gdp", dt.date(2026, 1, 1))]
+    # The same day again: nothing dated in between, no move.
+    record_build(con, plan, "run-2")
+    plan = plan_build(con, "f1", dt.date(2026, 11, 27))
+    assert not plan.full_refresh and plan.as_of_moved_from is None and _pairs(con) == []
+    assert con.execute("select as_of_moved_from from dq.dbt_build_plan").fetchall() == [(None,)]
+
+
+def test_the_as_of_date_can_be_set_for_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAN_TRACKER_AS_OF_DATE", " 2026-06-30 ")
+    assert plan_build(_warehouse([]), "f1").as_of_date == dt.date(2026, 6, 30)
+    monkeypatch.setenv("PLAN_TRACKER_AS_OF_DATE", "")
+    assert as_of_date_from_env() is None
+    monkeypatch.setenv("PLAN_TRACKER_AS_OF_DATE", "2026-06")
+    with pytest.raises(ValueError, match=r"PLAN_TRACKER_AS_OF_DATE='2026-06' is not a date"):
+        plan_build(_warehouse([]), "f1")
 
 
 def test_fingerprint_follows_content_not_location(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ refresh builds from the same reports."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -114,6 +115,88 @@ def test_incremental_build_equals_a_full_refresh(copies: tuple[Path, Path]) -> N
     full = _tables(published)
     for table in TABLES:
         assert incremental[table] == full[table], table
+
+
+def _missing(published: Path) -> dict[tuple[str, str, object], int]:
+    """The reports missing, with their days late."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute(
+            "select geo_id, indicator_id, period_start, days_late "
+            "from marts.fct_report_completeness where report_status = 'missing'"
+        ).fetchall()
+    return {(geo, indicator, start): late for geo, indicator, start, late in rows}
+
+
+def test_a_later_day_of_the_month_is_an_incremental_build(copies: tuple[Path, Path]) -> None:
+    """The as-of date (PLAN_TRACKER_AS_OF_DATE here, today by default) moving on within its month
+    keeps the build incremental (lib/dbt_state.py): reports dated in between become known, missing
+    reports are late by more days, reports due in between turn missing — and the tables are those
+    of a full refresh at the new date. Back, or into another month, is a full refresh."""
+    raw, warehouse = copies
+    work = warehouse / "work" / "plan_tracker.duckdb"
+    published = warehouse / "plan_tracker.duckdb"
+    inbox = raw / "progress" / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    # Landed now, dated after the first as-of date: a new month and a correction known on the
+    # 24th, a year-to-date figure for an area's member not known until the 30th.
+    (inbox / "huangshi_dated_ahead.csv").write_text(
+        "报告期,城市,指标,数值,单位,口径,填报日期\n"
+        "2026-10,黄石,技术合同成交额,3.5,亿元,当期,2026-11-12\n"
+        "2026-03,黄石,技术合同成交额,1.25,亿元,当期,2026-11-20\n"
+        "2026年1-10月,鄂州,技术合同成交额,20,亿元,累计,2026-11-30\n",
+        encoding="utf-8",
+    )
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-08"}).stdout
+    assert "dbt: full refresh (the as-of date moved from " in printed
+    before = _missing(published)
+
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-24"}).stdout
+    assert "the as-of date moved from 2026-11-08 to 2026-11-24, within its month)" in printed
+    assert "dbt: incremental (" in printed
+    assert _last_build(work)[0] is False
+    after = _missing(published)
+    # What the test is about happened: the reports missing before are 16 days later each, and
+    # October's, due on the 15th, turned missing — but huangshi's, dated the 12th.
+    assert before and all(after[key] == late + 16 for key, late in before.items())
+    turned = {key for key in after.keys() - before.keys() if key[2] == dt.date(2026, 10, 1)}
+    assert turned and ("huangshi", "tech_contract_turnover", dt.date(2026, 10, 1)) not in turned
+    incremental = _tables(published)
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute(
+            "select value from marts.fct_actual_history "
+            "where geo_id = 'huangshi' and period_start = '2026-10-01' "
+            "and indicator_id = 'tech_contract_turnover' and reported_on = '2026-11-12'"
+        ).fetchall() == [(3.5,)]
+        assert con.execute(
+            "select count(*) from marts.fct_report_completeness "
+            "where geo_id = 'huangshi' and indicator_id = 'tech_contract_turnover' "
+            "and period_start = '2026-10-01' and first_received_on = '2026-11-12'"
+        ).fetchall() == [(1,)]
+        # The Parquet files of the completeness mart follow the restated rows.
+        for mart in HISTORY_MARTS:
+            files = f"read_parquet('{warehouse / 'exports' / mart}/*.parquet')"
+            assert con.execute(
+                f"select count(*) from (select * from marts.{mart} except all select * from {files}"
+                f" union all (select * from {files} except all select * from marts.{mart}))"
+            ).fetchall() == [(0,)], mart
+
+    with duckdb.connect(str(work)) as con:  # forget the build state: the next build is full
+        con.execute("delete from dq.dbt_build_state")
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-24"}).stdout
+    assert "dbt: full refresh (no complete build recorded)" in printed
+    full = _tables(published)
+    for table in TABLES:
+        assert incremental[table] == full[table], table
+
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-12-01"}).stdout
+    assert "dbt: full refresh (the as-of date moved from 2026-11-24 to 2026-12-01)" in printed
+    result = run_pipeline(
+        raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "30/11/2026"}, check=False
+    )
+    assert result.returncode != 0
+    assert "PLAN_TRACKER_AS_OF_DATE='30/11/2026' is not a date such as 2026-06-30" in (
+        result.stdout + result.stderr
+    )
 
 
 def test_a_catalog_change_forces_a_full_refresh(copies: tuple[Path, Path]) -> None:

@@ -118,9 +118,12 @@ def _history_work(tmp_path: Path) -> Paths:
             from raw.geographies, (values ('ind_a'), ('ind_b')) as i (indicator_id);
             create table marts.fct_actual as
             select geo_id, indicator_id, 1.0 as value from raw.progress_rows;
+            create table marts.fct_report_completeness as
+            select geo_id, indicator_id, 3 as days_late from raw.progress_rows;
             create table dq.dbt_build_state as
             select timestamptz '2026-01-01 00:01:00+00' as built_at, true as full_refresh,
-                timestamptz '2026-01-01 00:00:00+00' as loaded_through;
+                timestamptz '2026-01-01 00:00:00+00' as loaded_through,
+                date '2026-01-01' as as_of_date;
             """
         )
     return paths
@@ -132,6 +135,7 @@ def _record_build(
     full_refresh: bool,
     new_geo: str | None,
     indicators: tuple[str, ...] = ("ind_a",),
+    as_of_date: str = "2026-01-01",
 ) -> None:
     loaded = f"2026-01-01 00:{minute:02d}:00+00"
     with connect(paths.work_db) as con:
@@ -149,8 +153,8 @@ def _record_build(
                 )
         con.execute(
             "insert into dq.dbt_build_state "
-            "values (?::timestamptz + interval 1 second, ?, ?::timestamptz)",
-            [loaded, full_refresh, loaded],
+            "values (?::timestamptz + interval 1 second, ?, ?::timestamptz, ?::date)",
+            [loaded, full_refresh, loaded, as_of_date],
         )
 
 
@@ -202,6 +206,35 @@ def test_history_marts_are_folders_rewritten_only_where_reports_changed(tmp_path
     _record_build(paths, 7, full_refresh=True, new_geo=None)
     assert publish(paths, "run-4", "test").exports_note.startswith("every file rewritten (dbt made")
     assert not set(_files(folder).items()) & set(after.items())
+
+
+def test_a_later_as_of_date_rewrites_the_completeness_mart_whole(tmp_path: Path) -> None:
+    """A later day of the month restates every report not received (lib/dbt_state.py): every
+    file of fct_report_completeness is rewritten, the other history marts only where reports
+    came."""
+    paths = _history_work(tmp_path)
+    publish(paths, "run-1", "test")
+    actual, completeness = (
+        paths.exports_dir / "fct_actual",
+        paths.exports_dir / "fct_report_completeness",
+    )
+    before = {**_files(actual), **{f"c{k}": v for k, v in _files(completeness).items()}}
+    city = next(f"g{i:03d}" for i in range(1, 60) if _bucket(f"g{i:03d}") != _bucket("g000"))
+    _record_build(paths, 5, full_refresh=False, new_geo=city, as_of_date="2026-01-02")
+    with connect(paths.work_db) as con:
+        con.execute("update marts.fct_report_completeness set days_late = days_late + 1")
+    note = publish(paths, "run-2", "test").exports_note
+    assert note.startswith("2 of 32 files of each history mart rewritten")
+    assert note.endswith("; every file of fct_report_completeness (the as-of date moved)")
+    assert {n for n, ino in _files(actual).items() if before[n] != ino} == {
+        f"part-{_bucket(city):02d}.parquet",
+        f"part-{_bucket('g000'):02d}.parquet",
+    }
+    assert not {f"c{n}": ino for n, ino in _files(completeness).items()}.items() & before.items()
+    assert _export_equals_table(paths, "fct_actual")
+    assert _export_equals_table(paths, "fct_report_completeness")
+    # The same day again: as before, only where reports came.
+    assert publish(paths, "run-3", "test").exports_note.startswith("0 of 32 files")
 
 
 def test_history_exports_that_do_not_match_the_last_publication_are_rewritten(

@@ -8,10 +8,19 @@ nothing else those rows depend on has moved, so a build is a full refresh when
 - the fingerprint differs: the plan catalog and reference files (raw/plans, raw/reference) or the
   dbt project (models, macros, dbt_project.yml) changed — new aliases, indicator kinds or logic
   move every pair;
-- the as-of date differs from the last build's: statuses, known revisions and the month spine
-  move with it (with the default as-of date, today, the first build of each day is full);
+- the as-of date moved back, or into another month than the last build's: the month spine,
+  the reporting periods expected and the carry of every value move with it (with the default
+  as-of date, today, the first build of each month is full);
 - the last plan was a full refresh that did not complete: it may have rebuilt some models from
   another catalog or project (undone since), which an incremental build would keep.
+
+A later day of the same month moves less, and the build stays incremental: the reports dated
+after the last build's as-of date and on or before the new one become known, so their pairs are
+rebuilt like those with new reports (dq.dbt_build_pairs); the reports still missing are late by
+more days, and those whose due date passed become missing — fct_report_completeness restates the
+reports not received and int_report_counts counts those pairs again (macros/incremental.sql). No
+reporting period ends and no month begins within a month, so nothing else moves (the dates are
+days; periods and the spine are months).
 
 Each complete, successful build appends a row to dq.dbt_build_state.
 
@@ -26,6 +35,7 @@ by hand reads the last plan, whose pairs cover at least every report loaded up t
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +50,13 @@ create or replace table dq.dbt_build_plan as
 select
     cast(? as timestamptz) as changed_since,
     cast(? as boolean) as full_refresh,
-    cast(? as timestamptz) as planned_at
+    cast(? as timestamptz) as planned_at,
+    -- The last build's as-of date when this incremental build judges at a later day of its month
+    -- (null otherwise): the reports due from then on turn missing (int_report_counts).
+    cast(? as date) as as_of_moved_from
 """
+
+AS_OF_VARIABLE = "PLAN_TRACKER_AS_OF_DATE"
 
 # The pairs an incremental build recomputes, written once with the plan: the models, their delete
 # hooks and the tests' `where` read this small table instead of each filtering the 9M landed rows
@@ -56,7 +71,12 @@ select
     -- No month before the start of the year of the pair's earliest new report can have moved.
     cast(date_trunc('year', min(period_start)) as date) as changed_from
 from raw.progress_rows
-where loaded_at > coalesce(cast(? as timestamptz), '-infinity'::timestamptz)
+where
+    loaded_at > coalesce(cast(? as timestamptz), '-infinity'::timestamptz)
+    -- Reports dated after the last build's as-of date, on or before this one: known now
+    -- (int_actuals_known, fct_report_completeness), as if they had just been loaded.
+    or coalesce(reported_on, cast(loaded_at as date))
+    between cast(? as date) + 1 and cast(? as date)
 group by geo_id, indicator_id
 """
 
@@ -84,6 +104,8 @@ class BuildPlan:
     as_of_date: dt.date
     changed_since: dt.datetime | None  # None: every pair is rebuilt
     loaded_through: dt.datetime | None  # the newest report load time the build reads
+    # The last build's as-of date, when this incremental build judges at a later day of its month.
+    as_of_moved_from: dt.date | None = None
 
     def dbt_args(self) -> list[str]:
         return ["--full-refresh"] if self.full_refresh else []
@@ -100,14 +122,35 @@ def plan_build(
     con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date | None = None
 ) -> BuildPlan:
     """Decide and write down (dq.dbt_build_plan) how the next dbt build runs. The as-of date is
-    the one dbt will use (macro as_of_date: current_date), asked of DuckDB itself so that both
-    agree on the day whatever the time zone."""
+    the one dbt will use (macro as_of_date): PLAN_TRACKER_AS_OF_DATE when set, else
+    current_date, asked of DuckDB itself so that both agree on the day whatever the time zone."""
+    if as_of_date is None:
+        as_of_date = as_of_date_from_env()
     if as_of_date is None:
         as_of_date = con.execute("select current_date").fetchall()[0][0]
     plan = _plan(con, fingerprint, as_of_date)
-    con.execute(PLAN_DDL, [plan.changed_since, plan.full_refresh, dt.datetime.now(dt.UTC)])
-    con.execute(PAIRS_DDL, [plan.changed_since])
+    con.execute(
+        PLAN_DDL,
+        [plan.changed_since, plan.full_refresh, dt.datetime.now(dt.UTC), plan.as_of_moved_from],
+    )
+    # Without a move, the date range is empty (from the day after the as-of date to it).
+    con.execute(PAIRS_DDL, [plan.changed_since, plan.as_of_moved_from or as_of_date, as_of_date])
     return plan
+
+
+def as_of_date_from_env() -> dt.date | None:
+    """PLAN_TRACKER_AS_OF_DATE (a date such as 2026-06-30): the day a run judges status at, as
+    dbt's macro as_of_date reads it too; None when unset or empty (today)."""
+    value = os.environ.get(AS_OF_VARIABLE, "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{AS_OF_VARIABLE}={value!r} is not a date such as 2026-06-30 "
+            "(leave it empty for today)"
+        ) from None
 
 
 def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date) -> BuildPlan:
@@ -130,17 +173,27 @@ def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date)
     last_fingerprint, last_as_of, last_loaded_through = last[0]
     if last_fingerprint != fingerprint:
         return full("the plan catalog, reference files or dbt project changed")
-    if last_as_of != as_of_date:
+    if last_as_of != as_of_date and (
+        last_as_of is None
+        or as_of_date < last_as_of
+        or (as_of_date.year, as_of_date.month) != (last_as_of.year, last_as_of.month)
+    ):
         return full(f"the as-of date moved from {last_as_of} to {as_of_date}")
     if last_loaded_through is None:
         return full("the last build read no reports")
+    reason = f"reports loaded after {last_loaded_through.isoformat()}"
+    moved_from = None
+    if last_as_of != as_of_date:
+        moved_from = last_as_of
+        reason += f"; the as-of date moved from {last_as_of} to {as_of_date}, within its month"
     return BuildPlan(
         False,
-        f"reports loaded after {last_loaded_through.isoformat()}",
+        reason,
         fingerprint,
         as_of_date,
         last_loaded_through,
         loaded_through,
+        moved_from,
     )
 
 

@@ -13,7 +13,9 @@ write and from what.
 What may have changed comes from the state the incremental dbt build keeps (lib/dbt_state.py):
 after a full refresh every file is rewritten; otherwise the geography × indicator pairs with a
 report loaded after the exports' watermark, and the same indicator in every area above them (their
-rolled-up rows move with them) — the pairs dbt rebuilt, every other row is as it was. A file to
+rolled-up rows move with them) — the pairs dbt rebuilt, every other row is as it was; and when the
+as-of date moved since (a later day of the month), every file of fct_report_completeness, whose
+reports not received are late by more days everywhere. A file to
 rewrite is then its old rows outside those pairs plus the table's rows of those pairs: selecting a
 bucket's rows from the 9M-row table reads every row group (a geography's rows are spread through
 it), 0.33 s a file; the old file and the pairs' rows take 0.08 s. The exports record what they
@@ -55,13 +57,18 @@ class ExportPlan:
     reason: str
     built_at: dt.datetime | None  # the last recorded dbt build the exports will reflect
     loaded_through: dt.datetime | None  # … and the newest report load time it read
+    as_of_date: dt.date | None = None  # … and the date it judged at
+    whole: frozenset[str] = frozenset()  # history marts rewritten whole all the same
 
     def describe(self) -> str:
         if self.buckets is None:
             return f"every file rewritten ({self.reason})"
-        return (
+        text = (
             f"{len(self.buckets)} of {BUCKETS} files of each history mart rewritten ({self.reason})"
         )
+        if self.whole:
+            text += f"; every file of {', '.join(sorted(self.whole))} (the as-of date moved)"
+        return text
 
 
 def _read_state(exports_dir: Path) -> dict[str, Any] | None:
@@ -84,15 +91,17 @@ def plan_exports(
     reflect for any file to be kept."""
     built_at: dt.datetime | None = None
     loaded_through: dt.datetime | None = None
+    as_of_date: dt.date | None = None
     if table_exists(con, "dq", "dbt_build_state"):
         last = con.execute(
-            "select built_at, loaded_through from dq.dbt_build_state order by built_at desc limit 1"
+            "select built_at, loaded_through, as_of_date from dq.dbt_build_state "
+            "order by built_at desc limit 1"
         ).fetchall()
         if last:
-            built_at, loaded_through = last[0]
+            built_at, loaded_through, as_of_date = last[0]
 
     def every(reason: str) -> ExportPlan:
-        return ExportPlan(None, reason, built_at, loaded_through)
+        return ExportPlan(None, reason, built_at, loaded_through, as_of_date)
 
     state = _read_state(exports_dir)
     if state is None:
@@ -138,11 +147,15 @@ def plan_exports(
         [since_loaded],
     )
     rows = con.execute(f"select distinct bucket from {CHANGED_PAIRS}").fetchall()  # noqa: S608
+    # The mart that moves with the as-of date alone (an earlier state recorded none: rewritten).
+    moved = state.get("as_of_date") != (as_of_date.isoformat() if as_of_date else None)
     return ExportPlan(
         frozenset(int(r[0]) for r in rows),
         f"reports loaded after {since_loaded.isoformat()}",
         built_at,
         loaded_through,
+        as_of_date,
+        frozenset({"fct_report_completeness"}) if moved else frozenset(),
     )
 
 
@@ -246,7 +259,7 @@ def write_exports(
         relation = f"{quote_ident(schema)}.{quote_ident(table)}"
         if history:
             folder = exports_dir / table
-            if plan.buckets is None:
+            if plan.buckets is None or table in plan.whole:
                 _write_buckets(con, relation, folder)
             else:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -277,6 +290,7 @@ def save_state(exports_dir: Path, run_id: str, plan: ExportPlan, marts: Sequence
         "duckdb": duckdb.__version__,
         "built_at": plan.built_at.isoformat() if plan.built_at else None,
         "loaded_through": plan.loaded_through.isoformat() if plan.loaded_through else None,
+        "as_of_date": plan.as_of_date.isoformat() if plan.as_of_date else None,
         "files": {
             mart: sorted(p.name for p in (exports_dir / mart).glob("part-*.parquet"))
             for mart in sorted(m for m in marts if m in HISTORY_MARTS)

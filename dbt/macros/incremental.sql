@@ -6,25 +6,32 @@
     with a report loaded after it (dq.dbt_build_pairs) — tables, not dbt variables, since dbt
     re-parses the whole project when its variables change — and such a model then rebuilds just
     those pairs (a delete, then an append) and keeps the rest. Anything that moves every pair —
-    the catalog, the dbt project, the as-of date — makes the pipeline run `--full-refresh`
-    instead (lib/dbt_state.py).
+    the catalog, the dbt project, the as-of date going back or into another month — makes the
+    pipeline run `--full-refresh` instead (lib/dbt_state.py). A later day of the same month is
+    incremental: the reports dated in between are among the changed pairs, and the few rows that
+    move with the day alone are restated (restate_not_received, status_moved_pairs).
 
     A model using this macro declares `-- depends_on: {{ ref('stg_progress__rows') }}`: the pairs
     come from the landed rows, and dbt records refs when it parses, where `is_incremental()` is
     false.
 -#}
-{#- Pipeline state, not a data source: read directly, so it is no asset in the graph. -#}
-{% macro changed_pairs() -%}
+{#- Pipeline state, not a data source: read directly, so it is no asset in the graph. `also`: a
+    query of more pairs (geo_id, indicator_id) a model rebuilds. -#}
+{% macro changed_pairs(also=none) -%}
     select geo_id, indicator_id from dq.dbt_build_pairs
+    {%- if also %}
+        union
+        {{ also }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- The rows of `relation` that belong to a changed pair (all rows on a full build). -#}
-{% macro only_changed_pairs(relation) -%}
+{% macro only_changed_pairs(relation, also=none) -%}
     {%- if is_incremental() -%}
         (
             select changed_input.*
             from {{ relation }} as changed_input
-            semi join ({{ changed_pairs() }}) as changed
+            semi join ({{ changed_pairs(also) }}) as changed
                 on
                     changed_input.geo_id = changed.geo_id
                     and changed_input.indicator_id = changed.indicator_id
@@ -36,12 +43,12 @@
 
 {#- Pre-hook of those models: on an incremental build, remove every row of the changed pairs, so
     that the new rows (appended) replace them whole — even a row that no longer exists. -#}
-{% macro delete_changed_pairs() -%}
+{% macro delete_changed_pairs(also=none) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as target
         where exists (
             select 1
-            from ({{ changed_pairs() }}) as changed
+            from ({{ changed_pairs(also) }}) as changed
             where changed.geo_id = target.geo_id and changed.indicator_id = target.indicator_id
         )
     {%- endif -%}
@@ -83,4 +90,35 @@
                 and target.{{ month_column }} >= moved.changed_from
         )
     {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of fct_report_completeness: on an incremental build, the reports not received are
+    restated at the as-of date — on a later day of the month (lib/dbt_state.py), late by more
+    days, or missing once their due date passed. Only rows whose status or days late differ are
+    written: none when the date has not moved. The changed pairs are rebuilt whole after it. -#}
+{% macro restate_not_received() -%}
+    {%- if is_incremental() -%}
+        update {{ this }}
+        set
+            days_late = {{ report_days_late('report_due_date', 'first_received_on') }},
+            report_status = {{ report_status('report_due_date', 'first_received_on') }}
+        where
+            not is_received
+            and (
+                days_late is distinct from {{ report_days_late('report_due_date', 'first_received_on') }}
+                or report_status
+                is distinct from {{ report_status('report_due_date', 'first_received_on') }}
+            )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The pairs of fct_report_completeness with a report that turned missing since the last build's
+    as-of date (dq.dbt_build_plan's `as_of_moved_from`: a later day of the same month; none
+    otherwise): their counts move (int_report_counts). -#}
+{% macro status_moved_pairs() -%}
+    select distinct completeness.geo_id, completeness.indicator_id
+    from {{ ref('fct_report_completeness') }} as completeness
+    inner join dq.dbt_build_plan as plan
+        on completeness.report_due_date >= plan.as_of_moved_from
+    where completeness.report_status = 'missing'
 {%- endmacro %}

@@ -2,17 +2,42 @@
     and status counts. -#}
 
 {#-
-    The date status is judged at. Empty `as_of_date` (the default) means today; set it to see the
-    warehouse as it was known on a past date, e.g.
-    `dbt build --vars '{as_of_date: "2026-06-30"}'`: only revisions reported (or, when no report
-    date was given, loaded) by that date count, and the month spine stops there.
+    The date status is judged at. Empty `as_of_date` (the default) means the pipeline's
+    PLAN_TRACKER_AS_OF_DATE, and without it today; set either to see the warehouse as it was known
+    on a past date, e.g. `dbt build --vars '{as_of_date: "2026-06-30"}'`: only revisions reported
+    (or, when no report date was given, loaded) by that date count, and the month spine stops
+    there. The pipeline checks the variable is a date before dbt runs (lib/dbt_state.py).
 -#}
 {% macro as_of_date() -%}
     {%- if var('as_of_date', '') -%}
         cast('{{ var("as_of_date") }}' as date)
+    {%- elif env_var('PLAN_TRACKER_AS_OF_DATE', '') | trim -%}
+        cast('{{ env_var("PLAN_TRACKER_AS_OF_DATE") | trim }}' as date)
     {%- else -%}
         current_date
     {%- endif -%}
+{%- endmacro %}
+
+{#- How many days a report is late: received, by how much after its due date (0 when on time); not
+    received, since its due date once it has passed. fct_report_completeness, and its restatement
+    of the reports not received when the as-of date moves (macros/incremental.sql). -#}
+{% macro report_days_late(due_date, received_on) -%}
+    case
+        when {{ received_on }} is not null
+            then greatest(date_diff('day', {{ due_date }}, {{ received_on }}), 0)
+        when {{ due_date }} < {{ as_of_date() }}
+            then date_diff('day', {{ due_date }}, {{ as_of_date() }})
+    end
+{%- endmacro %}
+
+{#- Where a report stands: on_time, late, missing (due date passed, not received), not_yet_due. -#}
+{% macro report_status(due_date, received_on) -%}
+    case
+        when {{ received_on }} <= {{ due_date }} then 'on_time'
+        when {{ received_on }} is not null then 'late'
+        when {{ due_date }} < {{ as_of_date() }} then 'missing'
+        else 'not_yet_due'
+    end
 {%- endmacro %}
 
 {#- Whether `actual` satisfies `comparator` against `target` ("=" within a relative 1e-9). -#}

@@ -3,16 +3,17 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_changed_pairs() }}",
+        pre_hook="{{ delete_changed_pairs(also=status_moved_pairs()) }}",
     )
 }}
--- Incremental by geography × indicator (macros/incremental.sql).
+-- Incremental by geography × indicator (macros/incremental.sql), and counted again where a report
+-- turned missing as the as-of date moved.
 -- depends_on: {{ ref('stg_progress__rows') }}
 -- The reports expected of each geography × indicator, counted by how they stand, for each set of
 -- plans that expect them: what the scorecards add up, kept between builds so that they read a row
 -- a pair instead of every expected report (10M at scale).
 with completeness as (
-    select * from {{ only_changed_pairs(ref('fct_report_completeness')) }}
+    select * from {{ only_changed_pairs(ref('fct_report_completeness'), also=status_moved_pairs()) }}
 ),
 
 final as (

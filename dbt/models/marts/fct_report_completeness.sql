@@ -3,10 +3,11 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_changed_pairs() }}",
+        pre_hook=["{{ restate_not_received() }}", "{{ delete_changed_pairs() }}"],
     )
 }}
--- Incremental by geography × indicator (macros/incremental.sql).
+-- Incremental by geography × indicator (macros/incremental.sql); the reports of other pairs not
+-- received are restated at the as-of date (a later day of the month: more days late, or missing).
 -- depends_on: {{ ref('stg_progress__rows') }}
 -- Expected versus received reports. The list of missing reports is one query away:
 --   select * from marts.fct_report_completeness where report_status = 'missing'
@@ -99,18 +100,8 @@ final as (
         first_received_on,
         first_source_file,
         reports_received,
-        case
-            when first_received_on is not null
-                then greatest(date_diff('day', report_due_date, first_received_on), 0)
-            when report_due_date < {{ as_of_date() }}
-                then date_diff('day', report_due_date, {{ as_of_date() }})
-        end as days_late,
-        case
-            when first_received_on <= report_due_date then 'on_time'
-            when first_received_on is not null then 'late'
-            when report_due_date < {{ as_of_date() }} then 'missing'
-            else 'not_yet_due'
-        end as report_status
+        {{ report_days_late('report_due_date', 'first_received_on') }} as days_late,
+        {{ report_status('report_due_date', 'first_received_on') }} as report_status
     from received
 )
 
