@@ -95,7 +95,8 @@
 {#- Pre-hook of fct_report_completeness: on an incremental build, the reports not received are
     restated at the as-of date — on a later day of the month (lib/dbt_state.py), late by more
     days, or missing once their due date passed. Only rows whose status or days late differ are
-    written: none when the date has not moved. The changed pairs are rebuilt whole after it. -#}
+    written: none when the date has not moved. The changed pairs, deleted first, are rebuilt
+    whole. -#}
 {% macro restate_not_received() -%}
     {%- if is_incremental() -%}
         update {{ this }}

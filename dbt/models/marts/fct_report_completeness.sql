@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook=["{{ restate_not_received() }}", "{{ delete_changed_pairs() }}"],
+        pre_hook=["{{ delete_changed_pairs() }}", "{{ restate_not_received() }}"],
     )
 }}
 -- Incremental by geography × indicator (macros/incremental.sql); the reports of other pairs not
