@@ -80,6 +80,15 @@ def run(
     job_name: str, log_level: str = "INFO", out: TextIO = sys.stdout, record: bool = False
 ) -> int:
     paths = configure_environment()
+    # Checked again where dbt's build is planned (runs Dagster starts), but refused here before
+    # anything runs rather than after the ingest.
+    from dagster_project.lib.dbt_state import as_of_date_from_env
+
+    try:
+        as_of_date_from_env()
+    except ValueError as error:
+        print(f"plan-tracker: {error}; nothing was run", file=out)
+        return 2
     started = time.monotonic()
     # dbt's console log follows the run's level (its file log, dbt.log, keeps info).
     if log_level == "ERROR":

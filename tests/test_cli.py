@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from dagster_project import cli
 from dagster_project.cli import report
 
 
@@ -101,3 +102,18 @@ def test_the_run_defines_the_same_assets_without_importing_dbt_core() -> None:
     for part in ("assets", "checks", "blocking", "job"):
         assert as_run[part] == as_elsewhere[part], part
     assert len(as_run["checks"]) > 50  # the dbt tests are there, as asset checks
+
+
+def test_a_run_with_an_as_of_date_that_is_not_a_date_is_refused_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAN_TRACKER_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("PLAN_TRACKER_AS_OF_DATE", "30/11/2026")
+    out = io.StringIO()
+    assert cli.run("full_refresh_job", out=out) == 2
+    assert out.getvalue() == (
+        "plan-tracker: PLAN_TRACKER_AS_OF_DATE='30/11/2026' is not a date such as 2026-06-30 "
+        "(leave it empty for today); nothing was run\n"
+    )
+    assert not (tmp_path / "warehouse" / "work").exists()
