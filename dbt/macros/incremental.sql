@@ -19,7 +19,7 @@
     query of more pairs (geo_id, indicator_id) a model rebuilds. -#}
 {% macro changed_pairs(also=none) -%}
     select geo_id, indicator_id from dq.dbt_build_pairs
-    {%- if also %}
+    {%- if also and also | trim %}
         union
         {{ also }}
     {%- endif %}
@@ -92,13 +92,27 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of fct_report_completeness: on an incremental build, the reports not received are
-    restated at the as-of date — on a later day of the month (lib/dbt_state.py), late by more
-    days, or missing once their due date passed. Only rows whose status or days late differ are
-    written: none when the date has not moved. The changed pairs, deleted first, are rebuilt
-    whole. -#}
+{#- Whether this incremental build judges at a later day of the month than the last build
+    (dq.dbt_build_plan's `as_of_moved_from`, lib/dbt_state.py), asked when the model runs: the
+    statements below scan the 10M rows of fct_report_completeness at scale, ~0.25 s an
+    incremental run, for nothing when the date has not moved (and SQL cannot skip the scan: an
+    uncorrelated `exists` on the plan still read every row). -#}
+{% macro as_of_moved() -%}
+    {%- if execute and is_incremental() -%}
+        {%- set plan = run_query(
+            "select count(*) from dq.dbt_build_plan where as_of_moved_from is not null"
+        ) -%}
+        {{- return(plan.columns[0].values()[0] > 0) -}}
+    {%- endif -%}
+    {{- return(false) -}}
+{%- endmacro %}
+
+{#- Pre-hook of fct_report_completeness: when the as-of date moved to a later day of the month,
+    the reports not received are restated at it — late by more days, or missing once their due
+    date passed. Only rows whose status or days late differ are written. The changed pairs,
+    deleted first, are rebuilt whole. -#}
 {% macro restate_not_received() -%}
-    {%- if is_incremental() -%}
+    {%- if as_of_moved() -%}
         update {{ this }}
         set
             days_late = {{ report_days_late('report_due_date', 'first_received_on') }},
@@ -114,12 +128,14 @@
 {%- endmacro %}
 
 {#- The pairs of fct_report_completeness with a report that turned missing since the last build's
-    as-of date (dq.dbt_build_plan's `as_of_moved_from`: a later day of the same month; none
-    otherwise): their counts move (int_report_counts). -#}
+    as-of date, when it moved to a later day of the month (none otherwise: an empty string, which
+    `changed_pairs` leaves out): their counts move (int_report_counts). -#}
 {% macro status_moved_pairs() -%}
-    select distinct completeness.geo_id, completeness.indicator_id
-    from {{ ref('fct_report_completeness') }} as completeness
-    inner join dq.dbt_build_plan as plan
-        on completeness.report_due_date >= plan.as_of_moved_from
-    where completeness.report_status = 'missing'
+    {%- if as_of_moved() -%}
+        select distinct completeness.geo_id, completeness.indicator_id
+        from {{ ref('fct_report_completeness') }} as completeness
+        inner join dq.dbt_build_plan as plan
+            on completeness.report_due_date >= plan.as_of_moved_from
+        where completeness.report_status = 'missing'
+    {%- endif -%}
 {%- endmacro %}
