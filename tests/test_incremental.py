@@ -149,6 +149,11 @@ def test_a_later_day_of_the_month_is_an_incremental_build(copies: tuple[Path, Pa
     printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-08"}).stdout
     assert "dbt: full refresh (the as-of date moved from " in printed
     before = _missing(published)
+    # And a new file with the move: 孝感's October, reported on the 21st.
+    (inbox / "xiaogan_2026-10.csv").write_text(
+        "报告期,城市,指标,数值,单位,口径,填报日期\n2026-10,孝感,技术合同成交额,2.5,亿元,当期,2026-11-21\n",
+        encoding="utf-8",
+    )
 
     printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-24"}).stdout
     assert "the as-of date moved from 2026-11-08 to 2026-11-24, within its month)" in printed
@@ -159,7 +164,9 @@ def test_a_later_day_of_the_month_is_an_incremental_build(copies: tuple[Path, Pa
     # October's, due on the 15th, turned missing — but huangshi's, dated the 12th.
     assert before and all(after[key] == late + 16 for key, late in before.items())
     turned = {key for key in after.keys() - before.keys() if key[2] == dt.date(2026, 10, 1)}
-    assert turned and ("huangshi", "tech_contract_turnover", dt.date(2026, 10, 1)) not in turned
+    assert turned
+    for city in ("huangshi", "xiaogan"):  # received on the 12th and the 21st
+        assert (city, "tech_contract_turnover", dt.date(2026, 10, 1)) not in turned
     incremental = _tables(published)
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute(
