@@ -11,9 +11,11 @@ import duckdb
 import pytest
 
 from dagster_project.lib.dbt_state import (
+    INCREMENTAL_SELECTION,
     as_of_date_from_env,
     changed_since_for_run,
     fingerprint,
+    incremental_selection,
     plan_build,
     record_build,
     unchanged_models,
@@ -82,7 +84,7 @@ def test_the_as_of_date_is_duckdbs_current_date() -> None:
     assert plan.as_of_date == con.execute("select current_date").fetchall()[0][0]
 
 
-def test_a_new_fingerprint_or_as_of_date_means_a_full_refresh() -> None:
+def test_a_new_fingerprint_or_an_earlier_as_of_date_means_a_full_refresh() -> None:
     def built() -> duckdb.DuckDBPyConnection:
         con = _warehouse([dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)])
         record_build(con, plan_build(con, "f1", TODAY), "run-1")
@@ -90,11 +92,18 @@ def test_a_new_fingerprint_or_as_of_date_means_a_full_refresh() -> None:
 
     changed = plan_build(built(), "f2", TODAY)
     assert changed.full_refresh and "dbt project changed" in changed.reason
-    for other in (TODAY - dt.timedelta(days=1), dt.date(2026, 12, 1), dt.date(2025, 11, 26)):
-        moved = plan_build(built(), "f1", other)  # back, or into another month
+    for other in (TODAY - dt.timedelta(days=1), dt.date(2025, 11, 26)):
+        moved = plan_build(built(), "f1", other)  # back
         assert moved.full_refresh, other
-        assert moved.reason == f"the as-of date moved from {TODAY} to {other}"
+        assert moved.reason == f"the as-of date moved back from {TODAY} to {other}"
     assert not plan_build(built(), "f1", TODAY).full_refresh
+    later = plan_build(built(), "f1", dt.date(2026, 12, 1))
+    assert not later.full_refresh and later.into_another_month
+    assert later.reason.endswith("moved from 2026-11-25 to 2026-12-01, into another month")
+    assert incremental_selection(later) == f"{INCREMENTAL_SELECTION} int_expected_reports"
+    same_month = plan_build(built(), "f1", dt.date(2026, 11, 30))
+    assert not same_month.into_another_month
+    assert incremental_selection(same_month) == INCREMENTAL_SELECTION
 
 
 def test_a_later_day_of_the_month_rebuilds_the_pairs_with_reports_dated_in_between() -> None:

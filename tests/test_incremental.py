@@ -127,11 +127,12 @@ def _missing(published: Path) -> dict[tuple[str, str, object], int]:
     return {(geo, indicator, start): late for geo, indicator, start, late in rows}
 
 
-def test_a_later_day_of_the_month_is_an_incremental_build(copies: tuple[Path, Path]) -> None:
-    """The as-of date (PLAN_TRACKER_AS_OF_DATE here, today by default) moving on within its month
-    keeps the build incremental (lib/dbt_state.py): reports dated in between become known, missing
-    reports are late by more days, reports due in between turn missing — and the tables are those
-    of a full refresh at the new date. Back, or into another month, is a full refresh."""
+def test_a_later_as_of_date_is_an_incremental_build(copies: tuple[Path, Path]) -> None:
+    """The as-of date (PLAN_TRACKER_AS_OF_DATE here, today by default) moving on keeps the build
+    incremental (lib/dbt_state.py): reports dated in between become known, missing reports are
+    late by more days, reports due in between turn missing; into another month, the periods ended
+    since are expected and every value is carried into the new month — and the tables are those
+    of a full refresh at the new date. Back is a full refresh."""
     raw, warehouse = copies
     work = warehouse / "work" / "plan_tracker.duckdb"
     published = warehouse / "plan_tracker.duckdb"
@@ -147,7 +148,7 @@ def test_a_later_day_of_the_month_is_an_incremental_build(copies: tuple[Path, Pa
         encoding="utf-8",
     )
     printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-08"}).stdout
-    assert "dbt: full refresh (the as-of date moved from " in printed
+    assert "dbt: full refresh (the as-of date moved back from " in printed
     before = _missing(published)
     # And a new file with the move: 孝感's October, reported on the 21st.
     (inbox / "xiaogan_2026-10.csv").write_text(
@@ -195,8 +196,43 @@ def test_a_later_day_of_the_month_is_an_incremental_build(copies: tuple[Path, Pa
     for table in TABLES:
         assert incremental[table] == full[table], table
 
-    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-12-01"}).stdout
-    assert "dbt: full refresh (the as-of date moved from 2026-11-24 to 2026-12-01)" in printed
+    # Into another month: November's periods are expected now, every value is carried into
+    # December (and 鄂州's year-to-date figure of the 30th is known, 黄冈's November just landed).
+    (inbox / "huanggang_2026-11.csv").write_text(
+        "报告期,城市,指标,数值,单位,口径,填报日期\n2026-11,黄冈,技术合同成交额,1.5,亿元,当期,2026-12-02\n",
+        encoding="utf-8",
+    )
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-12-03"}).stdout
+    assert "the as-of date moved from 2026-11-24 to 2026-12-03, into another month)" in printed
+    assert "dbt: incremental (" in printed
+    incremental = _tables(published)
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert (
+            con.execute(
+                "select count(*), count(*) filter (where is_received) "
+                "from marts.fct_report_completeness where period_start = '2026-11-01'"
+            ).fetchall()[0][1]
+            == 1
+        )  # 黄冈's, of all November's expected reports
+        assert con.execute(
+            "select max(month_end) from intermediate.int_measures_monthly"
+        ).fetchall() == [(dt.date(2026, 12, 31),)]
+        for mart in HISTORY_MARTS:
+            files = f"read_parquet('{warehouse / 'exports' / mart}/*.parquet')"
+            assert con.execute(
+                f"select count(*) from (select * from marts.{mart} except all select * from {files}"
+                f" union all (select * from {files} except all select * from marts.{mart}))"
+            ).fetchall() == [(0,)], mart
+    with duckdb.connect(str(work)) as con:
+        con.execute("delete from dq.dbt_build_state")
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-12-03"}).stdout
+    assert "dbt: full refresh (no complete build recorded)" in printed
+    full = _tables(published)
+    for table in TABLES:
+        assert incremental[table] == full[table], table
+
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-30"}).stdout
+    assert "dbt: full refresh (the as-of date moved back from 2026-12-03 to 2026-11-30)" in printed
     result = run_pipeline(
         raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "30/11/2026"}, check=False
     )

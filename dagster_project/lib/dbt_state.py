@@ -8,19 +8,20 @@ nothing else those rows depend on has moved, so a build is a full refresh when
 - the fingerprint differs: the plan catalog and reference files (raw/plans, raw/reference) or the
   dbt project (models, macros, dbt_project.yml) changed — new aliases, indicator kinds or logic
   move every pair;
-- the as-of date moved back, or into another month than the last build's: the month spine,
-  the reporting periods expected and the carry of every value move with it (with the default
-  as-of date, today, the first build of each month is full);
+- the as-of date moved back: reports known then may not be known now;
 - the last plan was a full refresh that did not complete: it may have rebuilt some models from
   another catalog or project (undone since), which an incremental build would keep.
 
-A later day of the same month moves less, and the build stays incremental: the reports dated
-after the last build's as-of date and on or before the new one become known, so their pairs are
-rebuilt like those with new reports (dq.dbt_build_pairs); the reports still missing are late by
-more days, and those whose due date passed become missing — fct_report_completeness restates the
-reports not received and int_report_counts counts those pairs again (macros/incremental.sql). No
-reporting period ends and no month begins within a month, so nothing else moves (the dates are
-days; periods and the spine are months).
+A later as-of date (with the default, today: the first build of each day) moves less, and the
+build stays incremental: the reports dated after the last build's as-of date and on or before the
+new one become known, so their pairs are rebuilt like those with new reports (dq.dbt_build_pairs);
+the reports still missing are late by more days, and those whose due date passed become missing —
+fct_report_completeness restates the reports not received and int_report_counts counts those
+pairs again (macros/incremental.sql). Within a month nothing else moves (no reporting period ends
+and no month of the spine begins: periods and the spine are months). Into another month, the
+reporting periods ended since are added (int_expected_reports, selected for this build, and their
+completeness), and every value is carried into the new months of the spine (int_measures_monthly
+recomputes those months for every pair, and their first shares where none was found).
 
 Each complete, successful build appends a row to dq.dbt_build_state.
 
@@ -51,8 +52,8 @@ select
     cast(? as timestamptz) as changed_since,
     cast(? as boolean) as full_refresh,
     cast(? as timestamptz) as planned_at,
-    -- The last build's as-of date when this incremental build judges at a later day of its month
-    -- (null otherwise): the reports due from then on turn missing (int_report_counts).
+    -- The last build's as-of date when this incremental build judges at a later one (null
+    -- otherwise): the reports due from then on turn missing, the periods ended since are added.
     cast(? as date) as as_of_moved_from
 """
 
@@ -104,11 +105,21 @@ class BuildPlan:
     as_of_date: dt.date
     changed_since: dt.datetime | None  # None: every pair is rebuilt
     loaded_through: dt.datetime | None  # the newest report load time the build reads
-    # The last build's as-of date, when this incremental build judges at a later day of its month.
+    # The last build's as-of date, when this incremental build judges at a later one.
     as_of_moved_from: dt.date | None = None
 
     def dbt_args(self) -> list[str]:
         return ["--full-refresh"] if self.full_refresh else []
+
+    @property
+    def into_another_month(self) -> bool:
+        """Whether the as-of date moved into another month since the last build: reporting periods
+        ended and months of the spine began since (int_expected_reports gains rows)."""
+        moved = self.as_of_moved_from
+        return moved is not None and (moved.year, moved.month) != (
+            self.as_of_date.year,
+            self.as_of_date.month,
+        )
 
 
 def fingerprint(raw_dir: Path, dbt_dir: Path) -> str:
@@ -173,19 +184,18 @@ def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date)
     last_fingerprint, last_as_of, last_loaded_through = last[0]
     if last_fingerprint != fingerprint:
         return full("the plan catalog, reference files or dbt project changed")
-    if last_as_of != as_of_date and (
-        last_as_of is None
-        or as_of_date < last_as_of
-        or (as_of_date.year, as_of_date.month) != (last_as_of.year, last_as_of.month)
-    ):
-        return full(f"the as-of date moved from {last_as_of} to {as_of_date}")
+    if last_as_of != as_of_date and (last_as_of is None or as_of_date < last_as_of):
+        return full(f"the as-of date moved back from {last_as_of} to {as_of_date}")
     if last_loaded_through is None:
         return full("the last build read no reports")
     reason = f"reports loaded after {last_loaded_through.isoformat()}"
     moved_from = None
     if last_as_of != as_of_date:
         moved_from = last_as_of
-        reason += f"; the as-of date moved from {last_as_of} to {as_of_date}, within its month"
+        same_month = (last_as_of.year, last_as_of.month) == (as_of_date.year, as_of_date.month)
+        reason += f"; the as-of date moved from {last_as_of} to {as_of_date}, " + (
+            "within its month" if same_month else "into another month"
+        )
     return BuildPlan(
         False,
         reason,
@@ -254,6 +264,15 @@ def changed_since_for_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dt.dat
 # last complete build (else the build is a full refresh), which built and tested it.
 RUN_SOURCES = ("raw.progress_rows", "raw.file_manifest", "dq.quarantine")
 INCREMENTAL_SELECTION = " ".join(f"source:{name}+" for name in RUN_SOURCES)
+# Reads the catalog and the as-of date: selected too when the date moved into another month.
+NEW_PERIODS_MODEL = "int_expected_reports"
+
+
+def incremental_selection(plan: BuildPlan) -> str:
+    """dbt's `--select` for an incremental build of `plan`."""
+    if plan.into_another_month:
+        return f"{INCREMENTAL_SELECTION} {NEW_PERIODS_MODEL}"
+    return INCREMENTAL_SELECTION
 
 
 def unchanged_models(manifest: Mapping[str, Any]) -> list[str]:

@@ -6,10 +6,12 @@
     with a report loaded after it (dq.dbt_build_pairs) — tables, not dbt variables, since dbt
     re-parses the whole project when its variables change — and such a model then rebuilds just
     those pairs (a delete, then an append) and keeps the rest. Anything that moves every pair —
-    the catalog, the dbt project, the as-of date going back or into another month — makes the
-    pipeline run `--full-refresh` instead (lib/dbt_state.py). A later day of the same month is
-    incremental: the reports dated in between are among the changed pairs, and the few rows that
-    move with the day alone are restated (restate_not_received, status_moved_pairs).
+    the catalog, the dbt project, the as-of date going back — makes the pipeline run
+    `--full-refresh` instead (lib/dbt_state.py). A later as-of date is incremental: the reports
+    dated in between are among the changed pairs, the rows that move with the day alone are
+    restated (restate_not_received, status_moved_pairs), and into another month the periods ended
+    since are added (changed_pairs_and_new_periods) and every value carried into the months the
+    spine gained (changed_months).
 
     A model using this macro declares `-- depends_on: {{ ref('stg_progress__rows') }}`: the pairs
     come from the landed rows, and dbt records refs when it parses, where `is_incremental()` is
@@ -62,14 +64,26 @@
     select geo_id, indicator_id, min(changed_from) as changed_from
     from (
         select geographies.parent_geo_id as geo_id, changed.indicator_id, changed.changed_from
-        from dq.dbt_build_pairs as changed
+        from ({{ changed_months() }}) as changed
         inner join {{ ref('stg_catalog__geographies') }} as geographies
             on changed.geo_id = geographies.geo_id
         where geographies.parent_geo_id is not null
         union all
-        select geo_id, indicator_id, changed_from from dq.dbt_build_pairs
+        select geo_id, indicator_id, changed_from from ({{ changed_months() }})
     )
     group by geo_id, indicator_id
+{%- endmacro %}
+
+{#- The changed pairs with their `changed_from`, and, when the as-of date moved into another month,
+    every pair with a known report from the first month the spine gained (each value is carried
+    into it). -#}
+{% macro changed_months() -%}
+    select geo_id, indicator_id, changed_from from dq.dbt_build_pairs
+    {%- if as_of_moved(into_another_month=true) %}
+        union all
+        select distinct geo_id, indicator_id, {{ first_new_month() }} as changed_from
+        from {{ ref('int_actuals_known') }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- Pre-hook of the models kept by month: on an incremental build, remove the rows a moved pair
@@ -97,14 +111,24 @@
     statements below scan the 10M rows of fct_report_completeness at scale, ~0.25 s an
     incremental run, for nothing when the date has not moved (and SQL cannot skip the scan: an
     uncorrelated `exists` on the plan still read every row). -#}
-{% macro as_of_moved() -%}
+{% macro as_of_moved(into_another_month=false) -%}
     {%- if execute and is_incremental() -%}
         {%- set plan = run_query(
             "select count(*) from dq.dbt_build_plan where as_of_moved_from is not null"
+            ~ (
+                " and last_day(as_of_moved_from) < last_day(" ~ as_of_date() ~ ")"
+                if into_another_month else ""
+            )
         ) -%}
         {{- return(plan.columns[0].values()[0] > 0) -}}
     {%- endif -%}
     {{- return(false) -}}
+{%- endmacro %}
+
+{#- The first day of the month after the last build's as-of date: on a move into another month,
+    the first month of the spine that is new (int_measures_monthly). -#}
+{% macro first_new_month() -%}
+    (select last_day(as_of_moved_from) + 1 from dq.dbt_build_plan)
 {%- endmacro %}
 
 {#- Pre-hook of fct_report_completeness: when the as-of date moved to a later day of the month,
@@ -127,15 +151,41 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The pairs of fct_report_completeness with a report that turned missing since the last build's
-    as-of date, when it moved to a later day of the month (none otherwise: an empty string, which
-    `changed_pairs` leaves out): their counts move (int_report_counts). -#}
+{#- The pairs of fct_report_completeness whose counts moved with the as-of date (none when it has
+    not moved: an empty string, which `changed_pairs` leaves out): a report that turned missing
+    since the last build's as-of date, or a reporting period that ended since (int_report_counts). -#}
 {% macro status_moved_pairs() -%}
     {%- if as_of_moved() -%}
         select distinct completeness.geo_id, completeness.indicator_id
         from {{ ref('fct_report_completeness') }} as completeness
         inner join dq.dbt_build_plan as plan
-            on completeness.report_due_date >= plan.as_of_moved_from
-        where completeness.report_status = 'missing'
+            on
+                completeness.period_end >= plan.as_of_moved_from
+                or (
+                    completeness.report_due_date >= plan.as_of_moved_from
+                    and completeness.report_status = 'missing'
+                )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- fct_report_completeness's input: the rows of the changed pairs, and, when the as-of date moved
+    into another month, the other pairs' rows of the reporting periods ended since the last
+    build's as-of date (new expected reports, and the reports that can cover them: a report
+    covers a period that ends with it). -#}
+{% macro changed_pairs_and_new_periods(relation) -%}
+    {%- if as_of_moved(into_another_month=true) -%}
+        (
+            select * from {{ only_changed_pairs(relation) }}
+            union all
+            select new_input.*
+            from {{ relation }} as new_input
+            anti join ({{ changed_pairs() }}) as changed
+                on
+                    new_input.geo_id = changed.geo_id
+                    and new_input.indicator_id = changed.indicator_id
+            where new_input.period_end >= (select as_of_moved_from from dq.dbt_build_plan)
+        )
+    {%- else -%}
+        {{ only_changed_pairs(relation) }}
     {%- endif -%}
 {%- endmacro %}

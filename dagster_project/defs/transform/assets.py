@@ -17,8 +17,9 @@ from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib import warm
 from dagster_project.lib.dbt_inprocess import DbtRun
 from dagster_project.lib.dbt_state import (
-    INCREMENTAL_SELECTION,
+    NEW_PERIODS_MODEL,
     fingerprint,
+    incremental_selection,
     plan_build,
     record_build,
     unchanged_models,
@@ -76,11 +77,13 @@ def plan_tracker_dbt(
     if complete and not plan.full_refresh:
         # Only what the new reports can move (lib/dbt_state.py: INCREMENTAL_SELECTION): 42 of 90
         # models and tests on the bundled project, 1.2 s less dbt overhead a run.
-        selection = ["--select", INCREMENTAL_SELECTION]
+        selection = ["--select", incremental_selection(plan)]
         # The models left out are as the last complete build made them, and current: said so
         # (first: a multi-asset yields parents before children), rather than left without an
         # event, which would skip every step after this one.
         for unique_id in unchanged_models(params.manifest):
+            if plan.into_another_month and unique_id.endswith(f".{NEW_PERIODS_MODEL}"):
+                continue  # selected: it gains the periods ended since the last build
             key = params.dagster_dbt_translator.get_asset_key(params.manifest["nodes"][unique_id])
             if key in context.selected_asset_keys:
                 yield dg.MaterializeResult(

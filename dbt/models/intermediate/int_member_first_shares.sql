@@ -7,6 +7,7 @@
     )
 }}
 -- depends_on: {{ ref('stg_progress__rows') }}
+-- depends_on: {{ ref('int_actuals_known') }} (macros/incremental.sql: changed_months)
 -- One row per member geography × indicator with a month where both it and its parent area have a
 -- value: the first such month and the member's share of the area then (fct_target_contribution's
 -- 按基数比例分解). Finding it reads every month of every member, 9M rows at scale: kept between

@@ -6,18 +6,19 @@
         pre_hook=["{{ delete_changed_pairs() }}", "{{ restate_not_received() }}"],
     )
 }}
--- Incremental by geography × indicator (macros/incremental.sql); the reports of other pairs not
--- received are restated at the as-of date (a later day of the month: more days late, or missing).
+-- Incremental by geography × indicator (macros/incremental.sql); when the as-of date moved, the
+-- reports of other pairs not received are restated at it (more days late, or missing), and the
+-- periods ended since are added for every pair.
 -- depends_on: {{ ref('stg_progress__rows') }}
 -- Expected versus received reports. The list of missing reports is one query away:
 --   select * from marts.fct_report_completeness where report_status = 'missing'
 with expected as (
-    select * from {{ only_changed_pairs(ref('int_expected_reports')) }}
+    select * from {{ changed_pairs_and_new_periods(ref('int_expected_reports')) }}
 ),
 
 revisions as not materialized (
     -- Read twice (its files, its reports): scanned for each rather than kept aside whole.
-    select * from {{ only_changed_pairs(ref('int_actuals_revisioned')) }}
+    select * from {{ changed_pairs_and_new_periods(ref('int_actuals_revisioned')) }}
 ),
 
 indicators as (
