@@ -106,8 +106,9 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Whether this incremental build judges at a later day of the month than the last build
-    (dq.dbt_build_plan's `as_of_moved_from`, lib/dbt_state.py), asked when the model runs: the
+{#- Whether this incremental build judges at a later as-of date than the last build (in another
+    month: `into_another_month`; dq.dbt_build_plan's `as_of_moved_from`, lib/dbt_state.py),
+    asked when the model runs: the
     statements below scan the 10M rows of fct_report_completeness at scale, ~0.25 s an
     incremental run, for nothing when the date has not moved (and SQL cannot skip the scan: an
     uncorrelated `exists` on the plan still read every row). -#}
@@ -131,8 +132,8 @@
     (select last_day(as_of_moved_from) + 1 from dq.dbt_build_plan)
 {%- endmacro %}
 
-{#- Pre-hook of fct_report_completeness: when the as-of date moved to a later day of the month,
-    the reports not received are restated at it — late by more days, or missing once their due
+{#- Pre-hook of fct_report_completeness: when the as-of date moved on, the reports not received
+    are restated at it — late by more days, or missing once their due
     date passed. Only rows whose status or days late differ are written. The changed pairs,
     deleted first, are rebuilt whole. -#}
 {% macro restate_not_received() -%}
