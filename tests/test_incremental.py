@@ -54,6 +54,27 @@ def _last_build(work: Path) -> tuple[bool, object]:
         ).fetchall()[0]
 
 
+def _assert_exports_are_the_marts(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    """The history marts' Parquet folders hold exactly the published tables."""
+    for mart in HISTORY_MARTS:
+        files = f"read_parquet('{warehouse / 'exports' / mart}/*.parquet')"
+        assert con.execute(
+            f"select count(*) from (select * from marts.{mart} except all select * from {files}"
+            f" union all (select * from {files} except all select * from marts.{mart}))"
+        ).fetchall() == [(0,)], mart
+
+
+def _full_refresh(
+    raw: Path, warehouse: Path, env: dict[str, str] | None = None
+) -> dict[str, Counter[tuple]]:
+    """The tables a full refresh builds from the same reports: the build state forgotten first."""
+    with duckdb.connect(str(warehouse / "work" / "plan_tracker.duckdb")) as con:
+        con.execute("delete from dq.dbt_build_state")
+    printed = run_pipeline(raw, warehouse, env=env).stdout
+    assert "dbt: full refresh (no complete build recorded)" in printed
+    return _tables(warehouse / "plan_tracker.duckdb")
+
+
 def test_incremental_build_equals_a_full_refresh(copies: tuple[Path, Path]) -> None:
     raw, warehouse = copies
     work = warehouse / "work" / "plan_tracker.duckdb"
@@ -93,12 +114,7 @@ def test_incremental_build_equals_a_full_refresh(copies: tuple[Path, Path]) -> N
         assert con.execute(
             "select rows_loaded from raw.file_manifest where source_file like '%huangshi_2026-10%'"
         ).fetchall() == [(5,)]
-        for mart in HISTORY_MARTS:
-            files = f"read_parquet('{warehouse / 'exports' / mart}/*.parquet')"
-            assert con.execute(
-                f"select count(*) from (select * from marts.{mart} except all select * from {files}"
-                f" union all (select * from {files} except all select * from marts.{mart}))"
-            ).fetchall() == [(0,)], mart
+        _assert_exports_are_the_marts(con, warehouse)
         # The catalog was kept, and its gate's outcome on it stands: named, not run again.
         (carried,) = con.execute(
             "select observed_value ->> 'outcome_of_run' from dq.check_results "
@@ -107,14 +123,16 @@ def test_incremental_build_equals_a_full_refresh(copies: tuple[Path, Path]) -> N
         ).fetchall()[0]
         assert carried is not None
 
-    with duckdb.connect(str(work)) as con:  # forget the build state: the next build is full
-        con.execute("delete from dq.dbt_build_state")
-    printed = run_pipeline(raw, warehouse).stdout
-    assert "dbt: full refresh (no complete build recorded)" in printed
+    full = _full_refresh(raw, warehouse)
     assert _last_build(work) == (True, None)
-    full = _tables(published)
     for table in TABLES:
         assert incremental[table] == full[table], table
+
+
+def _land(path: Path, *rows: str) -> None:
+    """A progress file of `rows` (period, city, indicator, value, unit, basis, report date)."""
+    header = "报告期,城市,指标,数值,单位,口径,填报日期\n"
+    path.write_text(header + "".join(f"{r}\n" for r in rows), encoding="utf-8")
 
 
 def _missing(published: Path) -> dict[tuple[str, str, object], int]:
@@ -140,21 +158,17 @@ def test_a_later_as_of_date_is_an_incremental_build(copies: tuple[Path, Path]) -
     inbox.mkdir(parents=True, exist_ok=True)
     # Landed now, dated after the first as-of date: a new month and a correction known on the
     # 24th, a year-to-date figure for an area's member not known until the 30th.
-    (inbox / "huangshi_dated_ahead.csv").write_text(
-        "报告期,城市,指标,数值,单位,口径,填报日期\n"
-        "2026-10,黄石,技术合同成交额,3.5,亿元,当期,2026-11-12\n"
-        "2026-03,黄石,技术合同成交额,1.25,亿元,当期,2026-11-20\n"
-        "2026年1-10月,鄂州,技术合同成交额,20,亿元,累计,2026-11-30\n",
-        encoding="utf-8",
+    _land(
+        inbox / "huangshi_dated_ahead.csv",
+        "2026-10,黄石,技术合同成交额,3.5,亿元,当期,2026-11-12",
+        "2026-03,黄石,技术合同成交额,1.25,亿元,当期,2026-11-20",
+        "2026年1-10月,鄂州,技术合同成交额,20,亿元,累计,2026-11-30",
     )
     printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-08"}).stdout
     assert "dbt: full refresh (the as-of date moved back from " in printed
     before = _missing(published)
     # And a new file with the move: 孝感's October, reported on the 21st.
-    (inbox / "xiaogan_2026-10.csv").write_text(
-        "报告期,城市,指标,数值,单位,口径,填报日期\n2026-10,孝感,技术合同成交额,2.5,亿元,当期,2026-11-21\n",
-        encoding="utf-8",
-    )
+    _land(inbox / "xiaogan_2026-10.csv", "2026-10,孝感,技术合同成交额,2.5,亿元,当期,2026-11-21")
 
     printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-24"}).stdout
     assert "the as-of date moved from 2026-11-08 to 2026-11-24, within its month)" in printed
@@ -181,27 +195,15 @@ def test_a_later_as_of_date_is_an_incremental_build(copies: tuple[Path, Path]) -
             "and period_start = '2026-10-01' and first_received_on = '2026-11-12'"
         ).fetchall() == [(1,)]
         # The Parquet files of the completeness mart follow the restated rows.
-        for mart in HISTORY_MARTS:
-            files = f"read_parquet('{warehouse / 'exports' / mart}/*.parquet')"
-            assert con.execute(
-                f"select count(*) from (select * from marts.{mart} except all select * from {files}"
-                f" union all (select * from {files} except all select * from marts.{mart}))"
-            ).fetchall() == [(0,)], mart
+        _assert_exports_are_the_marts(con, warehouse)
 
-    with duckdb.connect(str(work)) as con:  # forget the build state: the next build is full
-        con.execute("delete from dq.dbt_build_state")
-    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-24"}).stdout
-    assert "dbt: full refresh (no complete build recorded)" in printed
-    full = _tables(published)
+    full = _full_refresh(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-24"})
     for table in TABLES:
         assert incremental[table] == full[table], table
 
     # Into another month: November's periods are expected now, every value is carried into
     # December (and 鄂州's year-to-date figure of the 30th is known, 黄冈's November just landed).
-    (inbox / "huanggang_2026-11.csv").write_text(
-        "报告期,城市,指标,数值,单位,口径,填报日期\n2026-11,黄冈,技术合同成交额,1.5,亿元,当期,2026-12-02\n",
-        encoding="utf-8",
-    )
+    _land(inbox / "huanggang_2026-11.csv", "2026-11,黄冈,技术合同成交额,1.5,亿元,当期,2026-12-02")
     printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-12-03"}).stdout
     assert "the as-of date moved from 2026-11-24 to 2026-12-03, into another month)" in printed
     assert "dbt: incremental (" in printed
@@ -217,17 +219,8 @@ def test_a_later_as_of_date_is_an_incremental_build(copies: tuple[Path, Path]) -
         assert con.execute(
             "select max(month_end) from intermediate.int_measures_monthly"
         ).fetchall() == [(dt.date(2026, 12, 31),)]
-        for mart in HISTORY_MARTS:
-            files = f"read_parquet('{warehouse / 'exports' / mart}/*.parquet')"
-            assert con.execute(
-                f"select count(*) from (select * from marts.{mart} except all select * from {files}"
-                f" union all (select * from {files} except all select * from marts.{mart}))"
-            ).fetchall() == [(0,)], mart
-    with duckdb.connect(str(work)) as con:
-        con.execute("delete from dq.dbt_build_state")
-    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-12-03"}).stdout
-    assert "dbt: full refresh (no complete build recorded)" in printed
-    full = _tables(published)
+        _assert_exports_are_the_marts(con, warehouse)
+    full = _full_refresh(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-12-03"})
     for table in TABLES:
         assert incremental[table] == full[table], table
 
