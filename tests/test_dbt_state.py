@@ -203,3 +203,23 @@ def test_a_full_refresh_that_did_not_complete_is_done_again() -> None:
     assert plan.full_refresh and plan.reason == "the last full refresh did not complete"
     record_build(con, plan, "run-3")
     assert not plan_build(con, "f1", TODAY).full_refresh
+
+
+def test_a_build_that_moved_the_as_of_date_and_did_not_complete_is_followed_by_a_full_refresh() -> (
+    None
+):
+    # Planned for the 1st of December, failed (it may have appended December's rows): the next
+    # run starts from a full refresh, whatever its date.
+    for day in (TODAY, dt.date(2026, 11, 28), dt.date(2026, 12, 1)):
+        con = _warehouse([dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)])
+        record_build(con, plan_build(con, "f1", TODAY), "run-1")
+        assert not plan_build(con, "f1", dt.date(2026, 12, 1)).full_refresh
+        plan = plan_build(con, "f1", day)
+        assert plan.full_refresh, day
+        assert plan.reason == "the last build that moved the as-of date did not complete"
+    record_build(con, plan, "run-3")
+    # Completed: moving on is incremental again, and so is the next build once it completed.
+    plan = plan_build(con, "f1", dt.date(2026, 12, 2))
+    assert not plan.full_refresh and plan.as_of_moved_from == dt.date(2026, 12, 1)
+    record_build(con, plan, "run-4")
+    assert not plan_build(con, "f1", dt.date(2026, 12, 2)).full_refresh

@@ -10,7 +10,8 @@ nothing else those rows depend on has moved, so a build is a full refresh when
   move every pair;
 - the as-of date moved back: reports known then may not be known now;
 - the last plan was a full refresh that did not complete: it may have rebuilt some models from
-  another catalog or project (undone since), which an incremental build would keep.
+  another catalog or project (undone since), which an incremental build would keep; or the last
+  plan moved the as-of date and did not complete: it may have appended what its date added.
 
 A later as-of date (with the default, today: the first build of each day) moves less, and the
 build stays incremental: the reports dated after the last build's as-of date and on or before the
@@ -177,10 +178,9 @@ def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date)
 
     if not last:
         return full("no complete build recorded")
-    if _unfinished_full_refresh(con):
-        # It rebuilt some models from scratch, maybe from another catalog or project: the last
-        # complete build no longer describes every table.
-        return full("the last full refresh did not complete")
+    unfinished = _unfinished(con)
+    if unfinished:
+        return full(unfinished)
     last_fingerprint, last_as_of, last_loaded_through = last[0]
     if last_fingerprint != fingerprint:
         return full("the plan catalog, reference files or dbt project changed")
@@ -207,8 +207,18 @@ def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date)
     )
 
 
-def _unfinished_full_refresh(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the last plan was a full refresh that no complete build followed."""
+def _unfinished(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why the tables may no longer be those of the last complete build, or None: the last plan
+    was a full refresh, or moved the as-of date, and no complete build followed it.
+
+    A full refresh rebuilds some models from scratch, maybe from another catalog or project. A
+    build that moved the as-of date appends what the new date adds (periods ended since, months of
+    the spine) and rebuilds the pairs known by it: done again from the last complete build, or at
+    another date, those rows would be appended twice, or kept where they no longer hold. An
+    incremental build of the same date only rebuilds pairs whole, which the next one does again.
+    A Dagster run that builds a subset plans too and records nothing: the next build is then a
+    full refresh.
+    """
     columns = {
         row[0]
         for row in con.execute(
@@ -217,15 +227,25 @@ def _unfinished_full_refresh(con: duckdb.DuckDBPyConnection) -> bool:
         ).fetchall()
     }
     if "planned_at" not in columns:  # no plan yet, or one written before the column existed
-        return False
-    previous = con.execute("select full_refresh, planned_at from dq.dbt_build_plan").fetchall()
-    if not previous or not previous[0][0] or previous[0][1] is None:
-        return False
+        return None
+    moved = "as_of_moved_from" if "as_of_moved_from" in columns else "null"
+    previous = con.execute(
+        f"select full_refresh, planned_at, {moved} is not null from dq.dbt_build_plan"  # noqa: S608
+    ).fetchall()
+    if not previous or previous[0][1] is None:
+        return None
+    full_refresh, planned_at, moved_date = previous[0]
+    if not full_refresh and not moved_date:
+        return None
     completed = con.execute(
-        "select count(*) from dq.dbt_build_state where full_refresh and built_at > ?",
-        [previous[0][1]],
+        "select count(*) from dq.dbt_build_state where built_at > ? and (full_refresh or ?)",
+        [planned_at, not full_refresh],
     ).fetchall()[0][0]
-    return not completed
+    if completed:
+        return None
+    if full_refresh:
+        return "the last full refresh did not complete"
+    return "the last build that moved the as-of date did not complete"
 
 
 def record_build(con: duckdb.DuckDBPyConnection, plan: BuildPlan, run_id: str) -> None:
