@@ -6,13 +6,19 @@ import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+import yaml
 
+from dagster_project.defs.jobs import daily_refresh_schedule
 from dagster_project.lib.dbt_state import (
     INCREMENTAL_SELECTION,
+    OFFICE_TIMEZONE,
+    TODAY_SQL,
     as_of_date_from_env,
+    build_env,
     changed_since_for_run,
     fingerprint,
     incremental_selection,
@@ -78,10 +84,26 @@ def test_first_build_is_full_then_incremental_from_what_it_read() -> None:
     assert changed_since_for_run(con, "run-3") is None
 
 
-def test_the_as_of_date_is_duckdbs_current_date() -> None:
+def test_the_as_of_date_is_today_in_the_plan_offices_time_zone() -> None:
     con = _warehouse([])
     plan = plan_build(con, "f1")
-    assert plan.as_of_date == con.execute("select current_date").fetchall()[0][0]
+    assert plan.as_of_date == dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    # The build is handed that date, so that a run across midnight builds at the date it planned.
+    assert build_env(plan) == {"PLAN_TRACKER_AS_OF_DATE": plan.as_of_date.isoformat()}
+    # dbt's macro as_of_date and the daily schedule use the same time zone.
+    project = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert project["vars"]["office_timezone"] == OFFICE_TIMEZONE == "Asia/Shanghai"
+    assert daily_refresh_schedule.execution_timezone == OFFICE_TIMEZONE
+
+
+def test_the_office_day_is_not_the_servers_utc_day() -> None:
+    """At 06:00 Beijing time, the daily run, a UTC server's date is still yesterday's."""
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    day = con.execute(
+        TODAY_SQL.replace("current_timestamp", "timestamptz '2026-11-30 22:00:00+00'")
+    ).fetchall()[0][0]
+    assert day == dt.date(2026, 12, 1)
 
 
 def test_a_new_fingerprint_or_an_earlier_as_of_date_means_a_full_refresh() -> None:

@@ -9,6 +9,7 @@ import dagster as dg
 
 from dagster_project.defs.ingest.catalog_assets import plan_catalog
 from dagster_project.defs.ingest.progress_assets import progress_reports
+from dagster_project.lib.dbt_state import OFFICE_TIMEZONE
 
 full_refresh_job = dg.define_asset_job(
     name="full_refresh_job",
@@ -28,7 +29,7 @@ daily_refresh_schedule = dg.ScheduleDefinition(
     name="daily_refresh_schedule",
     job=full_refresh_job,
     cron_schedule="0 6 * * *",
-    execution_timezone="Asia/Shanghai",
+    execution_timezone=OFFICE_TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every day at 06:00 Beijing time: the full refresh and publication.",
 )

@@ -59,6 +59,12 @@ select
 """
 
 AS_OF_VARIABLE = "PLAN_TRACKER_AS_OF_DATE"
+# The plan office's time zone: "today" is its day, whatever the server's clock is set to (a UTC
+# server's date is still yesterday's at the daily run, 06:00 Beijing time). The daily schedule
+# (defs/jobs.py) runs in it, and dbt's macro as_of_date uses it (dbt_project.yml:
+# office_timezone; tests/test_dbt_state.py checks the two agree).
+OFFICE_TIMEZONE = "Asia/Shanghai"
+TODAY_SQL = f"select cast(timezone('{OFFICE_TIMEZONE}', current_timestamp) as date)"
 
 # The pairs an incremental build recomputes, written once with the plan: the models, their delete
 # hooks and the tests' `where` read this small table instead of each filtering the 9M landed rows
@@ -133,13 +139,14 @@ def fingerprint(raw_dir: Path, dbt_dir: Path) -> str:
 def plan_build(
     con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date | None = None
 ) -> BuildPlan:
-    """Decide and write down (dq.dbt_build_plan) how the next dbt build runs. The as-of date is
-    the one dbt will use (macro as_of_date): PLAN_TRACKER_AS_OF_DATE when set, else
-    current_date, asked of DuckDB itself so that both agree on the day whatever the time zone."""
+    """Decide and write down (dq.dbt_build_plan) how the next dbt build runs. The as-of date:
+    PLAN_TRACKER_AS_OF_DATE when set, else today in the plan office's time zone, asked of DuckDB
+    as dbt's macro as_of_date asks it. The build is then handed this date (`build_env`), so that a
+    run across midnight builds at the date it planned."""
     if as_of_date is None:
         as_of_date = as_of_date_from_env()
     if as_of_date is None:
-        as_of_date = con.execute("select current_date").fetchall()[0][0]
+        as_of_date = con.execute(TODAY_SQL).fetchall()[0][0]
     plan = _plan(con, fingerprint, as_of_date)
     con.execute(
         PLAN_DDL,
@@ -148,6 +155,11 @@ def plan_build(
     # Without a move, the date range is empty (from the day after the as-of date to it).
     con.execute(PAIRS_DDL, [plan.changed_since, plan.as_of_moved_from or as_of_date, as_of_date])
     return plan
+
+
+def build_env(plan: BuildPlan) -> dict[str, str]:
+    """What the dbt build of `plan` is given besides the working file: the as-of date planned."""
+    return {AS_OF_VARIABLE: plan.as_of_date.isoformat()}
 
 
 def as_of_date_from_env() -> dt.date | None:

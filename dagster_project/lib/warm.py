@@ -120,19 +120,25 @@ def run_gate(
 
 
 def stream_dbt(
-    command: Sequence[str], paths: Paths, run: DbtRun, dbt_dir: Path = DBT_DIR
+    command: Sequence[str],
+    paths: Paths,
+    run: DbtRun,
+    dbt_dir: Path = DBT_DIR,
+    env: dict[str, str] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """`dbt <command>` for a run on `paths`: node-result events as they finish; `run` holds the
-    outcome when the iteration ends. In the dbt worker (once: it builds with the project it
-    parsed, then is done) when one was started, in this process otherwise."""
+    """`dbt <command>` for a run on `paths`, with `env` added to dbt's environment: node-result
+    events as they finish; `run` holds the outcome when the iteration ends. In the dbt worker
+    (once: it builds with the project it parsed, then is done) when one was started, in this
+    process otherwise."""
     global _dbt
     from dagster_project.lib import dbt_inprocess
 
     project_args = dbt_project_args(dbt_dir)
     target = str(dbt_target_path(paths))
+    build_env = {**dbt_env(paths), **(env or {})}
     worker, _dbt = _dbt, None
     if worker is None:
-        local = dbt_inprocess.build(command, project_args, target, dbt_env(paths))
+        local = dbt_inprocess.build(command, project_args, target, build_env)
         remote = None
     else:
         remote = worker.stream(
@@ -140,7 +146,7 @@ def stream_dbt(
             list(command),
             project_args,
             target,
-            dbt_env(paths),
+            build_env,
         )
         local = None
     try:

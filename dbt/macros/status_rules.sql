@@ -3,7 +3,8 @@
 
 {#-
     The date status is judged at. Empty `as_of_date` (the default) means the pipeline's
-    PLAN_TRACKER_AS_OF_DATE, and without it today; set either to see the warehouse as it was known
+    PLAN_TRACKER_AS_OF_DATE (a pipeline run always hands dbt the date it planned), and without it
+    today in the plan office's time zone (`office_timezone`); set either to see the warehouse as it was known
     on a past date, e.g. `dbt build --vars '{as_of_date: "2026-06-30"}'`: only revisions reported
     (or, when no report date was given, loaded) by that date count, and the month spine stops
     there. The pipeline checks the variable is a date before dbt runs (lib/dbt_state.py).
@@ -14,7 +15,7 @@
     {%- elif env_var('PLAN_TRACKER_AS_OF_DATE', '') | trim -%}
         cast('{{ env_var("PLAN_TRACKER_AS_OF_DATE") | trim }}' as date)
     {%- else -%}
-        current_date
+        cast(timezone('{{ var("office_timezone") }}', current_timestamp) as date)
     {%- endif -%}
 {%- endmacro %}
 

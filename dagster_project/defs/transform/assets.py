@@ -18,6 +18,7 @@ from dagster_project.lib import warm
 from dagster_project.lib.dbt_inprocess import DbtRun
 from dagster_project.lib.dbt_state import (
     NEW_PERIODS_MODEL,
+    build_env,
     fingerprint,
     incremental_selection,
     plan_build,
@@ -105,7 +106,7 @@ def plan_tracker_dbt(
     run = DbtRun(command)
     context.log.info(f"running {run.command}")
     evaluated: set[dg.AssetCheckKey] = set()
-    for raw_event in warm.stream_dbt(command, paths, run, dbt_dir=project_dir):
+    for raw_event in warm.stream_dbt(command, paths, run, dbt_dir=project_dir, env=build_env(plan)):
         for event in DbtCoreCliEventMessage(
             raw_event=raw_event, event_history_metadata={}
         ).to_default_asset_events(
