@@ -15,7 +15,6 @@ import yaml
 from dagster_project.defs.jobs import daily_refresh_schedule
 from dagster_project.lib.dbt_state import (
     INCREMENTAL_SELECTION,
-    OFFICE_TIMEZONE,
     TODAY_SQL,
     as_of_date_from_env,
     build_env,
@@ -27,6 +26,8 @@ from dagster_project.lib.dbt_state import (
     unchanged_models,
 )
 from dagster_project.lib.paths import DBT_DIR
+from dagster_project.lib.progress.rules import PARSE_SQL
+from dagster_project.lib.sql import OFFICE_TIMEZONE, OFFICE_TODAY_SQL
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2026, 11, 25)
@@ -94,6 +95,8 @@ def test_the_as_of_date_is_today_in_the_plan_offices_time_zone() -> None:
     project = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
     assert project["vars"]["office_timezone"] == OFFICE_TIMEZONE == "Asia/Shanghai"
     assert daily_refresh_schedule.execution_timezone == OFFICE_TIMEZONE
+    # … and the ingest rule for a period not yet started.
+    assert f"period_start > {OFFICE_TODAY_SQL} then 'period_in_future'" in PARSE_SQL
 
 
 def test_the_office_day_is_not_the_servers_utc_day() -> None:

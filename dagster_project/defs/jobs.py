@@ -9,7 +9,7 @@ import dagster as dg
 
 from dagster_project.defs.ingest.catalog_assets import plan_catalog
 from dagster_project.defs.ingest.progress_assets import progress_reports
-from dagster_project.lib.dbt_state import OFFICE_TIMEZONE
+from dagster_project.lib.sql import OFFICE_TIMEZONE
 
 full_refresh_job = dg.define_asset_job(
     name="full_refresh_job",

@@ -45,6 +45,7 @@ from typing import Any
 
 import duckdb
 
+from dagster_project.lib.sql import OFFICE_TODAY_SQL
 from dagster_project.lib.version import files_digest
 
 PLAN_DDL = """
@@ -59,12 +60,8 @@ select
 """
 
 AS_OF_VARIABLE = "PLAN_TRACKER_AS_OF_DATE"
-# The plan office's time zone: "today" is its day, whatever the server's clock is set to (a UTC
-# server's date is still yesterday's at the daily run, 06:00 Beijing time). The daily schedule
-# (defs/jobs.py) runs in it, and dbt's macro as_of_date uses it (dbt_project.yml:
-# office_timezone; tests/test_dbt_state.py checks the two agree).
-OFFICE_TIMEZONE = "Asia/Shanghai"
-TODAY_SQL = f"select cast(timezone('{OFFICE_TIMEZONE}', current_timestamp) as date)"
+# Today in the plan office's time zone (lib/sql.py), as dbt's macro as_of_date asks it.
+TODAY_SQL = f"select {OFFICE_TODAY_SQL}"
 
 # The pairs an incremental build recomputes, written once with the plan: the models, their delete
 # hooks and the tests' `where` read this small table instead of each filtering the 9M landed rows

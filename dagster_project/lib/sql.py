@@ -1,9 +1,16 @@
 """Quoting for the few SQL statements that take no bound parameters (COPY, ATTACH, identifiers),
-and asking DuckDB's catalog whether a table exists."""
+asking DuckDB's catalog whether a table exists, and the plan office's day."""
 
 from __future__ import annotations
 
 import duckdb
+
+# The plan office's time zone: "today" is its day, whatever the server's clock is set to (a UTC
+# server's date is still yesterday's at the daily run, 06:00 Beijing time). The daily schedule
+# (defs/jobs.py) runs in it, the ingest rules judge a period "in the future" by it, and dbt's macro
+# as_of_date uses it (dbt_project.yml: office_timezone; tests/test_dbt_state.py checks they agree).
+OFFICE_TIMEZONE = "Asia/Shanghai"
+OFFICE_TODAY_SQL = f"cast(timezone('{OFFICE_TIMEZONE}', current_timestamp) as date)"
 
 
 def quote_ident(name: str) -> str:

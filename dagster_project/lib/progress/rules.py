@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dagster_project.lib.progress.headers import FIELD_LABELS
+from dagster_project.lib.sql import OFFICE_TODAY_SQL
 
 
 @dataclass(frozen=True)
@@ -413,7 +414,7 @@ ruled as (
                     from raw.plans
                 ) or period_start > (select max(horizon_end) from raw.plans)
                 then 'period_outside_plans' end,
-            case when period_start > current_date then 'period_in_future' end,
+            case when period_start > {OFFICE_TODAY_SQL} then 'period_in_future' end,
             case when reported_on_text <> '' and reported_on is null then 'reported_on_invalid' end,
             value_reason,
             case when not is_blank_value
