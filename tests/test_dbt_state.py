@@ -211,6 +211,14 @@ def test_an_incremental_build_leaves_out_only_what_reads_the_catalog_alone() -> 
             for p in upstream
         ), uid
     assert {"stg_progress__rows", "fct_actual", "scorecard_plan"}.isdisjoint(names)
+    # A build into another month selects the expected reports too (incremental_selection).
+    assert "int_expected_reports" in names
+    con = _warehouse([dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)])
+    record_build(con, plan_build(con, "f1", TODAY), "run-1")
+    later = plan_build(con, "f1", dt.date(2026, 12, 1))
+    assert set(left_out) - set(unchanged_models(manifest, later)) == {
+        uid for uid in left_out if uid.endswith(".int_expected_reports")
+    }
     # Parents before children: a multi-asset yields its outputs in that order.
     position = {uid: n for n, uid in enumerate(left_out)}
     for uid in left_out:

@@ -304,9 +304,11 @@ def incremental_selection(plan: BuildPlan) -> str:
     return INCREMENTAL_SELECTION
 
 
-def unchanged_models(manifest: Mapping[str, Any]) -> list[str]:
-    """The models an incremental build leaves out (not downstream of RUN_SOURCES), parents before
-    children: the unique ids of a parsed manifest (manifest.json's shape)."""
+def unchanged_models(manifest: Mapping[str, Any], plan: BuildPlan | None = None) -> list[str]:
+    """The models an incremental build (of `plan`) leaves out — not downstream of RUN_SOURCES,
+    nor selected by `incremental_selection` —, parents before children: the unique ids of a
+    parsed manifest (manifest.json's shape)."""
+    also_selected = {NEW_PERIODS_MODEL} if plan is not None and plan.into_another_month else set()
     wanted = {tuple(name.split(".", 1)) for name in RUN_SOURCES}
     start = [
         uid
@@ -323,7 +325,9 @@ def unchanged_models(manifest: Mapping[str, Any]) -> list[str]:
     models = {
         uid
         for uid, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and uid not in downstream
+        if node["resource_type"] == "model"
+        and uid not in downstream
+        and node["name"] not in also_selected
     }
     ordered: list[str] = []
     done: set[str] = set()

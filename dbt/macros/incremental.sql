@@ -133,22 +133,15 @@
 {%- endmacro %}
 
 {#- Pre-hook of fct_report_completeness: when the as-of date moved on, the reports not received
-    are restated at it — late by more days, or missing once their due
-    date passed. Only rows whose status or days late differ are written. The changed pairs,
-    deleted first, are rebuilt whole. -#}
+    are restated at it — late by more days, or missing once their due date passed. The changed
+    pairs, deleted first, are rebuilt whole. -#}
 {% macro restate_not_received() -%}
     {%- if as_of_moved() -%}
         update {{ this }}
         set
             days_late = {{ report_days_late('report_due_date', 'first_received_on') }},
             report_status = {{ report_status('report_due_date', 'first_received_on') }}
-        where
-            not is_received
-            and (
-                days_late is distinct from {{ report_days_late('report_due_date', 'first_received_on') }}
-                or report_status
-                is distinct from {{ report_status('report_due_date', 'first_received_on') }}
-            )
+        where not is_received
     {%- endif -%}
 {%- endmacro %}
 

@@ -17,7 +17,6 @@ from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib import warm
 from dagster_project.lib.dbt_inprocess import DbtRun
 from dagster_project.lib.dbt_state import (
-    NEW_PERIODS_MODEL,
     build_env,
     fingerprint,
     incremental_selection,
@@ -82,9 +81,7 @@ def plan_tracker_dbt(
         # The models left out are as the last complete build made them, and current: said so
         # (first: a multi-asset yields parents before children), rather than left without an
         # event, which would skip every step after this one.
-        for unique_id in unchanged_models(params.manifest):
-            if plan.into_another_month and unique_id.endswith(f".{NEW_PERIODS_MODEL}"):
-                continue  # selected: it gains the periods ended since the last build
+        for unique_id in unchanged_models(params.manifest, plan):
             key = params.dagster_dbt_translator.get_asset_key(params.manifest["nodes"][unique_id])
             if key in context.selected_asset_keys:
                 yield dg.MaterializeResult(

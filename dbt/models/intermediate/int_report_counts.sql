@@ -6,8 +6,8 @@
         pre_hook="{{ delete_changed_pairs(also=status_moved_pairs()) }}",
     )
 }}
--- Incremental by geography × indicator (macros/incremental.sql), and counted again where a report
--- turned missing as the as-of date moved.
+-- Incremental by geography × indicator (macros/incremental.sql), and counted again where the as-of
+-- date moved the counts (a report turned missing, a period ended: status_moved_pairs).
 -- depends_on: {{ ref('stg_progress__rows') }}
 -- The reports expected of each geography × indicator, counted by how they stand, for each set of
 -- plans that expect them: what the scorecards add up, kept between builds so that they read a row
