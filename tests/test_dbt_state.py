@@ -156,6 +156,22 @@ def test_a_later_day_of_the_month_rebuilds_the_pairs_with_reports_dated_in_betwe
     assert con.execute("select as_of_moved_from from dq.dbt_build_plan").fetchall() == [(None,)]
 
 
+def test_a_report_without_a_date_is_known_from_the_office_day_it_was_loaded() -> None:
+    """Loaded at 06:00 Beijing time on the 27th, a UTC server's 26th, with no report date: known
+    on the 27th (the as-of date is the office's day), so a build at the 26th leaves it out and
+    the move to the 27th brings its pair in."""
+    con = _warehouse([])
+    con.execute("set TimeZone = 'UTC'")
+    con.execute(
+        "insert into raw.progress_rows values ('xiaogan', 'gdp', '2026-11-26 22:00+00', "
+        "'2026-10-01', null)"
+    )
+    record_build(con, plan_build(con, "f1", dt.date(2026, 11, 26)), "run-1")
+    plan = plan_build(con, "f1", dt.date(2026, 11, 27))
+    assert not plan.full_refresh and plan.as_of_moved_from == dt.date(2026, 11, 26)
+    assert _pairs(con) == [("xiaogan", "gdp", dt.date(2026, 1, 1))]
+
+
 def test_the_as_of_date_can_be_set_for_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAN_TRACKER_AS_OF_DATE", " 2026-06-30 ")
     assert plan_build(_warehouse([]), "f1").as_of_date == dt.date(2026, 6, 30)

@@ -45,7 +45,7 @@ from typing import Any
 
 import duckdb
 
-from dagster_project.lib.sql import OFFICE_TODAY_SQL
+from dagster_project.lib.sql import KNOWN_ON_SQL, OFFICE_TODAY_SQL
 from dagster_project.lib.version import files_digest
 
 PLAN_DDL = """
@@ -68,7 +68,7 @@ TODAY_SQL = f"select {OFFICE_TODAY_SQL}"
 # by load time. A table, not a subquery, also for DuckDB's join planner: it cannot estimate
 # `loaded_at > (subquery)`, and joined that way to a filtered 9M-row model it built its hash
 # table on the large side (fct_actual 2.3 s, spilling; 0.04 s against this table).
-PAIRS_DDL = """
+PAIRS_DDL = f"""
 create or replace table dq.dbt_build_pairs as
 select
     geo_id,
@@ -80,10 +80,9 @@ where
     loaded_at > coalesce(cast(? as timestamptz), '-infinity'::timestamptz)
     -- Reports dated after the last build's as-of date, on or before this one: known now
     -- (int_actuals_known, fct_report_completeness), as if they had just been loaded.
-    or coalesce(reported_on, cast(loaded_at as date))
-    between cast(? as date) + 1 and cast(? as date)
+    or {KNOWN_ON_SQL} between cast(? as date) + 1 and cast(? as date)
 group by geo_id, indicator_id
-"""
+"""  # noqa: S608 (a constant of lib/sql.py)
 
 STATE_DDL = """
 create table if not exists dq.dbt_build_state (

@@ -11,6 +11,9 @@ import duckdb
 # as_of_date uses it (dbt_project.yml: office_timezone; tests/test_dbt_state.py checks they agree).
 OFFICE_TIMEZONE = "Asia/Shanghai"
 OFFICE_TODAY_SQL = f"cast(timezone('{OFFICE_TIMEZONE}', current_timestamp) as date)"
+# The day a landed report became known: its report date, else the office's day it was loaded on
+# (dbt's macro known_on; a cast of the timestamp alone takes the server's day).
+KNOWN_ON_SQL = f"coalesce(reported_on, cast(timezone('{OFFICE_TIMEZONE}', loaded_at) as date))"
 
 
 def quote_ident(name: str) -> str:

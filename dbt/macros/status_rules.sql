@@ -19,6 +19,14 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The day a report became known: its report date, or without one the plan office's day it was
+    loaded — in `office_timezone`, as the as-of date is, not the server's (at the 06:00 Beijing run
+    a UTC server's date is still yesterday's: a report loaded on the 16th would count as received
+    on the 15th). lib/sql.py KNOWN_ON_SQL is the same expression for the pipeline's own queries. -#}
+{% macro known_on(reported_on, loaded_at) -%}
+    coalesce({{ reported_on }}, cast(timezone('{{ var("office_timezone") }}', {{ loaded_at }}) as date))
+{%- endmacro %}
+
 {#- How many days a report is late: received, by how much after its due date (0 when on time); not
     received, since its due date once it has passed. fct_report_completeness, and its restatement
     of the reports not received when the as-of date moves (macros/incremental.sql). -#}

@@ -20,7 +20,7 @@ with revisions as not materialized (
 known as not materialized (
     select *
     from revisions
-    where coalesce(reported_on, cast(loaded_at as date)) <= {{ as_of_date() }}
+    where {{ known_on('reported_on', 'loaded_at') }} <= {{ as_of_date() }}
 ),
 
 latest_known as (

@@ -45,12 +45,12 @@ known_reports as (
         revisions.indicator_id,
         revisions.period_start,
         revisions.period_end,
-        coalesce(revisions.reported_on, cast(revisions.loaded_at as date)) as received_on,
+        {{ known_on('revisions.reported_on', 'revisions.loaded_at') }} as received_on,
         revisions.source_file,
         file_order.file_rank
     from revisions
     inner join file_order on revisions.source_file = file_order.source_file
-    where coalesce(revisions.reported_on, cast(revisions.loaded_at as date)) <= {{ as_of_date() }}
+    where {{ known_on('revisions.reported_on', 'revisions.loaded_at') }} <= {{ as_of_date() }}
 ),
 
 received as (
