@@ -19,7 +19,7 @@ export PLAN_TRACKER_MAX_XLSX_BYTES ?= 209715200
 export DBT_PROFILES_DIR := $(CURDIR)/dbt
 export DAGSTER_HOME ?= $(abspath $(PLAN_TRACKER_WAREHOUSE_DIR))/dagster_home
 
-.PHONY: help setup run test lint format ui report bench stress docs clean
+.PHONY: help setup run test lint format ui report bench stress differential docs clean
 
 help:  ## list the commands
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -75,6 +75,9 @@ bench: setup  ## performance figures, written to $PLAN_TRACKER_WAREHOUSE_DIR/ben
 
 stress: setup  ## long reliability run: many files, random corruption, repeated kills
 	$(BIN)/python scripts/stress.py
+
+differential: setup  ## incremental builds checked against full refreshes on random histories
+	$(BIN)/python scripts/differential.py
 
 clean:  ## remove the environment, dbt artifacts and the default warehouse
 	rm -rf $(VENV) dbt/target dbt/logs dbt/dbt_packages warehouse

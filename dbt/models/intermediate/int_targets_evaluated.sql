@@ -68,7 +68,9 @@ first_reports as (
     select
         geo_id,
         indicator_id,
-        arg_min(value, data_through_date) as first_value,
+        -- The earliest data; of months with the same (an area's months carry its members'
+        -- earliest data date), the first month: a tie left to arg_min picked any of them.
+        arg_min(value, (data_through_date, month_end)) as first_value,
         min(data_through_date) as first_date
     from measures
     group by geo_id, indicator_id

@@ -1,0 +1,71 @@
+"""scripts/differential.py's own parts that decide its verdict: the comparison of an incremental
+build's tables with a full refresh's, and the random files it lands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+
+import differential
+
+
+def test_a_row_built_twice_or_changed_is_a_difference() -> None:
+    full = {"marts.fct_actual": Counter([("wuhan", 1.0), ("ezhou", 2.0)])}
+    assert differential.compare({t: Counter(rows) for t, rows in full.items()}, full) == []
+    twice = {"marts.fct_actual": Counter([("wuhan", 1.0), ("wuhan", 1.0), ("ezhou", 2.0)])}
+    (said,) = differential.compare(twice, full)
+    assert said.startswith("marts.fct_actual: 1 rows only in the incremental build, 0 only in")
+    changed = {"marts.fct_actual": Counter([("wuhan", 1.5), ("ezhou", 2.0)])}
+    (said,) = differential.compare(changed, full)
+    assert "1 rows only in the incremental build, 1 only in the full refresh" in said
+    assert "('wuhan', 1.5)" in said and "('wuhan', 1.0)" in said
+    # A table only one of them has is a difference too.
+    assert differential.compare({}, full)
+
+
+def test_list_columns_are_compared_by_value() -> None:
+    assert differential._hashable(("wuhan", ["a", "b"], {"k": 1})) == (
+        "wuhan",
+        "['a', 'b']",
+        "{'k': 1}",
+    )
+
+
+def test_files_report_periods_up_to_the_as_of_month_with_dates_around_it() -> None:
+    as_of = dt.date(2026, 3, 10)
+    rng = random.Random(7)
+    lines = [
+        line for _ in range(200) for line in differential.progress_file(rng, as_of).splitlines()[1:]
+    ]
+    assert len(lines) > 200
+    months = set()
+    for line in lines:
+        period, _city, _indicator, _value, _unit, basis, reported = line.split(",")
+        if quarter := re.fullmatch(r"(\d{4})Q([1-4])", period):
+            first = dt.date(int(quarter[1]), 3 * int(quarter[2]) - 2, 1)
+        elif ytd := re.fullmatch(r"(\d{4})年1-(\d{1,2})月", period):
+            assert basis == "累计"
+            first = dt.date(int(ytd[1]), int(ytd[2]), 1)
+        else:
+            year, month = re.fullmatch(r"(\d{4})(?:-|年)(\d{1,2})月?", period).groups()  # type: ignore[union-attr]
+            first = dt.date(int(year), int(month), 1)
+        assert first <= as_of
+        months.add(first)
+        if reported:
+            assert -40 <= (dt.date.fromisoformat(reported) - as_of).days <= 25
+    # Both sides of a year and of the as-of date are covered.
+    assert min(months) < dt.date(2025, 3, 1) and dt.date(2026, 3, 1) in months
+    assert any(line.endswith(",") for line in lines)  # some without a report date
+
+
+def test_the_as_of_date_mostly_moves_on_and_sometimes_back() -> None:
+    rng = random.Random(3)
+    start = dt.date(2026, 11, 20)
+    steps = Counter((differential.next_as_of(rng, start) - start).days > 0 for _ in range(500))
+    assert steps[True] > 300 and steps[False] > 50
