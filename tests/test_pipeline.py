@@ -318,3 +318,33 @@ def test_record_stores_the_run_in_the_dagster_instance(copies: tuple[Path, Path]
     run_pipeline(raw, warehouse, "--record")
     after = subprocess.run(listing, env=env, capture_output=True, text=True, check=True)
     assert after.stdout.strip() == "[('full_refresh_job', 'SUCCESS')]"
+
+
+def test_a_plan_not_begun_by_the_as_of_date_has_no_target_judged_and_the_run_publishes(
+    copies: tuple[Path, Path],
+) -> None:
+    """Both plans begin on 1 January 2026: looked at as of 20 December 2025 they have no month
+    yet, and the marts gate expects no target of theirs (it failed the run, naming none)."""
+    raw, warehouse = copies
+    published = warehouse / "plan_tracker.duckdb"
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2025-12-20"}).stdout
+    assert (
+        "科技同兴三年行动方案(2026—2028年) (wuhan_metro_sti_2026_2028): begins 2026-01-01, "
+        "no target judged as of 2025-12-20"
+    ) in printed
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_target_vs_actual").fetchone() == (0,)
+        assert con.execute(
+            "select plan_id, as_of_date::varchar, target_count from marts.scorecard_plan "
+            "order by plan_id"
+        ).fetchall() == [
+            ("chegu_corridor_2030", "2025-12-20", 0),
+            ("wuhan_metro_sti_2026_2028", "2025-12-20", 0),
+        ]
+    # A month into the plans, every target is judged.
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-01-31"}).stdout
+    assert "begins" not in printed
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute(
+            "select count(distinct target_id) from marts.fct_target_vs_actual"
+        ).fetchone() == (24,)

@@ -300,6 +300,34 @@ def test_marts_suite_passes_and_checks_every_rule(results_dir: Path) -> None:
     }
 
 
+def test_marts_suite_names_a_target_without_rows(results_dir: Path) -> None:
+    outcome = run_gate("marts", _status(), {"target_ids": ["t1", "t2"]}, results_dir)
+    assert not outcome.success
+    assert (
+        'expect_column_distinct_values_to_equal_set on target_id (error): 1 missing, e.g. ["t2"]'
+    ) in outcome.message()
+    assert {"missing": ["t2"]}.items() <= outcome.failing_sample()[0].items()
+
+
+def test_marts_gate_expects_the_targets_of_plans_begun_by_the_as_of_date() -> None:
+    con = duckdb.connect()
+    con.execute(
+        """
+        create schema raw; create schema dq;
+        create table raw.plans as
+            select * from (values ('p26', date '2026-01-01'), ('p27', date '2027-01-15'))
+                as v (plan_id, horizon_start);
+        create table raw.targets as
+            select * from (values ('t26', 'p26'), ('t27', 'p27')) as v (target_id, plan_id);
+        create table dq.dbt_build_plan as select date '2026-12-31' as as_of_date;
+        """
+    )
+    assert frames._ids(con, frames.TARGETS_BEGUN_SQL) == ["t26"]
+    # Its first month has come: judged from 1 January, the month of its start.
+    con.execute("update dq.dbt_build_plan set as_of_date = '2027-01-01'")
+    assert sorted(frames._ids(con, frames.TARGETS_BEGUN_SQL)) == ["t26", "t27"]
+
+
 def test_committed_suites_match_their_definitions() -> None:
     for stage in STAGES.values():
         suite = json.loads(

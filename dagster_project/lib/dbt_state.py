@@ -56,7 +56,10 @@ select
     cast(? as timestamptz) as planned_at,
     -- The last build's as-of date when this incremental build judges at a later one (null
     -- otherwise): the reports due from then on turn missing, the periods ended since are added.
-    cast(? as date) as as_of_moved_from
+    cast(? as date) as as_of_moved_from,
+    -- The date the build judges status at (the marts gate expects a row of every target whose
+    -- plan has begun by then: lib/quality/frames.py).
+    cast(? as date) as as_of_date
 """
 
 AS_OF_VARIABLE = "PLAN_TRACKER_AS_OF_DATE"
@@ -146,7 +149,13 @@ def plan_build(
     plan = _plan(con, fingerprint, as_of_date)
     con.execute(
         PLAN_DDL,
-        [plan.changed_since, plan.full_refresh, dt.datetime.now(dt.UTC), plan.as_of_moved_from],
+        [
+            plan.changed_since,
+            plan.full_refresh,
+            dt.datetime.now(dt.UTC),
+            plan.as_of_moved_from,
+            plan.as_of_date,
+        ],
     )
     # Without a move, the date range is empty (from the day after the as-of date to it).
     con.execute(PAIRS_DDL, [plan.changed_since, plan.as_of_moved_from or as_of_date, as_of_date])

@@ -10,11 +10,21 @@ import duckdb
 def summary(published_db: Path) -> str:
     lines: list[str] = []
     with duckdb.connect(str(published_db), read_only=True) as con:
-        for plan_id, name, *counts in con.execute(
-            "select plan_id, name_zh, achieved_count, on_track_count, at_risk_count, "
-            "off_track_count, no_data_count from marts.scorecard_plan order by plan_id"
+        for plan_id, name, begins, as_of, targets, *counts in con.execute(
+            """
+            select
+                plan_id, s.name_zh, p.horizon_start_date, s.as_of_date, s.target_count,
+                s.achieved_count, s.on_track_count, s.at_risk_count, s.off_track_count,
+                s.no_data_count
+            from marts.scorecard_plan as s
+            inner join marts.dim_plan as p using (plan_id)
+            order by plan_id
+            """
         ).fetchall():
             achieved, on_track, at_risk, off_track, no_data = counts
+            if not targets and begins > as_of:
+                lines.append(f"{name} ({plan_id}): begins {begins}, no target judged as of {as_of}")
+                continue
             lines.append(
                 f"{name} ({plan_id}): {achieved} achieved · {on_track} on track · "
                 f"{at_risk} at risk · {off_track} off track · {no_data} no data"
@@ -26,7 +36,7 @@ def summary(published_db: Path) -> str:
             from marts.fct_target_vs_actual as v
             inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
             where v.is_latest and v.pace_ratio is not null and v.status <> 'achieved'
-            order by v.pace_ratio
+            order by v.pace_ratio, v.target_id
             limit 5
             """
         ).fetchall()

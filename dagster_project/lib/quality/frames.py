@@ -221,6 +221,17 @@ def staging_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[Frames, 
     return frames, {}
 
 
+# The targets fct_target_vs_actual must hold: every target whose plan's first month has come by
+# the as-of date the build judged at (its months run from there). A plan added ahead of its
+# horizon, or a look back to before it (PLAN_TRACKER_AS_OF_DATE), has no months yet.
+TARGETS_BEGUN_SQL = """
+select targets.target_id
+from raw.targets as targets
+inner join raw.plans as plans on targets.plan_id = plans.plan_id
+where date_trunc('month', plans.horizon_start) <= (select as_of_date from dq.dbt_build_plan)
+"""
+
+
 def marts_frame(con: duckdb.DuckDBPyConnection) -> tuple[Frames, dict[str, Any]]:
     frames = _chunks(
         con,
@@ -263,4 +274,4 @@ def marts_frame(con: duckdb.DuckDBPyConnection) -> tuple[Frames, dict[str, Any]]
         """,
         "select * from marts.fct_target_vs_actual",
     )
-    return frames, {"target_ids": _ids(con, "select target_id from raw.targets")}
+    return frames, {"target_ids": _ids(con, TARGETS_BEGUN_SQL)}

@@ -48,6 +48,9 @@ class ExpectationOutcome:
     observed: Any
     unexpected_count: int | None
     sample: list[Any]
+    # Values a set expectation (distinct values equal a set) did not find, and how many.
+    missing_count: int | None = None
+    missing: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -79,16 +82,24 @@ class GateOutcome:
         parts = []
         for o in failed:
             where = f" on {o.column}" if o.column else ""
-            sample = json.dumps(o.sample[:5], ensure_ascii=False, default=str)
-            parts.append(
-                f"{o.expectation}{where} ({o.severity}): {o.unexpected_count or 0} unexpected, "
-                f"e.g. {sample}"
-            )
+            found = []
+            if o.unexpected_count or not o.missing_count:
+                sample = json.dumps(o.sample[:5], ensure_ascii=False, default=str)
+                found.append(f"{o.unexpected_count or 0} unexpected, e.g. {sample}")
+            if o.missing_count:
+                missing = json.dumps(o.missing[:5], ensure_ascii=False, default=str)
+                found.append(f"{o.missing_count} missing, e.g. {missing}")
+            parts.append(f"{o.expectation}{where} ({o.severity}): " + ", ".join(found))
         return f"{self.stage}: {self.suite} failed: " + "; ".join(parts)
 
     def failing_sample(self) -> list[dict[str, Any]]:
         return [
-            {"expectation": o.expectation, "column": o.column, "sample": o.sample[:20]}
+            {
+                "expectation": o.expectation,
+                "column": o.column,
+                "sample": o.sample[:20],
+                **({"missing": o.missing[:20]} if o.missing else {}),
+            }
             for o in self.outcomes
             if not o.success
         ]
@@ -202,6 +213,8 @@ def _outcome(item: Any) -> ExpectationOutcome:
         observed=_jsonable(details.get("observed_value")),
         unexpected_count=details.get("unexpected_count"),
         sample=_jsonable(list(sample)[:SAMPLE_SIZE]),
+        missing_count=details.get("missing_count"),
+        missing=_jsonable(list(details.get("partial_missing_list") or [])[:SAMPLE_SIZE]),
     )
 
 
@@ -222,6 +235,9 @@ def _merge(
                 observed=old.observed if not old.success or new.success else new.observed,
                 unexpected_count=sum(counts) if counts else None,
                 sample=(old.sample + new.sample)[:SAMPLE_SIZE],
+                # Set expectations judge a whole frame (suites.py): never summed over chunks.
+                missing_count=old.missing_count if not old.success else new.missing_count,
+                missing=old.missing if not old.success else new.missing,
             )
         )
     return merged

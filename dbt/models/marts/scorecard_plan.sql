@@ -17,8 +17,7 @@ statuses as (
         plan_id,
         {{ status_counts() }},
         count(*) filter (where projected_status = 'off_track') as projected_off_track_count,
-        max(data_through_date) as latest_data_through_date,
-        max(as_of_date) as as_of_date
+        max(data_through_date) as latest_data_through_date
     from latest
     group by plan_id
 ),
@@ -28,13 +27,14 @@ worst as (
         plan_id,
         string_agg(
             target_id || ' (' || status || ', pace ' || cast(round(pace_ratio, 2) as varchar) || ')',
-            '; ' order by pace_ratio asc
+            '; ' order by pace_ratio asc, target_id asc
         ) as worst_gaps
     from (
         select *
         from latest
         where status in ('off_track', 'at_risk') and pace_ratio is not null
-        qualify row_number() over (partition by plan_id order by pace_ratio asc) <= 5
+        -- Of targets at the same pace, the first by id: every build names the same five.
+        qualify row_number() over (partition by plan_id order by pace_ratio asc, target_id asc) <= 5
     ) as lagging
     group by plan_id
 ),
@@ -56,7 +56,8 @@ final as (
         plans.plan_id,
         plans.name_zh,
         plans.name_en,
-        statuses.as_of_date,
+        -- Also for a plan with no target judged yet (its horizon begins after the as-of date).
+        {{ as_of_date() }} as as_of_date,
         coalesce(statuses.target_count, 0) as target_count,
         coalesce(statuses.achieved_count, 0) as achieved_count,
         coalesce(statuses.on_track_count, 0) as on_track_count,
