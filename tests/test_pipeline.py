@@ -14,6 +14,7 @@ import duckdb
 import pytest
 import yaml
 
+from dagster_project.lib.report import write_report
 from tests.conftest import REPO, run_pipeline
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
@@ -341,6 +342,8 @@ def test_a_plan_not_begun_by_the_as_of_date_has_no_target_judged_and_the_run_pub
             ("chegu_corridor_2030", "2025-12-20", 0),
             ("wuhan_metro_sti_2026_2028", "2025-12-20", 0),
         ]
+    page = write_report(published, warehouse / "report").read_text(encoding="utf-8")
+    assert page.count("begins 2026-01-01: no target judged as of 2025-12-20") == 2
     # A month into the plans, every target is judged.
     printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-01-31"}).stdout
     assert "begins" not in printed

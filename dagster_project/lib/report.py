@@ -131,6 +131,16 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
         f'<p class="meta">报送 reports: {esc(plan["reports_received"])} 已收 received · '
         f"{esc(plan['reports_late'])} 逾期 late · {esc(plan['reports_missing'])} 缺报 missing · "
         f"最近报送 latest {esc(plan['latest_report_received_on'])}</p>",
+    ]
+    if not targets:
+        (begins,) = con.execute(
+            "select horizon_start_date from marts.dim_plan where plan_id = ?", [plan["plan_id"]]
+        ).fetchone() or (None,)
+        out.append(
+            f'<p class="meta">规划 {esc(begins)} 开始，尚无目标可评估 · begins {esc(begins)}: '
+            f"no target judged as of {esc(plan['as_of_date'])}</p>"
+        )
+    out += [
         '<table class="targets"><thead><tr><th>行动 action</th><th>指标 indicator</th>'
         "<th>进度 progress (bar: actual · dashed: expected · blue: target · ring: projection)</th>"
         "<th>状态 status</th><th>原文 source</th></tr></thead><tbody>",
