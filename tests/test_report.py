@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -35,15 +36,18 @@ def test_page_is_self_contained_and_lists_every_city_and_target(
         quotes = [
             r[0] for r in con.execute("select source_quote_zh from marts.fct_target").fetchall()
         ]
-        run_id = con.execute(
-            "select run_id from marts.publish_log order by published_at desc limit 1"
-        ).fetchone()[0]
+        run_id, published_at = con.execute(
+            "select run_id, published_at from marts.publish_log order by published_at desc limit 1"
+        ).fetchone()
     assert len(cities) == 9
     for city in cities:
         assert f">{city}<" in page, city
     for quote in quotes:
         assert quote.replace('"', "&quot;") in page, quote
     assert run_id in page
+    # Published at, in the plan office's time.
+    beijing = published_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"published {beijing} 北京时间 Beijing" in page
 
 
 def test_text_from_inputs_is_escaped(bundled_warehouse: Path, tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 import duckdb
 
+from dagster_project.lib.sql import OFFICE_TIMEZONE
+
 STATUS_COLOURS = {
     "achieved": "#1a7f37",
     "on_track": "#2da44e",
@@ -401,8 +403,18 @@ font-size:12px;vertical-align:top;text-align:left}
 def render(con: duckdb.DuckDBPyConnection) -> str:
     publish = _rows(
         con,
-        "select run_id, published_at, code_version from marts.publish_log "
-        "order by published_at desc limit 1",
+        # In the plan office's time, as its readers keep it (lib/sql.py).
+        """
+        select
+            run_id,
+            strftime(timezone(?, published_at), '%Y-%m-%d %H:%M:%S') || ' 北京时间 Beijing'
+                as published_at,
+            code_version
+        from marts.publish_log as log
+        order by log.published_at desc
+        limit 1
+        """,
+        [OFFICE_TIMEZONE],
     )
     latest = (
         publish[0]
