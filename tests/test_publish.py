@@ -279,6 +279,26 @@ def test_a_geography_without_rows_any_more_loses_its_file(tmp_path: Path) -> Non
     assert _export_equals_table(paths, "fct_actual")
 
 
+def test_a_history_mart_without_rows_is_one_empty_file_with_its_columns(tmp_path: Path) -> None:
+    paths = _history_work(tmp_path)
+    publish(paths, "run-1", "test")
+    _record_build(paths, 5, full_refresh=True, new_geo=None)
+    with connect(paths.work_db) as con:
+        con.execute("delete from marts.fct_report_completeness")
+    publish(paths, "run-2", "test")
+    folder = paths.exports_dir / "fct_report_completeness"
+    assert sorted(p.name for p in folder.iterdir()) == ["part-00.parquet"]
+    assert _export_equals_table(paths, "fct_report_completeness")
+    files = duckdb.sql(f"from read_parquet('{folder}/*.parquet')")
+    assert files.columns == ["geo_id", "indicator_id", "days_late"] and not files.fetchall()
+    # Rows again: the empty file is rewritten with them or left beside them, adding nothing.
+    _record_build(paths, 7, full_refresh=False, new_geo="g007")
+    with connect(paths.work_db) as con:
+        con.execute("insert into marts.fct_report_completeness values ('g007', 'ind_a', 1)")
+    publish(paths, "run-3", "test")
+    assert _export_equals_table(paths, "fct_report_completeness")
+
+
 def test_a_publication_that_fails_while_exporting_leaves_exports_to_be_rewritten(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -265,6 +265,11 @@ def write_exports(
                 folder.mkdir(parents=True, exist_ok=True)
                 for bucket in sorted(plan.buckets):
                     _rewrite_bucket(con, relation, folder, bucket)
+            if not any(_PART.match(p.name) for p in folder.iterdir()):
+                # A mart without rows (a look back to before the plans begin) keeps one empty
+                # file with its columns: `<folder>/*.parquet` would otherwise match nothing, an
+                # error for DuckDB's read_parquet and pandas alike (docs/bi.md).
+                _write_single(con, f"(from {relation} limit 0)", folder / "part-00.parquet")
             written.append(folder)
         else:
             final = exports_dir / f"{table}.parquet"
