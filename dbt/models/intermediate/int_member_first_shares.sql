@@ -8,12 +8,12 @@
 }}
 -- depends_on: {{ ref('stg_progress__rows') }}
 -- depends_on: {{ ref('int_actuals_known') }} (macros/incremental.sql: changed_months)
--- One row per member geography × indicator with a month where both it and its parent area have a
--- value: the first such month and the member's share of the area then (fct_target_contribution's
--- 按基数比例分解). Finding it reads every month of every member, 9M rows at scale: kept between
--- builds, it is found again only where new reports can have moved it (macros/incremental.sql,
--- `delete_moved`): for the members of an area whose values moved from some month on,
--- when their first month is not before it, and for members that had none.
+-- One row per member geography × indicator with a month where it has a value and its parent
+-- area one other than zero: the first such month and the member's share of the area then
+-- (fct_target_contribution's 按基数比例分解). Finding it reads every month of every member, 9M
+-- rows at scale: kept between builds, it is found again only where new reports can have moved it
+-- (macros/incremental.sql, `delete_moved`): for the members of an area whose values moved from
+-- some month on, when their first month is not before it, and for members that had none.
 with geographies as (
     select * from {{ ref('stg_catalog__geographies') }}
 ),
@@ -75,7 +75,10 @@ area_months as (
         measures.value
     from measures
     semi join areas on measures.geo_id = areas.geo_id
-    where measures.value is not null
+    -- An area at zero has no share to give: such a month is not a first month (first_month and
+    -- first_share would otherwise name different months, and a member with only such months
+    -- would keep an empty share an incremental build never looks at again).
+    where measures.value is not null and measures.value <> 0
 ),
 
 final as (
