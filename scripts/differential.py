@@ -81,6 +81,15 @@ def progress_file(rng: random.Random, as_of: dt.date) -> str:
 
 
 def next_as_of(rng: random.Random, as_of: dt.date) -> dt.date:
+    """A random step; now and then onto a boundary of the rules: a month's last day (a period
+    ends), or the 15th or 16th (a report's due date, and the day after)."""
+    if rng.random() < 0.25:
+        following = _months_back(as_of, -1)
+        boundary = rng.choice(
+            [following - dt.timedelta(days=1), following.replace(day=15), following.replace(day=16)]
+        )
+        if boundary > as_of:
+            return boundary
     step = rng.choice([0, 1, 1, 3, 6, 12, 20, 33, 45, -4])
     return as_of + dt.timedelta(days=step)
 

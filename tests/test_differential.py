@@ -67,5 +67,10 @@ def test_files_report_periods_up_to_the_as_of_month_with_dates_around_it() -> No
 def test_the_as_of_date_mostly_moves_on_and_sometimes_back() -> None:
     rng = random.Random(3)
     start = dt.date(2026, 11, 20)
-    steps = Counter((differential.next_as_of(rng, start) - start).days > 0 for _ in range(500))
+    moves = [differential.next_as_of(rng, start) for _ in range(500)]
+    steps = Counter((moved - start).days > 0 for moved in moves)
     assert steps[True] > 300 and steps[False] > 50
+    # … and lands on the rules' boundaries: a period's end, a due date and the day after.
+    landed = Counter(moves)
+    assert min(landed[dt.date(2026, 11, 30)], landed[dt.date(2026, 12, 15)]) > 10
+    assert landed[dt.date(2026, 12, 16)] > 10
