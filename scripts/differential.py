@@ -29,9 +29,11 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+from bench import PLAN_TRACKER, REPO
+from bench import _env as pipeline_env
 
-REPO = Path(__file__).resolve().parents[1]
-PLAN_TRACKER = Path(sys.executable).with_name("plan-tracker")
+from dagster_project.lib.exports import HISTORY_MARTS
+
 CITIES = ["武汉", "黄石", "鄂州", "孝感", "黄冈", "咸宁", "仙桃", "天门", "潜江"]
 # (indicator, unit, reporting frequency, bases it may come in)
 INDICATORS = [
@@ -45,7 +47,6 @@ INDICATORS = [
 HEADER = "报告期,城市,指标,数值,单位,口径,填报日期\n"
 # The log of publications: one more row in the full refresh's copy, by design.
 NOT_COMPARED = {"marts.publish_log"}
-HISTORY_MARTS = ("fct_actual_history", "fct_report_completeness")
 
 
 def _months_back(day: dt.date, months: int) -> dt.date:
@@ -95,13 +96,7 @@ def next_as_of(rng: random.Random, as_of: dt.date) -> dt.date:
 
 
 def run(raw: Path, warehouse: Path, as_of: dt.date) -> str:
-    env = {
-        **os.environ,
-        "PLAN_TRACKER_RAW_DIR": str(raw),
-        "PLAN_TRACKER_WAREHOUSE_DIR": str(warehouse),
-        "DAGSTER_HOME": str(warehouse / "dagster_home"),
-        "PLAN_TRACKER_AS_OF_DATE": as_of.isoformat(),
-    }
+    env = {**pipeline_env(raw, warehouse), "PLAN_TRACKER_AS_OF_DATE": as_of.isoformat()}
     result = subprocess.run(
         [str(PLAN_TRACKER), "run", "--log-level", "WARNING"],
         env=env,
@@ -151,7 +146,7 @@ def landed_rows(warehouse: Path, pattern: str) -> str:
 def exports_differ(warehouse: Path) -> list[str]:
     with duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True) as con:
         differing = []
-        for mart in HISTORY_MARTS:
+        for mart in sorted(HISTORY_MARTS):
             files = f"read_parquet('{warehouse / 'exports' / mart}/*.parquet')"
             (count,) = con.execute(
                 f"select count(*) from (select * from marts.{mart} except all select * from "
