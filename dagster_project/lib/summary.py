@@ -35,13 +35,18 @@ def summary(published_db: Path) -> str:
                 v.expected_value, v.unit
             from marts.fct_target_vs_actual as v
             inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
-            where v.is_latest and v.pace_ratio is not null and v.status <> 'achieved'
+            -- The lagging targets, as in scorecard_plan.worst_gaps: an on-track target is no
+            -- gap, however close its pace to 1.
+            where v.is_latest and v.pace_ratio is not null and v.status in ('off_track', 'at_risk')
             order by v.pace_ratio, v.target_id
             limit 5
             """
         ).fetchall()
         if gaps:
-            lines.append("largest gaps (pace = share of the expected progress made):")
+            lines.append(
+                "largest gaps, targets at risk or off track "
+                "(pace = share of the expected progress made):"
+            )
             for target_id, indicator, status, pace, actual, expected, unit in gaps:
                 lines.append(
                     f"  {target_id} {indicator}: {status}, pace {pace:.2f} "

@@ -1,0 +1,54 @@
+"""The terminal summary `make run` prints (lib/summary.py), read from a published warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.lib.summary import summary
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+
+
+def test_the_summary_counts_each_plan_and_names_only_lagging_targets_as_gaps(
+    bundled_warehouse: Path,
+) -> None:
+    published = bundled_warehouse / "plan_tracker.duckdb"
+    lines = summary(published).splitlines()
+    with duckdb.connect(str(published), read_only=True) as con:
+        plans = con.execute(
+            "select plan_id, achieved_count, on_track_count, at_risk_count, off_track_count, "
+            "no_data_count from marts.scorecard_plan order by plan_id"
+        ).fetchall()
+        lagging = con.execute(
+            "select target_id, status from marts.fct_target_vs_actual "
+            "where is_latest and status in ('at_risk', 'off_track') and pace_ratio is not null "
+            "order by pace_ratio, target_id limit 5"
+        ).fetchall()
+        on_track = {
+            target_id
+            for (target_id,) in con.execute(
+                "select target_id from marts.fct_target_vs_actual "
+                "where is_latest and status = 'on_track'"
+            ).fetchall()
+        }
+    for plan_id, achieved, on, at_risk, off, no_data in plans:
+        (line,) = [line for line in lines if f"({plan_id}):" in line]
+        assert line.endswith(
+            f"{achieved} achieved · {on} on track · {at_risk} at risk · {off} off track · "
+            f"{no_data} no data"
+        )
+    # The bundled data have targets at risk and off track, and on track ones with a pace.
+    assert lagging and on_track
+    start = lines.index(
+        "largest gaps, targets at risk or off track (pace = share of the expected progress made):"
+    )
+    gaps = [line.split()[0] for line in lines[start + 1 : start + 1 + len(lagging)]]
+    assert gaps == [target_id for target_id, _ in lagging]
+    assert [f"{status}," for _, status in lagging] == [
+        line.split()[2] for line in lines[start + 1 : start + 1 + len(lagging)]
+    ]
+    assert not on_track & {line.split()[0] for line in lines if line.startswith("  ")}
+    assert lines[-1].startswith("files: ")
