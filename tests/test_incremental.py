@@ -297,3 +297,45 @@ def test_the_history_marts_exported_by_geography_are_the_incremental_marts() -> 
         if re.search(r"materialized\s*=\s*['\"]incremental['\"]", path.read_text(encoding="utf-8"))
     }
     assert incremental == set(HISTORY_MARTS)
+
+
+def test_a_plan_that_begins_between_two_builds_is_judged_as_a_full_refresh_would(
+    copies: tuple[Path, Path],
+) -> None:
+    """A plan whose horizon starts after the as-of date is in the catalog ahead of time: no target
+    of it is judged, the run publishes; the build whose date moves into its first month (an
+    incremental build) judges its targets as a full refresh at that date does."""
+    raw, warehouse = copies
+    published = warehouse / "plan_tracker.duckdb"
+    plan = raw / "plans" / "wuhan_metro_sti_2026_2028.yaml"
+    text = plan.read_text(encoding="utf-8")
+    assert text.count("horizon_start: 2026-01-01") == 1
+    plan.write_text(text.replace("horizon_start: 2026-01-01", "horizon_start: 2026-12-01"))
+
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-24"}).stdout
+    assert (
+        "(wuhan_metro_sti_2026_2028): begins 2026-12-01, no target judged as of 2026-11-24"
+        in printed
+    )
+    assert "(chegu_corridor_2030): 0 achieved" in printed
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from marts.fct_target_vs_actual "
+            "where plan_id = 'wuhan_metro_sti_2026_2028'"
+        ).fetchall() == [(0,)]
+
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-12-03"}).stdout
+    assert "the as-of date moved from 2026-11-24 to 2026-12-03, into another month)" in printed
+    assert "dbt: incremental (" in printed
+    assert "(wuhan_metro_sti_2026_2028): 2 achieved · " in printed
+    incremental = _tables(published)
+    with duckdb.connect(str(published), read_only=True) as con:
+        # Every target of the plan judged, from its first month only.
+        assert con.execute(
+            "select count(distinct target_id), min(month_end)::varchar "
+            "from marts.fct_target_vs_actual where plan_id = 'wuhan_metro_sti_2026_2028'"
+        ).fetchall() == [(10, "2026-12-31")]
+        _assert_exports_are_the_marts(con, warehouse)
+    full = _full_refresh(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-12-03"})
+    for table in TABLES:
+        assert incremental[table] == full[table], table
