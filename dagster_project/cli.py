@@ -124,10 +124,12 @@ def run(
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
     elapsed = time.monotonic() - started
-    return report(result, paths.published_db, elapsed, out)
+    return report(result, paths.published_db, elapsed, out, raw_dir=paths.raw_dir)
 
 
-def report(result: Any, published_db: Path, elapsed: float, out: TextIO) -> int:
+def report(
+    result: Any, published_db: Path, elapsed: float, out: TextIO, raw_dir: Path | None = None
+) -> int:
     """Print how a run of the job ended (`result`: Dagster's execution result) and return the
     process's exit code: 0 only if every step ran and succeeded."""
     failures = [e for e in result.all_events if e.is_step_failure]
@@ -148,7 +150,7 @@ def report(result: Any, published_db: Path, elapsed: float, out: TextIO) -> int:
     from dagster_project.lib.summary import summary
 
     print(f"\nrun {result.run_id} published {published_db} in {elapsed:.1f}s", file=out)
-    print(summary(published_db), file=out)
+    print(summary(published_db, raw_dir), file=out)
     return 0
 
 

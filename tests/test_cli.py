@@ -46,7 +46,9 @@ def test_a_run_that_skipped_its_publication_is_reported_as_failed(tmp_path: Path
 def test_a_run_whose_steps_all_succeeded_is_reported_as_published(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("dagster_project.lib.summary.summary", lambda path: "(summary)")
+    monkeypatch.setattr(
+        "dagster_project.lib.summary.summary", lambda path, raw_dir=None: "(summary)"
+    )
     result = _job(produce=True).execute_in_process(raise_on_error=False)
     out = io.StringIO()
     assert report(result, tmp_path / "plan_tracker.duckdb", 1.0, out) == 0

@@ -238,7 +238,10 @@ def test_a_catalog_change_forces_a_full_refresh(copies: tuple[Path, Path]) -> No
     geographies = raw / "reference" / "geographies.csv"
     geographies.write_text(geographies.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     printed = run_pipeline(raw, warehouse).stdout
-    assert "dbt: full refresh (the plan catalog, reference files or dbt project changed)" in printed
+    assert (
+        "dbt: full refresh (the plan catalog, reference files, withdrawals or dbt project changed)"
+        in printed
+    )
     assert _last_build(warehouse / "work" / "plan_tracker.duckdb") == (True, None)
     # A changed catalog is loaded again and judged again by its gate.
     with duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True) as con:

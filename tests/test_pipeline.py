@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -351,3 +352,82 @@ def test_a_plan_not_begun_by_the_as_of_date_has_no_target_judged_and_the_run_pub
         assert con.execute(
             "select count(distinct target_id) from marts.fct_target_vs_actual"
         ).fetchone() == (24,)
+
+
+def _marts(published: Path) -> dict[str, Counter[tuple]]:
+    tables = ("fct_actual", "fct_actual_history", "fct_report_completeness", "fct_target_vs_actual")
+    with duckdb.connect(str(published), read_only=True) as con:
+        return {t: Counter(con.execute(f"select * from marts.{t}").fetchall()) for t in tables}
+
+
+def test_a_file_sent_in_error_is_withdrawn_by_the_ledger_and_counts_nowhere(
+    copies: tuple[Path, Path],
+) -> None:
+    """Deleting a landed file does not take its reports back (the summary names it); a row of
+    raw/withdrawals.csv does: the marts are then those of the data without it, its rows stay in
+    raw.progress_rows. A ledger naming a file never landed stops the run, naming the row."""
+    raw, warehouse = copies
+    published = warehouse / "plan_tracker.duckdb"
+    env = {"PLAN_TRACKER_AS_OF_DATE": "2026-11-24"}
+    run_pipeline(raw, warehouse, env=env)
+    without = _marts(published)
+    wrong = raw / "progress" / "inbox" / "wrong_city.csv"
+    wrong.parent.mkdir()
+    wrong.write_text(
+        "报告期,城市,指标,数值,单位,口径,填报日期\n"
+        "2026-10,黄石,技术合同成交额,99,亿元,当期,2026-11-20\n",
+        encoding="utf-8",
+    )
+    run_pipeline(raw, warehouse, env=env)
+    october = (
+        "select value, source_file from marts.fct_actual where geo_id = 'huangshi' "
+        "and indicator_id = 'tech_contract_turnover' and period_start = '2026-10-01'"
+    )
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute(october).fetchall() == [(99.0, "progress/inbox/wrong_city.csv")]
+
+    wrong.unlink()
+    printed = run_pipeline(raw, warehouse, env=env).stdout
+    assert (
+        "no longer under raw/progress, still counted: progress/inbox/wrong_city.csv "
+        "(to take their reports back, list them in raw/withdrawals.csv)"
+    ) in printed
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute(october).fetchall() == [(99.0, "progress/inbox/wrong_city.csv")]
+
+    ledger = raw / "withdrawals.csv"
+    ledger.write_text(
+        "source_file,file_sha256,reason,withdrawn_on\n"
+        "progress/inbox/wrong_city.csv,,sent for 黄石 in error,2026-11-24\n",
+        encoding="utf-8",
+    )
+    printed = run_pipeline(raw, warehouse, env=env).stdout
+    assert "dbt: full refresh (the plan catalog, reference files, withdrawals or dbt" in printed
+    assert (
+        "withdrawn (raw/withdrawals.csv): 1 file version(s), 1 landed row(s) counted nowhere"
+        in printed
+    )
+    assert "no longer under raw/progress" not in printed
+    assert _marts(published) == without
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from raw.progress_rows where source_file like '%wrong_city%'"
+        ).fetchall() == [(1,)]
+        assert con.execute(
+            "select source_file, file_sha256, reason from raw.withdrawals"
+        ).fetchall() == [("progress/inbox/wrong_city.csv", None, "sent for 黄石 in error")]
+        published_runs = con.execute("select count(*) from marts.publish_log").fetchall()
+
+    ledger.write_text(
+        "文件,原因\nprogress/inbox/wrong_city.csv,sent in error\nprogress/wrong_city.csv,typo\n",
+        encoding="utf-8",
+    )
+    result = run_pipeline(raw, warehouse, env=env, check=False)
+    assert result.returncode == 1
+    assert (
+        "withdrawals.csv, row 3: progress/wrong_city.csv is not a file the warehouse has loaded; "
+        "give the path as raw.file_manifest records it (did you mean "
+        "progress/inbox/wrong_city.csv?)"
+    ) in result.stdout
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.publish_log").fetchall() == published_runs

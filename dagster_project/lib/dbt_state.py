@@ -5,9 +5,10 @@ with a report loaded since the last complete build and keeps the others. That is
 nothing else those rows depend on has moved, so a build is a full refresh when
 
 - no complete build is recorded (first run, or a new working file);
-- the fingerprint differs: the plan catalog and reference files (raw/plans, raw/reference) or the
-  dbt project (models, macros, dbt_project.yml) changed — new aliases, indicator kinds or logic
-  move every pair;
+- the fingerprint differs: the plan catalog and reference files (raw/plans, raw/reference), the
+  ledger of withdrawn files (raw/withdrawals.csv) or the dbt project (models, macros,
+  dbt_project.yml) changed — new aliases, indicator kinds, withdrawn reports or logic move pairs
+  an incremental build would not know of;
 - the as-of date moved back: reports known then may not be known now;
 - the last plan was a full refresh that did not complete: it may have rebuilt some models from
   another catalog or project (undone since), which an incremental build would keep; or the last
@@ -45,6 +46,7 @@ from typing import Any
 
 import duckdb
 
+from dagster_project.lib.progress.withdrawals import WITHDRAWALS_FILE
 from dagster_project.lib.sql import KNOWN_ON_SQL, OFFICE_TODAY_SQL
 from dagster_project.lib.version import files_digest
 
@@ -129,9 +131,13 @@ class BuildPlan:
 
 
 def fingerprint(raw_dir: Path, dbt_dir: Path) -> str:
-    """A digest of everything besides the reports that the actuals chain depends on."""
+    """A digest of everything besides the reports that the actuals chain depends on: a change
+    of the ledger of withdrawn files too, rare, makes a full refresh."""
     return files_digest(
-        {raw_dir: ["plans", "reference"], dbt_dir: ["models", "macros", "dbt_project.yml"]}
+        {
+            raw_dir: ["plans", "reference", WITHDRAWALS_FILE],
+            dbt_dir: ["models", "macros", "dbt_project.yml"],
+        }
     )
 
 
@@ -200,7 +206,7 @@ def _plan(con: duckdb.DuckDBPyConnection, fingerprint: str, as_of_date: dt.date)
         return full(unfinished)
     last_fingerprint, last_as_of, last_loaded_through = last[0]
     if last_fingerprint != fingerprint:
-        return full("the plan catalog, reference files or dbt project changed")
+        return full("the plan catalog, reference files, withdrawals or dbt project changed")
     if last_as_of != as_of_date and (last_as_of is None or as_of_date < last_as_of):
         return full(f"the as-of date moved back from {last_as_of} to {as_of_date}")
     if last_loaded_through is None:

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.progress.files import discover
+from dagster_project.lib.progress.withdrawals import vanished_files, withdrawn_counts
 
-def summary(published_db: Path) -> str:
+SHOWN_FILES = 5
+
+
+def summary(published_db: Path, raw_dir: Path | None = None) -> str:
+    """What a published warehouse says, in a few lines; with `raw_dir`, also the landed files no
+    longer under raw/progress whose reports still count."""
     lines: list[str] = []
     with duckdb.connect(str(published_db), read_only=True) as con:
         for plan_id, name, begins, as_of, targets, *counts in con.execute(
@@ -68,4 +75,23 @@ def summary(published_db: Path) -> str:
             f"partially loaded · {files.get('rejected', 0)} rejected · {quarantined} rows "
             "quarantined (reasons in dq.quarantine)"
         )
+        withdrawn_files, withdrawn_rows = withdrawn_counts(con)
+        if withdrawn_files:
+            lines.append(
+                f"withdrawn (raw/withdrawals.csv): {withdrawn_files} file version(s), "
+                f"{withdrawn_rows} landed row(s) counted nowhere"
+            )
+        if raw_dir is not None:
+            vanished = vanished_files(con, {f.relative for f in discover(raw_dir.resolve())})
+            if vanished:
+                shown = ", ".join(vanished[:SHOWN_FILES])
+                more = (
+                    f" and {len(vanished) - SHOWN_FILES} more"
+                    if len(vanished) > SHOWN_FILES
+                    else ""
+                )
+                lines.append(
+                    f"no longer under raw/progress, still counted: {shown}{more} "
+                    "(to take their reports back, list them in raw/withdrawals.csv)"
+                )
     return "\n".join(lines)

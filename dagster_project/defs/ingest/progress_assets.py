@@ -1,17 +1,28 @@
 """Ingest progress reports (raw/progress/**) into raw.progress_rows, dq.quarantine and
-raw.file_manifest. Only new or changed files are read; each lands in one transaction."""
+raw.file_manifest. Only new or changed files are read; each lands in one transaction. The ledger
+of withdrawn files (raw/withdrawals.csv) is checked against what landed into raw.withdrawals."""
 
 import dagster as dg
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL, plan_catalog
 from dagster_project.defs.resources import PipelineLock, PlanTrackerSettings
+from dagster_project.lib.progress.files import discover
 from dagster_project.lib.progress.ingest import ingest_progress
+from dagster_project.lib.progress.withdrawals import (
+    WithdrawalError,
+    read_withdrawals,
+    record_withdrawals,
+    resolve,
+    vanished_files,
+    withdrawn_counts,
+)
 from dagster_project.lib.warehouse import connect
 
 PROGRESS_KEYS = {
     "progress_rows": dg.AssetKey(["raw", "progress_rows"]),
     "file_manifest": dg.AssetKey(["raw", "file_manifest"]),
     "quarantine": dg.AssetKey(["dq", "quarantine"]),
+    "withdrawals": dg.AssetKey(["raw", "withdrawals"]),
 }
 
 
@@ -19,6 +30,7 @@ PROGRESS_DESCRIPTIONS = {
     "progress_rows": "Every accepted progress-report row, normalised, with lineage.",
     "file_manifest": "One row per progress file version: status and row counts.",
     "quarantine": "Every rejected progress row, verbatim, with the reason.",
+    "withdrawals": "The files withdrawn by raw/withdrawals.csv: their rows count nowhere.",
 }
 
 
@@ -52,11 +64,33 @@ def progress_reports(
             "select (select count(*) from raw.progress_rows), (select count(*) from dq.quarantine),"
             " (select count(*) from raw.file_manifest)"
         ).fetchone()
+        # Checked after landing, so that a file can be withdrawn in the run that lands it.
+        try:
+            withdrawals = resolve(con, *read_withdrawals(paths.raw_dir))
+        except WithdrawalError as exc:
+            raise dg.Failure(
+                description=str(exc), metadata={"problems": dg.MetadataValue.json(exc.problems)}
+            ) from exc
+        con.begin()
+        record_withdrawals(con, withdrawals)
+        con.commit()
+        withdrawn_files, withdrawn_rows = withdrawn_counts(con)
+        vanished = vanished_files(con, {f.relative for f in discover(paths.raw_dir)})
     for o in outcomes:
         level = context.log.info if o.status == "loaded" else context.log.warning
         level(
             f"{o.source_file}: {o.status} — {o.rows_in} in, {o.rows_loaded} loaded, "
             f"{o.rows_quarantined} quarantined" + (f" — {o.reason}" if o.reason else "")
+        )
+    if withdrawals:
+        context.log.info(
+            f"withdrawals.csv: {withdrawn_files} file version(s) withdrawn, "
+            f"{withdrawn_rows} landed row(s) no longer counted"
+        )
+    for source_file in vanished:
+        context.log.warning(
+            f"{source_file}: no longer under raw/progress, but its reports still count "
+            "(withdraw it in raw/withdrawals.csv to take them back)"
         )
     new_files = [
         {"file": o.source_file, "status": o.status, "rows_in": o.rows_in, "reason": o.reason}
@@ -76,6 +110,15 @@ def progress_reports(
             "dagster/row_count": files,
             "new_files": len(outcomes),
             "files": dg.MetadataValue.json(new_files),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=PROGRESS_KEYS["withdrawals"],
+        metadata={
+            "dagster/row_count": len(withdrawals),
+            "withdrawn_file_versions": withdrawn_files,
+            "withdrawn_rows": withdrawn_rows,
+            "vanished_files": dg.MetadataValue.json(vanished),
         },
     )
     yield dg.MaterializeResult(
