@@ -4,12 +4,14 @@ Rounds of: land a random progress file (new periods, corrections of earlier repo
 figures, report dates before and after the as-of date, some blank, some rows that break a rule),
 now and then send an earlier file again, changed; move the as-of date (PLAN_TRACKER_AS_OF_DATE) by
 a random step — mostly on, within the month or into another, sometimes not at all, now and then
-back — and run the pipeline as `make run` does. After each round a copy of the warehouse forgets
-its build state and runs again (a full refresh at the same date), and every table of the
-intermediate and marts schemas must hold the same rows, counted, in both; the history marts'
-Parquet exports must hold the published rows. The hand-written cases of tests/test_incremental.py
-pin what is known to matter; this looks for what they did not think of. Prints each round; exits 1
-at the first difference, naming the table and rows.
+back —; now and then withdraw an earlier file in raw/withdrawals.csv (one version, or every
+version of its path) or count a withdrawn one again; and run the pipeline as `make run` does.
+After each round a copy of the warehouse forgets its build state and runs again (a full refresh
+at the same date), and every table of the intermediate and marts schemas must hold the same rows,
+counted, in both; the history marts' Parquet exports must hold the published rows. The
+hand-written cases of tests/test_incremental.py pin what is known to matter; this looks for what
+they did not think of. Prints each round; exits 1 at the first difference, naming the table and
+rows.
 
 Usage: python scripts/differential.py [--rounds N] [--seed N]
 Writes under $PLAN_TRACKER_WAREHOUSE_DIR/differential/ (a scratch raw folder and warehouses).
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import os
 import random
 import shutil
@@ -93,6 +96,27 @@ def next_as_of(rng: random.Random, as_of: dt.date) -> dt.date:
             return boundary
     step = rng.choice([0, 1, 1, 3, 6, 12, 20, 33, 45, -4])
     return as_of + dt.timedelta(days=step)
+
+
+def change_ledger(rng: random.Random, ledger: dict[str, str], inbox: Path) -> str:
+    """Withdraw an earlier file of the inbox — every version of its path, or the one it holds now
+    (by the first 12 hex digits of its SHA-256) — or, if it is withdrawn, count it again. Returns
+    what it did, for the round's line; `ledger` maps a file's name to the version withdrawn ('' for
+    every version)."""
+    name = rng.choice(sorted(path.name for path in inbox.iterdir()))
+    if name in ledger:
+        del ledger[name]
+        return f", {name} counted again"
+    every = rng.random() < 0.5
+    ledger[name] = "" if every else hashlib.sha256((inbox / name).read_bytes()).hexdigest()[:12]
+    return f", {name} withdrawn ({'every version' if every else 'this version'})"
+
+
+def ledger_text(ledger: dict[str, str], inbox: Path, raw: Path) -> str:
+    folder = inbox.relative_to(raw).as_posix()
+    return "source_file,file_sha256,reason\n" + "".join(
+        f"{folder}/{name},{version},sent in error\n" for name, version in sorted(ledger.items())
+    )
 
 
 def run(raw: Path, warehouse: Path, as_of: dt.date) -> str:
@@ -188,6 +212,7 @@ def main() -> None:
     print(f"seed {args.seed}, {args.rounds} rounds, from {args.start}")
     as_of = args.start
     said = run(raw, warehouse, as_of)
+    ledger: dict[str, str] = {}
     for number in range(1, args.rounds + 1):
         began = time.perf_counter()
         as_of_before, as_of = as_of, next_as_of(rng, as_of)
@@ -202,6 +227,11 @@ def main() -> None:
             resent = rng.choice(earlier)
             resent.write_text(progress_file(rng, as_of), encoding="utf-8")
             sent_again = f", {resent.name} sent again"
+        if earlier and rng.random() < 0.15:
+            # A changed ledger makes this round's build a full refresh; the rounds after it
+            # build incrementally with it.
+            sent_again += change_ledger(rng, ledger, inbox)
+            (raw / "withdrawals.csv").write_text(ledger_text(ledger, inbox, raw), encoding="utf-8")
         said = run(raw, warehouse, as_of)
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(warehouse, copy)

@@ -74,3 +74,24 @@ def test_the_as_of_date_mostly_moves_on_and_sometimes_back() -> None:
     landed = Counter(moves)
     assert min(landed[dt.date(2026, 11, 30)], landed[dt.date(2026, 12, 15)]) > 10
     assert landed[dt.date(2026, 12, 16)] > 10
+
+
+def test_the_ledger_withdraws_a_file_or_a_version_and_counts_it_again(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    inbox = raw / "progress" / "differential"
+    inbox.mkdir(parents=True)
+    (inbox / "round01_1.csv").write_text("a", encoding="utf-8")
+    ledger: dict[str, str] = {}
+    rng = random.Random(3)
+    said = {differential.change_ledger(rng, ledger, inbox) for _ in range(40)}
+    assert said == {
+        ", round01_1.csv withdrawn (every version)",
+        ", round01_1.csv withdrawn (this version)",
+        ", round01_1.csv counted again",
+    }
+    ledger = {"round01_1.csv": "ca978112ca1b", "round02_1.csv": ""}
+    assert differential.ledger_text(ledger, inbox, raw) == (
+        "source_file,file_sha256,reason\n"
+        "progress/differential/round01_1.csv,ca978112ca1b,sent in error\n"
+        "progress/differential/round02_1.csv,,sent in error\n"
+    )
