@@ -117,7 +117,8 @@ def test_resolution_names_a_version_whole_and_refuses_what_was_not_landed(
         resolve(con, rows, problems)
     assert refused.value.problems == [
         "withdrawals.csv, row 2: progress/bb.csv is not a file the warehouse has loaded; give the "
-        "path as raw.file_manifest records it (did you mean progress/b.csv?)",
+        "path as raw.file_manifest records it (did you mean progress/b.csv?); a file this "
+        "warehouse never landed has nothing to withdraw: remove the row",
         "withdrawals.csv, row 3: ffffffff names none of the 2 version(s) of progress/a.csv loaded "
         f"({A1[:12]}, {A2[:12]})",
         "withdrawals.csv, row 5: no source_file (the path raw.file_manifest records)",

@@ -168,6 +168,7 @@ def resolve(
                 f"{where}: {w.source_file} is not a file the warehouse has loaded; give the path "
                 "as raw.file_manifest records it"
                 + (f" (did you mean {near[0]}?)" if near else ", such as progress/x.csv")
+                + "; a file this warehouse never landed has nothing to withdraw: remove the row"
             )
             continue
         if w.file_sha256 is None:
