@@ -12,7 +12,9 @@ import pytest
 
 from dagster_project.lib.progress.ingest import ensure_tables
 from dagster_project.lib.progress.withdrawals import (
+    LedgerOutcome,
     WithdrawalError,
+    apply_ledger,
     parse_withdrawals,
     read_withdrawals,
     record_withdrawals,
@@ -141,3 +143,26 @@ def test_counts_and_files_no_longer_in_the_folder(con: duckdb.DuckDBPyConnection
     assert vanished_files(con, set()) == ["progress/a.csv"]
     record_withdrawals(con, [])  # the ledger emptied: everything counts again
     assert withdrawn_counts(con) == (0, 0)
+
+
+def test_apply_ledger_records_what_it_says_or_leaves_the_table_as_it_was(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    raw = tmp_path / "raw"
+    (raw / "progress").mkdir(parents=True)
+    (raw / "progress" / "a.csv").write_text("x", encoding="utf-8")
+    (raw / "withdrawals.csv").write_text("文件,原因\nprogress/b.csv,wrong city\n", encoding="utf-8")
+    outcome = apply_ledger(con, raw)
+    assert [w.source_file for w in outcome.withdrawals] == ["progress/b.csv"]
+    assert (outcome.withdrawn_files, outcome.withdrawn_rows, outcome.vanished) == (1, 4, [])
+    (raw / "progress" / "a.csv").unlink()
+    (raw / "withdrawals.csv").write_text(
+        "文件,原因\nprogress/b.csv,wrong city\nprogress/c.csv,typo\n", encoding="utf-8"
+    )
+    with pytest.raises(WithdrawalError, match=r"row 3: progress/c\.csv is not a file"):
+        apply_ledger(con, raw)
+    assert con.execute("select source_file from raw.withdrawals").fetchall() == [
+        ("progress/b.csv",)
+    ]
+    (raw / "withdrawals.csv").unlink()
+    assert apply_ledger(con, raw) == LedgerOutcome([], 0, 0, ["progress/a.csv", "progress/b.csv"])

@@ -6,16 +6,8 @@ import dagster as dg
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL, plan_catalog
 from dagster_project.defs.resources import PipelineLock, PlanTrackerSettings
-from dagster_project.lib.progress.files import discover
 from dagster_project.lib.progress.ingest import ingest_progress
-from dagster_project.lib.progress.withdrawals import (
-    WithdrawalError,
-    read_withdrawals,
-    record_withdrawals,
-    resolve,
-    vanished_files,
-    withdrawn_counts,
-)
+from dagster_project.lib.progress.withdrawals import WithdrawalError, apply_ledger
 from dagster_project.lib.warehouse import connect
 
 PROGRESS_KEYS = {
@@ -66,28 +58,23 @@ def progress_reports(
         ).fetchone()
         # Checked after landing, so that a file can be withdrawn in the run that lands it.
         try:
-            withdrawals = resolve(con, *read_withdrawals(paths.raw_dir))
+            ledger = apply_ledger(con, paths.raw_dir)
         except WithdrawalError as exc:
             raise dg.Failure(
                 description=str(exc), metadata={"problems": dg.MetadataValue.json(exc.problems)}
             ) from exc
-        con.begin()
-        record_withdrawals(con, withdrawals)
-        con.commit()
-        withdrawn_files, withdrawn_rows = withdrawn_counts(con)
-        vanished = vanished_files(con, {f.relative for f in discover(paths.raw_dir)})
     for o in outcomes:
         level = context.log.info if o.status == "loaded" else context.log.warning
         level(
             f"{o.source_file}: {o.status} — {o.rows_in} in, {o.rows_loaded} loaded, "
             f"{o.rows_quarantined} quarantined" + (f" — {o.reason}" if o.reason else "")
         )
-    if withdrawals:
+    if ledger.withdrawals:
         context.log.info(
-            f"withdrawals.csv: {withdrawn_files} file version(s) withdrawn, "
-            f"{withdrawn_rows} landed row(s) no longer counted"
+            f"withdrawals.csv: {ledger.withdrawn_files} file version(s) withdrawn, "
+            f"{ledger.withdrawn_rows} landed row(s) no longer counted"
         )
-    for source_file in vanished:
+    for source_file in ledger.vanished:
         context.log.warning(
             f"{source_file}: no longer under raw/progress, but its reports still count "
             "(withdraw it in raw/withdrawals.csv to take them back)"
@@ -115,10 +102,10 @@ def progress_reports(
     yield dg.MaterializeResult(
         asset_key=PROGRESS_KEYS["withdrawals"],
         metadata={
-            "dagster/row_count": len(withdrawals),
-            "withdrawn_file_versions": withdrawn_files,
-            "withdrawn_rows": withdrawn_rows,
-            "vanished_files": dg.MetadataValue.json(vanished),
+            "dagster/row_count": len(ledger.withdrawals),
+            "withdrawn_file_versions": ledger.withdrawn_files,
+            "withdrawn_rows": ledger.withdrawn_rows,
+            "vanished_files": dg.MetadataValue.json(ledger.vanished),
         },
     )
     yield dg.MaterializeResult(

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.progress.files import EncodingError, detect_encoding
+from dagster_project.lib.progress.files import EncodingError, detect_encoding, discover
 
 WITHDRAWALS_FILE = "withdrawals.csv"
 
@@ -239,3 +239,23 @@ def vanished_files(con: duckdb.DuckDBPyConnection, present: set[str]) -> list[st
         "except all select * from withdrawn_versions) order by 1"
     ).fetchall()
     return [source_file for (source_file,) in counted if source_file not in present]
+
+
+@dataclass(frozen=True)
+class LedgerOutcome:
+    withdrawals: list[Withdrawal]
+    withdrawn_files: int  # file versions withdrawn
+    withdrawn_rows: int  # their landed rows, counted nowhere
+    vanished: list[str]  # landed files no longer under raw/progress whose rows still count
+
+
+def apply_ledger(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> LedgerOutcome:
+    """Read raw/withdrawals.csv, check it against the files landed and make raw.withdrawals what
+    it says (one transaction); raises WithdrawalError naming every bad row, the table untouched."""
+    withdrawals = resolve(con, *read_withdrawals(raw_dir))
+    con.begin()
+    record_withdrawals(con, withdrawals)
+    con.commit()
+    files, rows = withdrawn_counts(con)
+    present = {f.relative for f in discover(raw_dir)}
+    return LedgerOutcome(withdrawals, files, rows, vanished_files(con, present))
