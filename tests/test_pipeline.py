@@ -417,6 +417,11 @@ def test_a_file_sent_in_error_is_withdrawn_by_the_ledger_and_counts_nowhere(
             "select source_file, file_sha256, reason from raw.withdrawals"
         ).fetchall() == [("progress/inbox/wrong_city.csv", None, "sent for 黄石 in error")]
         published_runs = con.execute("select count(*) from marts.publish_log").fetchall()
+    page = write_report(published, warehouse / "report").read_text(encoding="utf-8")
+    assert (
+        "<tr><td>progress/inbox/wrong_city.csv</td><td>全部 every version</td><td>1</td>"
+        "<td>sent for 黄石 in error</td><td>2026-11-24</td></tr>"
+    ) in page
 
     ledger.write_text(
         "文件,原因\nprogress/inbox/wrong_city.csv,sent in error\nprogress/wrong_city.csv,typo\n",

@@ -381,7 +381,46 @@ def _quality(con: duckdb.DuckDBPyConnection) -> str:
         "rejected</th></tr></thead><tbody>"
     )
     out += [f"<tr><td>{esc(q['reason'])}</td></tr>" for q in quarantine]
-    out.append("</tbody></table></section>")
+    out.append("</tbody></table>")
+    out.append(_withdrawn(con))
+    out.append("</section>")
+    return "".join(out)
+
+
+def _withdrawn(con: duckdb.DuckDBPyConnection) -> str:
+    """The files withdrawn by raw/withdrawals.csv (lib/progress/withdrawals.py), if any."""
+    if not con.execute(
+        "select 1 from duckdb_tables() where schema_name = 'raw' and table_name = 'withdrawals'"
+    ).fetchall():
+        return ""  # published before the ledger existed
+    withdrawn = _rows(
+        con,
+        """
+        select
+            w.source_file, w.file_sha256, w.reason, w.withdrawn_on,
+            (
+                select coalesce(sum(m.rows_loaded), 0) from raw.file_manifest as m
+                where m.source_file = w.source_file
+                    and (w.file_sha256 is null or m.file_sha256 = w.file_sha256)
+            ) as rows_loaded
+        from raw.withdrawals as w
+        order by w.ledger_row
+        """,
+    )
+    if not withdrawn:
+        return ""
+    out = [
+        "<table class='withdrawn'><thead><tr><th>撤回文件 withdrawn file</th><th>版本 version</th>"
+        "<th>行 rows</th><th>原因 reason</th><th>撤回日期 withdrawn on</th></tr></thead><tbody>"
+    ]
+    out += [
+        f"<tr><td>{esc(w['source_file'])}</td>"
+        f"<td>{esc(w['file_sha256'][:12] if w['file_sha256'] else '全部 every version')}</td>"
+        f"<td>{esc(w['rows_loaded'])}</td><td>{esc(w['reason'])}</td>"
+        f"<td>{esc(w['withdrawn_on'] or '—')}</td></tr>"
+        for w in withdrawn
+    ]
+    out.append("</tbody></table>")
     return "".join(out)
 
 
