@@ -186,11 +186,17 @@ def test_fingerprint_follows_content_not_location(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     shutil.copytree(REPO / "raw" / "plans", raw / "plans")
     shutil.copytree(REPO / "raw" / "reference", raw / "reference")
+    shutil.copy(REPO / "raw" / "withdrawals.csv", raw / "withdrawals.csv")
     dbt = REPO / "dbt"
     assert fingerprint(raw, dbt) == fingerprint(REPO / "raw", dbt)
     (raw / "progress").mkdir()
     (raw / "progress" / "new.csv").write_text("reports do not count\n", encoding="utf-8")
     assert fingerprint(raw, dbt) == fingerprint(REPO / "raw", dbt)
+    # A file withdrawn (raw/withdrawals.csv) moves pairs no report was loaded for.
+    ledger = raw / "withdrawals.csv"
+    ledger.write_text(ledger.read_text(encoding="utf-8") + "progress/a.csv,,x,\n", "utf-8")
+    assert fingerprint(raw, dbt) != fingerprint(REPO / "raw", dbt)
+    shutil.copy(REPO / "raw" / "withdrawals.csv", ledger)
     units = raw / "reference" / "units.csv"
     units.write_text(units.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert fingerprint(raw, dbt) != fingerprint(REPO / "raw", dbt)

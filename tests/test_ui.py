@@ -78,6 +78,10 @@ def test_ui_serves_on_loopback_with_schedule_and_sensors(tmp_path: Path) -> None
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     dagster = Path(sys.executable).with_name("dagster")
     log = tmp_path / "dagster_dev.log"
+    # ... into dbt/target/dev: the manifest `make run` reads stays as `make setup` prepared it,
+    # never half written under a run that a schedule or a person starts meanwhile.
+    prepared = REPO / "dbt" / "target" / "manifest.json"
+    prepared_stamp = prepared.stat().st_mtime_ns
     with log.open("wb") as output:
         proc = subprocess.Popen(
             [
@@ -125,6 +129,10 @@ def test_ui_serves_on_loopback_with_schedule_and_sensors(tmp_path: Path) -> None
         # The location is registered under the name the project declares (pyproject.toml), so
         # loading it does not warn of a mismatch (it did at every load, dozens of times a minute).
         assert "does not match the name" not in log.read_text(encoding="utf-8", errors="replace")
+        assert (REPO / "dbt" / "target" / "dev" / "manifest.json").stat().st_mtime_ns > (
+            prepared_stamp
+        )
+        assert prepared.stat().st_mtime_ns == prepared_stamp
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -121,11 +121,10 @@ def plan_tracker_dbt(
     # The build writes no manifest.json (lib/dbt_inprocess.py `build`): the run's dbt artifacts
     # get the one its assets were defined from, the same project.
     shutil.copyfile(dbt_project.manifest_path, target_path / "manifest.json")
-    # Every dbt test's outcome is also data (dq.check_results), whether the build passed or not.
+    # Every dbt test's outcome is also data (dq.check_results), whether the build passed or not;
+    # the tests are described by the manifest already in memory, not read again from disk.
     results = dbt_check_results(
-        read_artifact(target_path / "run_results.json"),
-        read_artifact(target_path / "manifest.json"),
-        context.run.run_id,
+        read_artifact(target_path / "run_results.json"), params.manifest, context.run.run_id
     )
     with connect(paths.work_db) as con:
         record(con, results)
