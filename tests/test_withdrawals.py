@@ -166,3 +166,21 @@ def test_apply_ledger_records_what_it_says_or_leaves_the_table_as_it_was(
     ]
     (raw / "withdrawals.csv").unlink()
     assert apply_ledger(con, raw) == LedgerOutcome([], 0, 0, ["progress/a.csv", "progress/b.csv"])
+
+
+def test_a_ledger_saved_with_semicolons_or_tabs_is_read_too() -> None:
+    for separator in (";", "\t"):
+        rows, problems = parse_withdrawals(
+            separator.join(["source_file", "reason"])
+            + "\n"
+            + separator.join(["progress/a.csv", "wrong city, sent twice"])
+            + "\n"
+        )
+        assert problems == []
+        assert [(w.source_file, w.reason) for w in rows] == [
+            ("progress/a.csv", "wrong city, sent twice")
+        ]
+    rows, _ = parse_withdrawals(
+        "source_file,file_sha256,reason\nprogress/a.csv,,wrong city; sent twice\n"
+    )
+    assert rows[0].reason == "wrong city; sent twice"

@@ -166,7 +166,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
-def _delimiter(sample: str) -> str:
+def delimiter_of(sample: str) -> str:
+    """The delimiter of a CSV sample: comma, tab, semicolon (Excel in some locales) or bar."""
     try:
         return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
@@ -182,7 +183,7 @@ def _cells_table_from_csv(
     if not lines:
         raise FileRejectedError("the file is empty")
     try:
-        rows = list(csv.reader(io.StringIO("".join(lines)), delimiter=_delimiter("".join(lines))))
+        rows = list(csv.reader(io.StringIO("".join(lines)), delimiter=delimiter_of("".join(lines))))
     except csv.Error as exc:
         raise FileRejectedError(f"the file cannot be parsed as CSV: {exc}") from exc
     match = find_header(rows)
@@ -191,7 +192,7 @@ def _cells_table_from_csv(
             "no header row: none of the first rows names the columns 报告期 (period), "
             "城市/地区 (geography), 指标 (indicator) and 数值 (value)"
         )
-    delimiter = _delimiter("".join(lines[match.row_index :]))
+    delimiter = delimiter_of("".join(lines[match.row_index :]))
     utf8 = path
     transcoded = None
     if encoding not in ("utf-8", "utf-8-sig"):

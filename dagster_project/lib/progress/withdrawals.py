@@ -15,10 +15,11 @@ summary names such files instead.
 `source_file` is the path as `raw.file_manifest` records it; `file_sha256` (blank: every version
 of that path, including any sent later under the same name) names one version by its SHA-256 or
 its first 8 or more hex digits; `reason` is required; `withdrawn_on` is optional. Chinese headers
-文件, 版本, 原因, 撤回日期 are accepted. A row naming no loaded file, or a version that is not
-one, stops the run before anything is built (the file is then not withdrawn as intended, and the
-data would be published wrong), naming the row. Changing the ledger makes the next dbt build a
-full refresh (lib/dbt_state.py fingerprints it with the catalog).
+文件, 版本, 原因, 撤回日期 are accepted, and semicolons or tabs between columns. A row naming no
+loaded file, or a version that is not one, stops the run before anything is built (the file is
+then not withdrawn as intended, and the data would be published wrong), naming the row. Changing
+the ledger makes the next dbt build a full refresh (lib/dbt_state.py fingerprints it with the
+catalog).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.progress.files import EncodingError, detect_encoding, discover
+from dagster_project.lib.progress.ingest import delimiter_of
 
 WITHDRAWALS_FILE = "withdrawals.csv"
 
@@ -77,7 +79,8 @@ class Withdrawal:
 def parse_withdrawals(text: str) -> tuple[list[Withdrawal], list[str]]:
     """The ledger's good rows, each checked on its own, and a problem for each bad one; raises
     WithdrawalError if the header has not the columns needed."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter_of(text[:4096]))
     header = next(reader, None)
     if header is None:
         return [], []
