@@ -4,10 +4,10 @@ A report is superseded by a later report of the same geography × indicator × p
 value is corrected by sending the right one. A report that should not exist at all — a file sent
 for the wrong city, or twice under two names, or a test file — has nothing to be superseded by.
 Such a file is withdrawn by a row of this ledger: its rows stay in `raw.progress_rows` (nothing
-landed is lost, and the ledger says why), but from the next run on they count nowhere — not as
-actuals, not as revisions, not as received reports. Deleting the file from raw/progress does not
-withdraw it (moving old files out of the inbox must not unmake years of reports); the run's
-summary names such files instead.
+landed is lost, and the ledger says why), but from the run that reads the row on they count
+nowhere — not as actuals, not as revisions, not as received reports. Deleting the file from
+raw/progress does not withdraw it (moving old files out of the inbox must not unmake years of
+reports); the run's summary names such files instead.
 
     source_file,file_sha256,reason,withdrawn_on
     progress/public/xiaogan_2026-10.csv,,sent for 孝感 but holds 黄石's figures,2026-11-26
@@ -18,7 +18,7 @@ its first 8 or more hex digits; `reason` is required; `withdrawn_on` is optional
 文件, 版本, 原因, 撤回日期 are accepted, and semicolons or tabs between columns. A row naming no
 loaded file, or a version that is not one, stops the run before anything is built (the file is
 then not withdrawn as intended, and the data would be published wrong), naming the row. Changing
-the ledger makes the next dbt build a full refresh (lib/dbt_state.py fingerprints it with the
+the ledger makes that run's dbt build a full refresh (lib/dbt_state.py fingerprints it with the
 catalog).
 """
 
