@@ -60,16 +60,17 @@
     (`changed_from`): no month before the start of the year of the pair's earliest new report (a
     year-to-date figure moves the rest of its year; a level, the months after it), and for an area
     the earliest of its own and its members' (its roll-up moves with them). -#}
-{% macro moved_pairs() -%}
+{% macro moved_pairs(changes=none) -%}
+    {%- set changes = changes or changed_months() -%}
     select geo_id, indicator_id, min(changed_from) as changed_from
     from (
         select geographies.parent_geo_id as geo_id, changed.indicator_id, changed.changed_from
-        from ({{ changed_months() }}) as changed
+        from ({{ changes }}) as changed
         inner join {{ ref('stg_catalog__geographies') }} as geographies
             on changed.geo_id = geographies.geo_id
         where geographies.parent_geo_id is not null
         union all
-        select geo_id, indicator_id, changed_from from ({{ changed_months() }})
+        select geo_id, indicator_id, changed_from from ({{ changes }})
     )
     group by geo_id, indicator_id
 {%- endmacro %}
@@ -86,18 +87,33 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- The pairs int_measures_monthly computes again, with their `changed_from`: the changed pairs,
+    and, when the as-of date moved into another month, those with a known report of a month the
+    spine gained (a report dated before its period ended). Every other pair is carried into the
+    new months from its last month as built (the model's `carried`), not computed again from all
+    its reports: at 9M reports that took 8.4 s of a 20 s daily run on the first day of a month. -#}
+{% macro measures_changed_months() -%}
+    select geo_id, indicator_id, changed_from from dq.dbt_build_pairs
+    {%- if as_of_moved(into_another_month=true) %}
+        union all
+        select distinct geo_id, indicator_id, {{ first_new_month() }} as changed_from
+        from {{ ref('int_actuals_known') }}
+        where period_end >= {{ first_new_month() }}
+    {%- endif %}
+{%- endmacro %}
+
 {#- Pre-hook of the models kept by month: on an incremental build, remove the rows a moved pair
     may have changed — those of `month_column` on or after its `changed_from`, the pair being
     `geo_column` × indicator_id. The rows before it stand. int_measures_monthly: a pair's months
     (geo_id, month_end). int_member_first_shares: a member's first share, by its area and first
     month (area_geo_id, first_month) — one from before the area moved stands, as neither the
     member's value nor the area's can have changed then, nor in any month before. -#}
-{% macro delete_moved(geo_column='geo_id', month_column='month_end') -%}
+{% macro delete_moved(geo_column='geo_id', month_column='month_end', changes=none) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as target
         where exists (
             select 1
-            from ({{ moved_pairs() }}) as moved
+            from ({{ moved_pairs(changes) }}) as moved
             where
                 moved.geo_id = target.{{ geo_column }}
                 and moved.indicator_id = target.indicator_id

@@ -3,13 +3,14 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_moved() }}",
+        pre_hook="{{ delete_moved(changes=measures_changed_months()) }}",
     )
 }}
 -- Incremental by geography × indicator (macros/incremental.sql): the changed pairs and their
 -- areas are recomputed from the first month that may have moved (`changed_from`); the months
 -- before it stand. An area's roll-up reads its unchanged members' values of those months back
--- from this table.
+-- from this table. When the as-of date moved into another month, every other pair is carried
+-- into the months the spine gained from its last month as built (`carried`).
 -- depends_on: {{ ref('stg_progress__rows') }}
 -- One row per geography × indicator × month end: where the indicator stands at that date.
 --   stock and ratio indicators: the latest level reported with a period ending on or before it;
@@ -29,9 +30,11 @@ indicators as (
     select * from {{ ref('int_indicators_deduplicated') }}
 ),
 
+{% set month_turn = is_incremental() and as_of_moved(into_another_month=true) %}
+
 {% if is_incremental() %}
 batch as (
-    {{ moved_pairs() }}
+    {{ moved_pairs(measures_changed_months()) }}
 ),
 {% endif %}
 
@@ -260,6 +263,34 @@ direct as (
     where value is not null
 ),
 
+{% if month_turn %}
+-- Into another month, a pair with no report new to this build and none of a month the spine
+-- gained stands in those months where it stood in the last month built: a level carries on; a
+-- year-to-date flow carries to its year's end, and has no value in a new year until a report of
+-- it comes; an area's sum of members carried alike is the same sum. (The months before stand
+-- for every pair.)
+carried as (
+    select
+        kept.geo_id,
+        kept.indicator_id,
+        spine.month_end,
+        kept.value,
+        kept.data_through_date,
+        kept.value_source,
+        kept.children_reported,
+        kept.children_expected
+    from {{ this }} as kept
+    inner join indicators on kept.indicator_id = indicators.indicator_id
+    inner join spine
+        on
+            spine.month_end > kept.month_end
+            and (indicators.indicator_kind != 'flow' or year(spine.month_end) = year(kept.month_end))
+    anti join batch
+        on kept.geo_id = batch.geo_id and kept.indicator_id = batch.indicator_id
+    where kept.month_end = (select last_day(as_of_moved_from) from dq.dbt_build_plan)
+),
+{% endif %}
+
 members as (
     select * from direct
     {% if is_incremental() %}
@@ -283,6 +314,26 @@ members as (
         anti join batch as rebuilt
             on kept.geo_id = rebuilt.geo_id and kept.indicator_id = rebuilt.indicator_id
         where kept.value_source = 'reported'
+    {% endif %}
+    {% if month_turn %}
+        -- ... and their members carried into the new months.
+        union all
+        select
+            carried.geo_id,
+            carried.indicator_id,
+            carried.month_end,
+            carried.value,
+            carried.data_through_date,
+            carried.value_source,
+            carried.children_reported
+        from carried
+        inner join geographies on carried.geo_id = geographies.geo_id
+        inner join batch
+            on
+                geographies.parent_geo_id = batch.geo_id
+                and carried.indicator_id = batch.indicator_id
+                and carried.month_end >= batch.changed_from
+        where carried.value_source = 'reported'
     {% endif %}
 ),
 
@@ -359,6 +410,10 @@ final as (
             final.geo_id = batch.geo_id
             and final.indicator_id = batch.indicator_id
             and final.month_end >= batch.changed_from
+    {% if month_turn %}
+        union all
+        select * from carried
+    {% endif %}
 {% else %}
     select * from final
 {% endif %}
