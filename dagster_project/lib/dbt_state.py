@@ -23,7 +23,8 @@ pairs again (macros/incremental.sql). Within a month nothing else moves (no repo
 and no month of the spine begins: periods and the spine are months). Into another month, the
 reporting periods ended since are added (int_expected_reports, selected for this build, and their
 completeness), and every value is carried into the new months of the spine (int_measures_monthly
-recomputes those months for every pair, and their first shares where none was found).
+copies each unmoved pair's last month into them and computes the others again; the first shares
+are looked for again where none was found).
 
 Each complete, successful build appends a row to dq.dbt_build_state.
 
