@@ -224,8 +224,27 @@ def test_a_later_as_of_date_is_an_incremental_build(copies: tuple[Path, Path]) -
     for table in TABLES:
         assert incremental[table] == full[table], table
 
+    # Into another year: the values that did not move are carried into January from December as
+    # built (int_measures_monthly `carried`) — a level on, a year-to-date flow not (a new year's
+    # total starts with its first report).
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2027-01-05"}).stdout
+    assert "the as-of date moved from 2026-12-03 to 2027-01-05, into another month)" in printed
+    incremental = _tables(published)
+    with duckdb.connect(str(published), read_only=True) as con:
+        january = dict(
+            con.execute(
+                "select i.kind, count(*) from intermediate.int_measures_monthly as m "
+                "inner join marts.dim_indicator as i using (indicator_id) "
+                "where m.month_end = '2027-01-31' group by all"
+            ).fetchall()
+        )
+    assert january.get("stock") and "flow" not in january
+    full = _full_refresh(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2027-01-05"})
+    for table in TABLES:
+        assert incremental[table] == full[table], table
+
     printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-30"}).stdout
-    assert "dbt: full refresh (the as-of date moved back from 2026-12-03 to 2026-11-30)" in printed
+    assert "dbt: full refresh (the as-of date moved back from 2027-01-05 to 2026-11-30)" in printed
     result = run_pipeline(
         raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "30/11/2026"}, check=False
     )
