@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_moved(changes=measures_changed_months()) }}",
+        pre_hook="{{ delete_moved(changes=changed_months(reported_in_new_months=true)) }}",
     )
 }}
 -- Incremental by geography × indicator (macros/incremental.sql): the changed pairs and their
@@ -34,7 +34,7 @@ indicators as (
 
 {% if is_incremental() %}
 batch as (
-    {{ moved_pairs(measures_changed_months()) }}
+    {{ moved_pairs(changed_months(reported_in_new_months=true)) }}
 ),
 {% endif %}
 
