@@ -414,8 +414,9 @@ def test_a_file_sent_in_error_is_withdrawn_by_the_ledger_and_counts_nowhere(
             "select count(*) from raw.progress_rows where source_file like '%wrong_city%'"
         ).fetchall() == [(1,)]
         assert con.execute(
-            "select source_file, file_sha256, reason from raw.withdrawals"
-        ).fetchall() == [("progress/inbox/wrong_city.csv", None, "sent for 黄石 in error")]
+            "select source_file, file_sha256 = (select file_sha256 from raw.file_manifest "
+            "where source_file like '%wrong_city%'), every_version, reason from raw.withdrawals"
+        ).fetchall() == [("progress/inbox/wrong_city.csv", True, True, "sent for 黄石 in error")]
         published_runs = con.execute("select count(*) from marts.publish_log").fetchall()
     page = write_report(published, warehouse / "report").read_text(encoding="utf-8")
     assert (

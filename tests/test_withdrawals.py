@@ -103,9 +103,17 @@ def test_resolution_names_a_version_whole_and_refuses_what_was_not_landed(
         "progress/b.csv,,wrong city\n"
     )
     resolved = resolve(con, rows, problems)
-    assert [(w.source_file, w.file_sha256) for w in resolved] == [
-        ("progress/a.csv", A2),
-        ("progress/b.csv", None),
+    assert [(w.source_file, w.file_sha256, w.every_version) for w in resolved] == [
+        ("progress/a.csv", A2, False),
+        ("progress/b.csv", B1, True),
+    ]
+    # No version: every version landed, one withdrawal each (the first row naming it wins).
+    rows, problems = parse_withdrawals(
+        "source_file,file_sha256,reason\nprogress/a.csv,A2A2A2A2,second\nprogress/a.csv,,all\n"
+    )
+    assert [(w.file_sha256, w.reason, w.ledger_row) for w in resolve(con, rows, problems)] == [
+        (A2, "second", 2),
+        (A1, "all", 3),
     ]
     rows, problems = parse_withdrawals(
         "source_file,file_sha256,reason\n"
@@ -184,3 +192,22 @@ def test_a_ledger_saved_with_semicolons_or_tabs_is_read_too() -> None:
         "source_file,file_sha256,reason\nprogress/a.csv,,wrong city; sent twice\n"
     )
     assert rows[0].reason == "wrong city; sent twice"
+
+
+def test_a_version_landed_after_a_path_was_withdrawn_is_withdrawn_by_the_next_run(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    raw = tmp_path / "raw"
+    (raw / "progress").mkdir(parents=True)
+    (raw / "withdrawals.csv").write_text("文件,原因\nprogress/b.csv,wrong city\n", encoding="utf-8")
+    assert apply_ledger(con, raw).withdrawn_files == 1
+    con.execute(
+        "insert into raw.file_manifest (source_file, file_sha256, status, rows_in, rows_loaded, "
+        "rows_quarantined, loaded_at) values ('progress/b.csv', ?, 'loaded', 5, 5, 0, now())",
+        ["b2" * 32],
+    )
+    outcome = apply_ledger(con, raw)
+    assert (outcome.withdrawn_files, outcome.withdrawn_rows) == (2, 9)
+    assert con.execute(
+        "select file_sha256, every_version from raw.withdrawals order by file_sha256"
+    ).fetchall() == [(B1, True), ("b2" * 32, True)]

@@ -397,13 +397,11 @@ def _withdrawn(con: duckdb.DuckDBPyConnection) -> str:
         con,
         """
         select
-            w.source_file, w.file_sha256, w.reason, w.withdrawn_on,
-            (
-                select coalesce(sum(m.rows_loaded), 0) from raw.file_manifest as m
-                where m.source_file = w.source_file
-                    and (w.file_sha256 is null or m.file_sha256 = w.file_sha256)
-            ) as rows_loaded
+            w.ledger_row, w.source_file, w.every_version, w.reason, w.withdrawn_on,
+            min(w.file_sha256) as file_sha256, sum(m.rows_loaded) as rows_loaded
         from raw.withdrawals as w
+        inner join raw.file_manifest as m using (source_file, file_sha256)
+        group by all
         order by w.ledger_row
         """,
     )
@@ -415,7 +413,7 @@ def _withdrawn(con: duckdb.DuckDBPyConnection) -> str:
     ]
     out += [
         f"<tr><td>{esc(w['source_file'])}</td>"
-        f"<td>{esc(w['file_sha256'][:12] if w['file_sha256'] else '全部 every version')}</td>"
+        f"<td>{esc('全部 every version' if w['every_version'] else w['file_sha256'][:12])}</td>"
         f"<td>{esc(w['rows_loaded'])}</td><td>{esc(w['reason'])}</td>"
         f"<td>{esc(w['withdrawn_on'] or '—')}</td></tr>"
         for w in withdrawn

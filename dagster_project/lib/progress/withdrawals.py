@@ -39,13 +39,18 @@ from dagster_project.lib.progress.ingest import delimiter_of
 
 WITHDRAWALS_FILE = "withdrawals.csv"
 
+# One row per file version withdrawn: a ledger row naming every version of a path is one row
+# per version landed (`every_version`), made again at every run, so that a version landed since
+# is withdrawn too. Every reader then matches the exact key (source_file, file_sha256).
 WITHDRAWALS_DDL = """
-create table if not exists raw.withdrawals (
+create or replace table raw.withdrawals (
     source_file varchar not null,
-    file_sha256 varchar,
+    file_sha256 varchar not null,
+    every_version boolean not null,
     reason varchar not null,
     withdrawn_on date,
-    ledger_row integer not null
+    ledger_row integer not null,
+    primary key (source_file, file_sha256)
 )
 """
 
@@ -70,10 +75,11 @@ class WithdrawalError(ValueError):
 @dataclass(frozen=True)
 class Withdrawal:
     source_file: str
-    file_sha256: str | None  # a prefix as written; resolve() makes it the whole digest
+    file_sha256: str | None  # a prefix as written, or None; resolve() makes it a whole digest
     reason: str
     withdrawn_on: dt.date | None
     ledger_row: int
+    every_version: bool = False  # resolved from a row naming no version
 
 
 def parse_withdrawals(text: str) -> tuple[list[Withdrawal], list[str]]:
@@ -154,8 +160,10 @@ def resolve(
     con: duckdb.DuckDBPyConnection, withdrawals: list[Withdrawal], problems: list[str]
 ) -> list[Withdrawal]:
     """Each withdrawal against the files landed (raw.file_manifest): the path must be one, and a
-    version prefix must name exactly one of its versions, which it then names whole. Raises
-    WithdrawalError naming every bad row: those found here and the `problems` of parsing."""
+    version prefix must name exactly one of its versions, which it then names whole; a row naming
+    no version withdraws each version landed. One withdrawal per version (the first row naming
+    it). Raises WithdrawalError naming every bad row: those found here and the `problems` of
+    parsing."""
     versions: dict[str, list[str]] = {}
     for source_file, sha in con.execute(
         "select source_file, file_sha256 from raw.file_manifest order by loaded_at"
@@ -175,7 +183,10 @@ def resolve(
             )
             continue
         if w.file_sha256 is None:
-            resolved.append(w)
+            resolved += [
+                Withdrawal(w.source_file, sha, w.reason, w.withdrawn_on, w.ledger_row, True)
+                for sha in known
+            ]
             continue
         matching = [sha for sha in known if sha.startswith(w.file_sha256)]
         if len(matching) != 1:
@@ -190,7 +201,10 @@ def resolve(
         )
     if problems:
         raise WithdrawalError(sorted(problems, key=_row_of))
-    return resolved
+    first = {}
+    for w in resolved:
+        first.setdefault((w.source_file, w.file_sha256), w)
+    return list(first.values())
 
 
 def _row_of(problem: str) -> int:
@@ -199,28 +213,30 @@ def _row_of(problem: str) -> int:
 
 
 def record_withdrawals(con: duckdb.DuckDBPyConnection, withdrawals: list[Withdrawal]) -> None:
-    """Replace raw.withdrawals with the ledger as it stands (in the caller's transaction)."""
+    """Replace raw.withdrawals with the resolved ledger (in the caller's transaction)."""
     con.execute(WITHDRAWALS_DDL)
-    con.execute("delete from raw.withdrawals")
     if withdrawals:
         con.executemany(
-            "insert into raw.withdrawals values (?, ?, ?, ?, ?)",
+            "insert into raw.withdrawals values (?, ?, ?, ?, ?, ?)",
             [
-                (w.source_file, w.file_sha256, w.reason, w.withdrawn_on, w.ledger_row)
+                (
+                    w.source_file,
+                    w.file_sha256,
+                    w.every_version,
+                    w.reason,
+                    w.withdrawn_on,
+                    w.ledger_row,
+                )
                 for w in withdrawals
             ],
         )
 
 
-# A file version `m` of raw.file_manifest that the ledger withdraws (dbt's stg_progress__rows
-# applies the same rule to the landed rows).
+# The file versions of raw.file_manifest the ledger withdraws (dbt's stg_progress__rows leaves
+# out their rows by the same key).
 WITHDRAWN_VERSIONS_SQL = """
 create or replace temporary view withdrawn_versions as
-select m.* from raw.file_manifest as m
-where exists (
-    select 1 from raw.withdrawals as w
-    where w.source_file = m.source_file and (w.file_sha256 is null or w.file_sha256 = m.file_sha256)
-)
+select * from raw.file_manifest semi join raw.withdrawals using (source_file, file_sha256)
 """
 
 
