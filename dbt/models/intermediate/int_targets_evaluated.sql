@@ -8,6 +8,10 @@
 -- from the baseline year's amount, or the first reported year's annualised amount.
 -- Expected is read at the date the data reach (data_through_date): a report for September is
 -- judged against where the path stood at the end of September, not against today.
+-- A flow due by a date (cumulative or year_to_date, by_due_date) in a year with no report of it
+-- yet is judged on the year before's last (read_month_end: its December, to which a year-to-date
+-- flow carries): in January the latest known total still says where the target stands, as a
+-- level's last report does. A per-year target has no data in a new year until a report of it.
 -- Status, with the tolerance bands of dbt_project.yml (on_track_ratio, at_risk_ratio):
 --   no_data    no actual;
 --   achieved   the actual already meets the target (per-year: this year's total meets it);
@@ -48,18 +52,57 @@ year_ends as (
     where month(month_end) = 12
 ),
 
+month_reads as (
+    -- The month of int_measures_monthly each target month is judged on (above).
+    select
+        target_months.target_id,
+        target_months.month_end,
+        case
+            when this_month.value is not null then this_month.month_end
+            when year_before.value is not null then year_before.month_end
+        end as read_month_end
+    from target_months
+    left join measures as this_month
+        on
+            target_months.geo_id = this_month.geo_id
+            and target_months.indicator_id = this_month.indicator_id
+            and target_months.month_end = this_month.month_end
+            and (
+                target_months.measure <> 'year_to_date'
+                or year(this_month.data_through_date) = year(target_months.month_end)
+            )
+    left join measures as year_before
+        on
+            target_months.geo_id = year_before.geo_id
+            and target_months.indicator_id = year_before.indicator_id
+            and target_months.cadence = 'by_due_date'
+            and target_months.measure in ('cumulative', 'year_to_date')
+            and make_date(year(target_months.month_end) - 1, 12, 31) = year_before.month_end
+            and target_months.horizon_start_date <= year_before.month_end
+            and (
+                target_months.measure <> 'year_to_date'
+                or year(year_before.data_through_date) = year(year_before.month_end)
+            )
+),
+
 prior_years as (
+    -- A cumulative actual: the year's own total plus the year-end totals of the plan's earlier
+    -- years.
     select
         target_months.target_id,
         target_months.month_end,
         sum(year_ends.value) as prior_years_value
     from target_months
+    inner join month_reads
+        on
+            target_months.target_id = month_reads.target_id
+            and target_months.month_end = month_reads.month_end
     inner join year_ends
         on
             target_months.geo_id = year_ends.geo_id
             and target_months.indicator_id = year_ends.indicator_id
             and year_ends.period_year >= year(target_months.horizon_start_date)
-            and year_ends.period_year < year(target_months.month_end)
+            and year_ends.period_year < year(month_reads.read_month_end)
     where target_months.measure = 'cumulative'
     group by target_months.target_id, target_months.month_end
 ),
@@ -101,6 +144,7 @@ observed as (
     select
         target_months.*,
         least(target_months.month_end, {{ as_of_date() }}) as as_of_date,
+        month_reads.read_month_end,
         measures.value_source,
         measures.children_reported,
         measures.children_expected,
@@ -141,15 +185,15 @@ observed as (
         coalesce(target_months.baseline_value, first_annual.first_annual_value)
             as annual_start_value
     from target_months
+    inner join month_reads
+        on
+            target_months.target_id = month_reads.target_id
+            and target_months.month_end = month_reads.month_end
     left join measures
         on
             target_months.geo_id = measures.geo_id
             and target_months.indicator_id = measures.indicator_id
-            and target_months.month_end = measures.month_end
-            and (
-                target_months.measure <> 'year_to_date'
-                or year(measures.data_through_date) = year(target_months.month_end)
-            )
+            and month_reads.read_month_end = measures.month_end
     left join prior_years
         on
             target_months.target_id = prior_years.target_id

@@ -1,7 +1,9 @@
 -- Each member's contribution to an area target (metro area, corridor) at the target's latest row,
 -- for additive indicators. The member's own expected value keeps the share it had when the area
 -- was first measured (按基数比例分解): member expected = area expected × member's first share.
--- Its status uses the same tolerance bands as the area's.
+-- Its status uses the same tolerance bands as the area's. A member is read at the month its area
+-- is judged on (read_month_end: the year before's last for a flow due by a date with no report
+-- yet this year) and by the same measure: a cumulative actual adds its earlier years' totals.
 with evaluated as (
     select * from {{ ref('int_targets_evaluated') }}
 ),
@@ -34,6 +36,8 @@ members as (
         area_targets.geo_id as area_geo_id,
         geographies.geo_id,
         area_targets.month_end,
+        coalesce(area_targets.read_month_end, area_targets.month_end) as read_month_end,
+        area_targets.horizon_start_date,
         area_targets.measure,
         area_targets.target_value,
         area_targets.actual_value as area_actual_value,
@@ -44,21 +48,47 @@ members as (
     inner join geographies on area_targets.geo_id = geographies.parent_geo_id
 ),
 
+prior_years as (
+    -- A member's year-end totals of the plan's years before the one read, for cumulative targets.
+    select
+        members.target_id,
+        members.geo_id,
+        sum(measures.value) as prior_years_value
+    from members
+    inner join measures
+        on
+            members.geo_id = measures.geo_id
+            and members.indicator_id = measures.indicator_id
+            and month(measures.month_end) = 12
+            and year(measures.month_end) >= year(members.horizon_start_date)
+            and year(measures.month_end) < year(members.read_month_end)
+    where members.measure = 'cumulative'
+    group by members.target_id, members.geo_id
+),
+
 member_values as (
     select
         members.*,
-        measures.value as member_value,
+        case
+            when members.measure = 'cumulative'
+                then measures.value + coalesce(prior_years.prior_years_value, 0)
+            else measures.value
+        end as member_value,
         measures.data_through_date
     from members
     left join measures
         on
             members.geo_id = measures.geo_id
             and members.indicator_id = measures.indicator_id
-            and members.month_end = measures.month_end
+            and members.read_month_end = measures.month_end
             and (
                 members.measure <> 'year_to_date'
-                or year(measures.data_through_date) = year(members.month_end)
+                or year(measures.data_through_date) = year(members.read_month_end)
             )
+    left join prior_years
+        on
+            members.target_id = prior_years.target_id
+            and members.geo_id = prior_years.geo_id
 ),
 
 first_shares as (
@@ -74,7 +104,7 @@ first_shares as (
         on
             members.geo_id = member_first_shares.geo_id
             and members.indicator_id = member_first_shares.indicator_id
-            and members.month_end >= member_first_shares.first_month
+            and members.read_month_end >= member_first_shares.first_month
 ),
 
 final as (
