@@ -4,10 +4,12 @@ each incremental run is timed on."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
@@ -64,3 +66,23 @@ def test_each_incremental_run_lands_a_file_the_warehouse_has_not_seen(tmp_path: 
     bench.add_city_file(raw, "new_city_0.csv", indicators=2)
     bench.timed_run(raw, warehouse)
     assert bench.landed_rows(warehouse, "new_city_0.csv") == 2
+
+
+def test_next_month_start_turns_months_and_years() -> None:
+    assert bench.next_month_start(dt.date(2026, 1, 31)) == dt.date(2026, 2, 1)
+    assert bench.next_month_start(dt.date(2026, 11, 1)) == dt.date(2026, 12, 1)
+    assert bench.next_month_start(dt.date(2026, 12, 31)) == dt.date(2027, 1, 1)
+
+
+def test_a_daily_figure_is_that_of_an_incremental_build_at_the_date_asked(tmp_path: Path) -> None:
+    raw = bench.make_scale_raw(tmp_path, geos=3, indicators=2, months=14)
+    warehouse = tmp_path / "warehouse"
+    bench.timed_run(raw, warehouse)
+    full_refresh, as_of = bench.last_build(warehouse)
+    assert full_refresh
+    month_start = bench.next_month_start(as_of)
+    assert bench.daily_run(raw, warehouse, month_start) > 0
+    assert bench.last_build(warehouse) == (False, month_start)
+    # An earlier as-of date makes a full refresh: no daily figure.
+    with pytest.raises(RuntimeError, match="not an incremental build"):
+        bench.daily_run(raw, warehouse, as_of)
