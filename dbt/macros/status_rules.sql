@@ -103,3 +103,26 @@
     count(*) filter (where {{ status_column }} = 'off_track') as off_track_count,
     count(*) filter (where {{ status_column }} = 'no_data') as no_data_count
 {%- endmacro %}
+
+{#- Whether a row of int_measures_monthly for `month_end` can give a target's actual by `measure`:
+    a year-to-date value only when its data are of that month's own year. -#}
+{% macro reads_its_year(measure, data_through_date, month_end) -%}
+    ({{ measure }} <> 'year_to_date' or year({{ data_through_date }}) = year({{ month_end }}))
+{%- endmacro %}
+
+{#- A cumulative actual's earlier years: the sum of a geography × indicator's year-end totals
+    (`measures`: int_measures_monthly) of the plan's years before that of `read_month_end`, to
+    which its own year's total is added (int_targets_evaluated for a target, and
+    fct_target_contribution for each member of an area target, read alike). -#}
+{% macro plan_years_before(measures, geo_id, indicator_id, horizon_start_date, read_month_end) -%}
+    (
+        select sum(year_end.value)
+        from {{ measures }} as year_end
+        where
+            year_end.geo_id = {{ geo_id }}
+            and year_end.indicator_id = {{ indicator_id }}
+            and month(year_end.month_end) = 12
+            and year(year_end.month_end) >= year({{ horizon_start_date }})
+            and year(year_end.month_end) < year({{ read_month_end }})
+    )
+{%- endmacro %}

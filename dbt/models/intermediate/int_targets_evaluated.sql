@@ -42,16 +42,6 @@ target_months as (
         ) as months (month_start)
 ),
 
-year_ends as (
-    select
-        geo_id,
-        indicator_id,
-        year(month_end) as period_year,
-        value
-    from measures
-    where month(month_end) = 12
-),
-
 month_reads as (
     -- The month of int_measures_monthly each target month is judged on (above).
     select
@@ -67,10 +57,9 @@ month_reads as (
             target_months.geo_id = this_month.geo_id
             and target_months.indicator_id = this_month.indicator_id
             and target_months.month_end = this_month.month_end
-            and (
-                target_months.measure <> 'year_to_date'
-                or year(this_month.data_through_date) = year(target_months.month_end)
-            )
+            and {{ reads_its_year(
+                'target_months.measure', 'this_month.data_through_date', 'this_month.month_end'
+            ) }}
     left join measures as year_before
         on
             target_months.geo_id = year_before.geo_id
@@ -79,32 +68,9 @@ month_reads as (
             and target_months.measure in ('cumulative', 'year_to_date')
             and make_date(year(target_months.month_end) - 1, 12, 31) = year_before.month_end
             and target_months.horizon_start_date <= year_before.month_end
-            and (
-                target_months.measure <> 'year_to_date'
-                or year(year_before.data_through_date) = year(year_before.month_end)
-            )
-),
-
-prior_years as (
-    -- A cumulative actual: the year's own total plus the year-end totals of the plan's earlier
-    -- years.
-    select
-        target_months.target_id,
-        target_months.month_end,
-        sum(year_ends.value) as prior_years_value
-    from target_months
-    inner join month_reads
-        on
-            target_months.target_id = month_reads.target_id
-            and target_months.month_end = month_reads.month_end
-    inner join year_ends
-        on
-            target_months.geo_id = year_ends.geo_id
-            and target_months.indicator_id = year_ends.indicator_id
-            and year_ends.period_year >= year(target_months.horizon_start_date)
-            and year_ends.period_year < year(month_reads.read_month_end)
-    where target_months.measure = 'cumulative'
-    group by target_months.target_id, target_months.month_end
+            and {{ reads_its_year(
+                'target_months.measure', 'year_before.data_through_date', 'year_before.month_end'
+            ) }}
 ),
 
 first_reports as (
@@ -152,7 +118,10 @@ observed as (
             when target_months.measure = 'level' then measures.value
             when measures.value is null then null
             when target_months.measure = 'year_to_date' then measures.value
-            else measures.value + coalesce(prior_years.prior_years_value, 0)
+            else measures.value + coalesce({{ plan_years_before(
+                'measures', 'target_months.geo_id', 'target_months.indicator_id',
+                'target_months.horizon_start_date', 'month_reads.read_month_end'
+            ) }}, 0)
         end as actual_value,
         measures.data_through_date,
         case
@@ -194,10 +163,6 @@ observed as (
             target_months.geo_id = measures.geo_id
             and target_months.indicator_id = measures.indicator_id
             and month_reads.read_month_end = measures.month_end
-    left join prior_years
-        on
-            target_months.target_id = prior_years.target_id
-            and target_months.month_end = prior_years.month_end
     left join first_reports
         on
             target_months.geo_id = first_reports.geo_id

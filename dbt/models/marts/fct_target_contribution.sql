@@ -48,30 +48,15 @@ members as (
     inner join geographies on area_targets.geo_id = geographies.parent_geo_id
 ),
 
-prior_years as (
-    -- A member's year-end totals of the plan's years before the one read, for cumulative targets.
-    select
-        members.target_id,
-        members.geo_id,
-        sum(measures.value) as prior_years_value
-    from members
-    inner join measures
-        on
-            members.geo_id = measures.geo_id
-            and members.indicator_id = measures.indicator_id
-            and month(measures.month_end) = 12
-            and year(measures.month_end) >= year(members.horizon_start_date)
-            and year(measures.month_end) < year(members.read_month_end)
-    where members.measure = 'cumulative'
-    group by members.target_id, members.geo_id
-),
-
 member_values as (
     select
         members.*,
         case
             when members.measure = 'cumulative'
-                then measures.value + coalesce(prior_years.prior_years_value, 0)
+                then measures.value + coalesce({{ plan_years_before(
+                    'measures', 'members.geo_id', 'members.indicator_id',
+                    'members.horizon_start_date', 'members.read_month_end'
+                ) }}, 0)
             else measures.value
         end as member_value,
         measures.data_through_date
@@ -81,14 +66,7 @@ member_values as (
             members.geo_id = measures.geo_id
             and members.indicator_id = measures.indicator_id
             and members.read_month_end = measures.month_end
-            and (
-                members.measure <> 'year_to_date'
-                or year(measures.data_through_date) = year(members.read_month_end)
-            )
-    left join prior_years
-        on
-            members.target_id = prior_years.target_id
-            and members.geo_id = prior_years.geo_id
+            and {{ reads_its_year('members.measure', 'measures.data_through_date', 'measures.month_end') }}
 ),
 
 first_shares as (
