@@ -50,6 +50,19 @@ def test_page_is_self_contained_and_lists_every_city_and_target(
     assert f"published {beijing} 北京时间 Beijing" in page
 
 
+def test_each_target_says_the_date_its_data_reach(bundled_warehouse: Path, report: Path) -> None:
+    page = report.read_text(encoding="utf-8")
+    with duckdb.connect(str(bundled_warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        judged = con.execute(
+            "select count(data_through_date), count(distinct data_through_date), "
+            "min(data_through_date) from marts.fct_target_vs_actual where is_latest"
+        ).fetchone()
+    count, distinct, earliest = judged
+    assert distinct > 1  # a report older than the others shows as such
+    assert page.count("数据截至 data through ") == count
+    assert f"数据截至 data through {earliest}" in page
+
+
 def test_text_from_inputs_is_escaped(bundled_warehouse: Path, tmp_path: Path) -> None:
     db = tmp_path / "hostile.duckdb"
     shutil.copyfile(bundled_warehouse / "plan_tracker.duckdb", db)

@@ -153,6 +153,11 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
             f"目标 {esc(t['comparator'])} {esc(_fmt(t['target_value']))} {esc(t['unit'])} "
             f"({esc(t['due_date'])}) · 预测 {esc(_fmt(t['projected_value']))}"
         )
+        if t["data_through_date"] is not None:
+            # The status is judged at the date the data reach, which may be months back (or,
+            # in January, the year before's total): say which.
+            numbers += f" · 数据截至 data through {esc(t['data_through_date'])}"
+
         out.append(
             f'<tr title="{esc(t["source_quote_zh"])}"><td>{esc(t["action_zh"])}</td>'
             f"<td>{esc(t['indicator_zh'])}<br><small>{esc(t['indicator_en'])} · "
