@@ -23,7 +23,7 @@ def test_the_summary_counts_each_plan_and_names_only_lagging_targets_as_gaps(
             "no_data_count from marts.scorecard_plan order by plan_id"
         ).fetchall()
         lagging = con.execute(
-            "select target_id, status from marts.fct_target_vs_actual "
+            "select target_id, status, data_through_date from marts.fct_target_vs_actual "
             "where is_latest and status in ('at_risk', 'off_track') and pace_ratio is not null "
             "order by pace_ratio, target_id limit 5"
         ).fetchall()
@@ -46,9 +46,12 @@ def test_the_summary_counts_each_plan_and_names_only_lagging_targets_as_gaps(
         "largest gaps, targets at risk or off track (pace = share of the expected progress made):"
     )
     gaps = [line.split()[0] for line in lines[start + 1 : start + 1 + len(lagging)]]
-    assert gaps == [target_id for target_id, _ in lagging]
-    assert [f"{status}," for _, status in lagging] == [
+    assert gaps == [target_id for target_id, _, _ in lagging]
+    assert [f"{status}," for _, status, _ in lagging] == [
         line.split()[2] for line in lines[start + 1 : start + 1 + len(lagging)]
     ]
+    # Expected where each target's data end, which the line names.
+    for (_, _, through), line in zip(lagging, lines[start + 1 :], strict=False):
+        assert line.endswith(f"expected by {through}, where its data end)"), line
     assert not on_track & {line.split()[0] for line in lines if line.startswith("  ")}
     assert lines[-1].startswith("files: ")

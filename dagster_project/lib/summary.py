@@ -39,7 +39,7 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
         gaps = con.execute(
             """
             select v.target_id, i.name_zh, v.status, v.pace_ratio, v.actual_value,
-                v.expected_value, v.unit
+                v.expected_value, v.unit, v.data_through_date
             from marts.fct_target_vs_actual as v
             inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
             -- The lagging targets, as in scorecard_plan.worst_gaps: an on-track target is no
@@ -54,10 +54,13 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
                 "largest gaps, targets at risk or off track "
                 "(pace = share of the expected progress made):"
             )
-            for target_id, indicator, status, pace, actual, expected, unit in gaps:
+            for target_id, indicator, status, pace, actual, expected, unit, through in gaps:
+                # Expected where the data end, not today: a September report is judged
+                # against September (int_targets_evaluated).
                 lines.append(
                     f"  {target_id} {indicator}: {status}, pace {pace:.2f} "
-                    f"({actual:,.2f} of {expected:,.2f} {unit} expected by now)"
+                    f"({actual:,.2f} of {expected:,.2f} {unit} expected by {through}, "
+                    "where its data end)"
                 )
         files = dict(
             con.execute("select status, count(*) from raw.file_manifest group by all").fetchall()
