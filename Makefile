@@ -45,6 +45,7 @@ run: setup  ## run the whole pipeline on $PLAN_TRACKER_RAW_DIR and publish the w
 test: setup  ## every test and linter
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	# sqlfluff compiles the models through dbt, which opens the profile's database: in memory here,
 	# with artifacts of its own (dbt/target's parse state seeds each new warehouse's first parse).
 	cd dbt && PLAN_TRACKER_WORK_DB=:memory: DBT_TARGET_PATH=target/sqlfluff ../$(BIN)/sqlfluff lint models macros tests

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -107,7 +108,7 @@ def timed_run(
     if memory:
         sampler.join()
     if proc.returncode != 0:
-        raise RuntimeError(f"run failed: {err[-3000:]}")
+        raise RuntimeError(f"run failed: {err.decode(errors='replace')[-3000:]}")
     return time.monotonic() - started, peak / 1024
 
 
@@ -312,7 +313,7 @@ def main() -> int:
     bench.mkdir(parents=True, exist_ok=True)
     results: dict[str, float | int] = {}
 
-    def median(label: str, fn, repeat: int = args.repeat) -> float:
+    def median(label: str, fn: Callable[[], float], repeat: int = args.repeat) -> float:
         values = [fn() for _ in range(repeat)]
         print(f"  {label}: {', '.join(f'{v:.2f}' for v in values)}", flush=True)
         return statistics.median(values)
@@ -415,8 +416,8 @@ def main() -> int:
         goal, met = goals.get(key, ("", None))
         mark = "" if met is None else ("met" if met else "NOT met")
         print(f"{key:<30} {value:>10}  {goal} {mark}")
-    for key, value in daily.items():
-        print(f"{key:<30} {value:>10}")
+    for daily_key, daily_value in daily.items():
+        print(f"{daily_key:<30} {daily_value:>10}")
     print(f"\nwritten to {bench / 'results.json'} and {bench / 'daily.json'}")
     return 0
 

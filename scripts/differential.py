@@ -159,11 +159,11 @@ def tables(published: Path) -> dict[str, Counter[tuple]]:
 
 def landed_rows(warehouse: Path, pattern: str) -> str:
     with duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True) as con:
-        rows, quarantined = con.execute(
+        [(rows, quarantined)] = con.execute(
             "select coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
             "from raw.file_manifest where source_file like ?",
             [f"%{pattern}%"],
-        ).fetchone()
+        ).fetchall()
     return f"{rows} rows landed, {quarantined} quarantined"
 
 
@@ -172,10 +172,10 @@ def exports_differ(warehouse: Path) -> list[str]:
         differing = []
         for mart in sorted(HISTORY_MARTS):
             files = f"read_parquet('{warehouse / 'exports' / mart}/*.parquet')"
-            (count,) = con.execute(
+            [(count,)] = con.execute(
                 f"select count(*) from (select * from marts.{mart} except all select * from "
                 f"{files} union all (select * from {files} except all select * from marts.{mart}))"
-            ).fetchone()
+            ).fetchall()
             if count:
                 differing.append(f"{mart}: {count} rows differ from its Parquet files")
         return differing

@@ -26,7 +26,7 @@ import io
 import random
 import sys
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import openpyxl
@@ -195,7 +195,9 @@ def write_csv(path: Path, header: list[str], rows: Iterable[list[str]], encoding
     path.write_bytes(buffer.getvalue().encode(encoding))
 
 
-def write_xlsx(path: Path, title: str, rows: list[list[object]], with_instructions: bool) -> None:
+def write_xlsx(
+    path: Path, title: str, rows: Sequence[Sequence[object]], with_instructions: bool
+) -> None:
     workbook = openpyxl.Workbook()
     if with_instructions:
         notes = workbook.active

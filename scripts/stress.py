@@ -84,7 +84,7 @@ def published_is_whole(path: Path) -> bool:
         return True
     try:
         with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute("select count(*) from marts.fct_target").fetchone()[0] == 24
+            return con.execute("select count(*) from marts.fct_target").fetchall()[0][0] == 24
     except duckdb.Error:
         return False
 
@@ -122,16 +122,16 @@ def main() -> int:
         print(f"round {round_no + 1}/{args.rounds}: {outcome}", flush=True)
     final = run(raw, warehouse, kill_after=None)
     with duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True) as con:
-        rows_in, accounted = con.execute(
+        [(rows_in, accounted)] = con.execute(
             "select sum(rows_in), sum(rows_loaded + rows_quarantined) from raw.file_manifest"
-        ).fetchone()
+        ).fetchall()
         manifest_files = con.execute(
             "select count(distinct source_file) from raw.file_manifest"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         duplicates = con.execute(
             "select count(*) - count(distinct (source_file, file_sha256, sheet, source_row)) "
             "from raw.progress_rows"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     unaccounted = int(rows_in or 0) - int(accounted or 0)
     figures = {
         "files_tried": files,

@@ -20,7 +20,7 @@ def test_the_floor_loads_the_scale_data_and_joins_year_to_date_sums_to_the_targe
     tmp_path: Path,
 ) -> None:
     raw = bench.make_scale_raw(tmp_path, geos=3, indicators=2, months=14)
-    rows = duckdb.sql(f"select count(*) from '{raw / 'progress' / 'history.csv'}'").fetchall()
+    rows = duckdb.execute(f"select count(*) from '{raw / 'progress' / 'history.csv'}'").fetchall()
     assert rows == [(3 * 2 * 14,)]
     assert bench.floor_seconds(raw, tmp_path) > 0
     con = duckdb.connect(str(tmp_path / "floor.duckdb"), read_only=True)

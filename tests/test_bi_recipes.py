@@ -58,7 +58,7 @@ def test_every_mart_is_exported_as_parquet(bundled_warehouse: Path) -> None:
             assert len(pd.read_parquet(exports / mart)) == _count(bundled_warehouse, mart), mart
         else:
             files = f"read_parquet('{exports / mart}.parquet')"
-        assert duckdb.sql(f"select count(*) from {files}").fetchall()[0][0] == _count(
+        assert duckdb.execute(f"select count(*) from {files}").fetchall()[0][0] == _count(
             bundled_warehouse, mart
         ), mart
 

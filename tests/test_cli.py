@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -21,7 +22,7 @@ def _job(produce: bool) -> dg.JobDefinition:
         outs={"a": dg.AssetOut(is_required=False), "b": dg.AssetOut(is_required=False)},
         can_subset=True,
     )
-    def upstream():  # type: ignore[no-untyped-def]
+    def upstream():
         yield dg.Output(None, output_name="a")
         if produce:
             yield dg.Output(None, output_name="b")
@@ -86,7 +87,7 @@ print(json.dumps(described))
 """
 
 
-def _describe_definitions(how: str) -> dict[str, object]:
+def _describe_definitions(how: str) -> dict[str, Any]:
     printed = subprocess.run(
         [sys.executable, "-c", _DESCRIBE_DEFINITIONS, how],
         capture_output=True,

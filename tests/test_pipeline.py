@@ -44,7 +44,7 @@ def test_bundled_run_publishes_every_target(bundled_warehouse: Path) -> None:
         corridor = con.execute(
             "select list(name_zh order by name_zh) from marts.dim_geography "
             "where parent_geo_id = 'chegu_corridor'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         assert sorted(corridor) == sorted(
             ["武汉经开区", "蔡甸", "江夏", "汉阳", "洪山", "洪湖新滩", "汉川马口"]
         )
@@ -145,7 +145,7 @@ def test_bundled_progress_is_all_accounted_for(bundled_warehouse: Path) -> None:
         files = con.execute(
             "select count(*), count(*) filter (where rows_in = rows_loaded + rows_quarantined) "
             "from raw.file_manifest"
-        ).fetchone()
+        ).fetchall()[0]
         assert files[0] >= 33 and files[0] == files[1]
         codes = {r[0] for r in con.execute("select reason_code from dq.quarantine").fetchall()}
         assert codes == {"value_formula", "value_not_numeric", "unit_unknown", "geography_unknown"}

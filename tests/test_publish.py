@@ -289,8 +289,9 @@ def test_a_history_mart_without_rows_is_one_empty_file_with_its_columns(tmp_path
     folder = paths.exports_dir / "fct_report_completeness"
     assert sorted(p.name for p in folder.iterdir()) == ["part-00.parquet"]
     assert _export_equals_table(paths, "fct_report_completeness")
-    files = duckdb.sql(f"from read_parquet('{folder}/*.parquet')")
-    assert files.columns == ["geo_id", "indicator_id", "days_late"] and not files.fetchall()
+    files = duckdb.execute(f"from read_parquet('{folder}/*.parquet')")
+    assert [c[0] for c in files.description or []] == ["geo_id", "indicator_id", "days_late"]
+    assert not files.fetchall()
     # Rows again: the empty file is rewritten with them or left beside them, adding nothing.
     _record_build(paths, 7, full_refresh=False, new_geo="g007")
     with connect(paths.work_db) as con:

@@ -71,17 +71,17 @@ def test_killed_runs_leave_the_published_warehouse_whole_and_lose_nothing(copies
         dup_rows = con.execute(
             "select count(*) - count(distinct (source_file, file_sha256, sheet, source_row)) "
             "from raw.progress_rows"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         dup_files = con.execute(
             "select count(*) - count(distinct (source_file, file_sha256)) from raw.file_manifest"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         loaded = con.execute(
             "select count(*) from raw.file_manifest "
             "where source_file like 'progress/inbox/killed_%' and status = 'loaded'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         unbalanced = con.execute(
             "select count(*) from raw.file_manifest where rows_in <> rows_loaded + rows_quarantined"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     assert (dup_rows, dup_files, loaded, unbalanced) == (0, 0, 3, 0)
     assert not list(warehouse.glob(".*.tmp"))
 
@@ -105,6 +105,6 @@ def test_two_runs_started_together_are_serialised(copies) -> None:
         (earlier_run, earlier_published), (later_run, _) = runs
         later_started = con.execute(
             "select min(checked_at) from dq.check_results where run_id = ?", [later_run]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     assert earlier_run != later_run
     assert later_started > earlier_published, "the second run worked before the first had finished"

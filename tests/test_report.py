@@ -36,9 +36,9 @@ def test_page_is_self_contained_and_lists_every_city_and_target(
         quotes = [
             r[0] for r in con.execute("select source_quote_zh from marts.fct_target").fetchall()
         ]
-        run_id, published_at = con.execute(
+        [(run_id, published_at)] = con.execute(
             "select run_id, published_at from marts.publish_log order by published_at desc limit 1"
-        ).fetchone()
+        ).fetchall()
     assert len(cities) == 9
     for city in cities:
         assert f">{city}<" in page, city
@@ -53,11 +53,10 @@ def test_page_is_self_contained_and_lists_every_city_and_target(
 def test_each_target_says_the_date_its_data_reach(bundled_warehouse: Path, report: Path) -> None:
     page = report.read_text(encoding="utf-8")
     with duckdb.connect(str(bundled_warehouse / "plan_tracker.duckdb"), read_only=True) as con:
-        judged = con.execute(
+        [(count, distinct, earliest)] = con.execute(
             "select count(data_through_date), count(distinct data_through_date), "
             "min(data_through_date) from marts.fct_target_vs_actual where is_latest"
-        ).fetchone()
-    count, distinct, earliest = judged
+        ).fetchall()
     assert distinct > 1  # a report older than the others shows as such
     assert page.count("数据截至 data through ") == count
     assert f"数据截至 data through {earliest}" in page

@@ -22,7 +22,7 @@ def test_new_files_request_one_run_and_an_unchanged_folder_none(tmp_path: Path) 
     for i in range(25):  # a backlog of many files
         (raw / "progress" / f"r{i}.csv").write_text("x", encoding="utf-8")
     first = _evaluate(raw, None)
-    assert isinstance(first, dg.SensorResult) and len(first.run_requests) == 1
+    assert isinstance(first, dg.SensorResult) and len(first.run_requests or []) == 1
     again = _evaluate(raw, first.cursor)
     assert isinstance(again, dg.SkipReason)
     (raw / "progress" / "r3.csv").write_text("changed", encoding="utf-8")

@@ -24,7 +24,7 @@ from dagster_project.lib.worker import Stream, Worker, WorkerError
 
 
 @pytest.fixture
-def worker() -> Worker:
+def worker() -> Iterator[Worker]:
     w = Worker("test", "math:sqrt", 4.0)
     yield w
     w.close()

@@ -402,10 +402,10 @@ def validate_catalog(catalog: Catalog, raw_dir: Path) -> None:
             document = _normalised_text(doc_path.read_text(encoding="utf-8"))
 
         plan_geos = {g.geo_id for g in plan.geographies}
-        for i, g in enumerate(plan.geographies):
-            if g.geo_id not in geos:
+        for i, member in enumerate(plan.geographies):
+            if member.geo_id not in geos:
                 problems.append(
-                    f"{f}: geographies[{i}].geo_id: {g.geo_id!r} is not in "
+                    f"{f}: geographies[{i}].geo_id: {member.geo_id!r} is not in "
                     "reference/geographies.csv"
                 )
         actions = {a.action_id for a in plan.actions}
@@ -454,19 +454,19 @@ def validate_catalog(catalog: Catalog, raw_dir: Path) -> None:
                     f"{where('action_id')}: {t.action_id!r} is not an action of this plan "
                     f"(known: {', '.join(sorted(actions))})"
                 )
-            ind = indicators.get(t.indicator_id)
-            if ind is not None:
-                if t.unit != ind.unit:
+            indicator = indicators.get(t.indicator_id)
+            if indicator is not None:
+                if t.unit != indicator.unit:
                     problems.append(
                         f"{where('unit')}: {t.unit!r} differs from the indicator's unit "
-                        f"{ind.unit!r}; state the value in {ind.unit!r}"
+                        f"{indicator.unit!r}; state the value in {indicator.unit!r}"
                     )
-                if t.cadence == "per_year" and ind.kind != "flow":
+                if t.cadence == "per_year" and indicator.kind != "flow":
                     problems.append(
                         f"{where('cadence')}: per_year needs a flow indicator; "
-                        f"{ind.indicator_id!r} is a {ind.kind}"
+                        f"{indicator.indicator_id!r} is a {indicator.kind}"
                     )
-                if t.flow_window is not None and ind.kind != "flow":
+                if t.flow_window is not None and indicator.kind != "flow":
                     problems.append(f"{where('flow_window')}: only a flow indicator has one")
             if not meta.horizon_start <= t.due_date <= meta.horizon_end:
                 problems.append(
@@ -474,13 +474,14 @@ def validate_catalog(catalog: Catalog, raw_dir: Path) -> None:
                     f"{meta.horizon_start}..{meta.horizon_end}"
                 )
             if t.baseline_id is not None:
-                b = baselines.get(t.baseline_id)
-                if b is None:
+                baseline = baselines.get(t.baseline_id)
+                if baseline is None:
                     problems.append(f"{where('baseline_id')}: {t.baseline_id!r} is not a baseline")
-                elif b.indicator_id != t.indicator_id or b.geo_id != t.geo_id:
+                elif baseline.indicator_id != t.indicator_id or baseline.geo_id != t.geo_id:
                     problems.append(
                         f"{where('baseline_id')}: {t.baseline_id!r} measures "
-                        f"{b.indicator_id}@{b.geo_id}, not {t.indicator_id}@{t.geo_id}"
+                        f"{baseline.indicator_id}@{baseline.geo_id}, "
+                        f"not {t.indicator_id}@{t.geo_id}"
                     )
             _check_quote(where, "source_quote_zh", t.source_quote_zh, document, problems)
             for k, quote in enumerate(t.also_stated_zh):

@@ -145,9 +145,9 @@ def catalog_tables(catalog: Catalog, loaded_at: dt.datetime) -> dict[str, pa.Tab
         }
         pid = plan.plan.plan_id
         out["plans"].append({**plan.plan.model_dump(), **base, "source_path": "plan"})
-        for n, g in enumerate(plan.geographies):
+        for n, member in enumerate(plan.geographies):
             out["plan_geographies"].append(
-                {"plan_id": pid, **g.model_dump(), **base, "source_path": f"geographies[{n}]"}
+                {"plan_id": pid, **member.model_dump(), **base, "source_path": f"geographies[{n}]"}
             )
         for n, a in enumerate(plan.actions):
             out["actions"].append(

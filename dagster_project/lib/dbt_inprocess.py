@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,8 +86,9 @@ def stream_dbt(
             result = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(list(args))
             run.success = bool(result.success)
             run.exception = result.exception
-            if results_path is not None and hasattr(result.result, "write"):
-                result.result.write(str(results_path))
+            write = getattr(result.result, "write", None)
+            if results_path is not None and write is not None:
+                write(str(results_path))
             for node in getattr(result.result, "results", None) or []:
                 status = str(getattr(node, "status", ""))
                 if status in {"error", "fail", "runtime error"}:
@@ -190,7 +191,7 @@ def _database_for(env: dict[str, str]) -> str | None:
 
 def build(
     command: Sequence[str], project_args: Sequence[str], target_path: str, env: dict[str, str]
-) -> Iterator[dict[str, Any]]:
+) -> Generator[dict[str, Any], None, DbtRun]:
     """`dbt <command> <project_args> --target-path <target_path>` with the manifest `prepare`
     parsed, when it parsed the same project: yields node-result events, returns the DbtRun."""
     os.environ.update(env)

@@ -2,6 +2,7 @@
 stops the run here, before anything downstream is built or published."""
 
 import datetime as dt
+from collections.abc import Iterator
 
 import dagster as dg
 
@@ -28,7 +29,7 @@ __all__ = ["DUCKDB_POOL", "plan_catalog"]
 )
 def plan_catalog(
     context: dg.AssetExecutionContext, settings: PlanTrackerSettings, pipeline_lock: PipelineLock
-):
+) -> Iterator[dg.MaterializeResult]:
     """Validate `plans/*.yaml` and `reference/*.csv`, then replace the catalog tables — unless the
     files and the code reading them are those of the last load (lib/catalog_tables.py), then the
     tables stay. (Requiring `pipeline_lock` takes the run's lock before the first write.)"""

@@ -2,6 +2,8 @@
 raw.file_manifest. Only new or changed files are read; each lands in one transaction. The ledger
 of withdrawn files (raw/withdrawals.csv) is checked against what landed into raw.withdrawals."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL, plan_catalog
@@ -41,7 +43,7 @@ PROGRESS_DESCRIPTIONS = {
 )
 def progress_reports(
     context: dg.AssetExecutionContext, settings: PlanTrackerSettings, pipeline_lock: PipelineLock
-):
+) -> Iterator[dg.MaterializeResult]:
     """Land every new or changed file under raw/progress/, at any depth."""
     paths = settings.paths
     with connect(paths.work_db) as con:
@@ -52,10 +54,10 @@ def progress_reports(
             context.run_id,
             max_xlsx_bytes=settings.max_xlsx_bytes,
         )
-        totals = con.execute(
+        [totals] = con.execute(
             "select (select count(*) from raw.progress_rows), (select count(*) from dq.quarantine),"
             " (select count(*) from raw.file_manifest)"
-        ).fetchone()
+        ).fetchall()
         # Checked after landing, so that a file can be withdrawn in the run that lands it.
         try:
             ledger = apply_ledger(con, paths.raw_dir)

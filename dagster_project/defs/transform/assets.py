@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.asset_utils import get_updated_cli_invocation_params_for_context
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+from dagster_dbt.dbt_manifest import validate_manifest
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL
 from dagster_project.defs.resources import PipelineLock, PlanTrackerSettings
@@ -57,7 +58,8 @@ def plan_tracker_dbt(
     # process dbt runs in is ours (lib/dbt_inprocess.py and lib/warm.py say why).
     params = get_updated_cli_invocation_params_for_context(
         context=context,
-        manifest=dbt_project.manifest_path,
+        # The parsed manifest the decorator read (cached by path): no second read of the file.
+        manifest=validate_manifest(dbt_project.manifest_path),
         dagster_dbt_translator=PlanTrackerTranslator(),
     )
     project_dir = Path(params.dbt_project.project_dir if params.dbt_project else dbt.project_dir)

@@ -201,7 +201,7 @@ def resolve(
         )
     if problems:
         raise WithdrawalError(sorted(problems, key=_row_of))
-    first = {}
+    first: dict[tuple[str, str | None], Withdrawal] = {}
     for w in resolved:
         first.setdefault((w.source_file, w.file_sha256), w)
     return list(first.values())
@@ -243,9 +243,9 @@ select * from raw.file_manifest semi join raw.withdrawals using (source_file, fi
 def withdrawn_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """How many file versions, and how many of their landed rows, are withdrawn (read-only)."""
     con.execute(WITHDRAWN_VERSIONS_SQL)
-    files, rows = con.execute(
+    [(files, rows)] = con.execute(
         "select count(*), coalesce(sum(rows_loaded), 0) from withdrawn_versions"
-    ).fetchone()
+    ).fetchall()
     return int(files), int(rows)
 
 

@@ -264,14 +264,20 @@ def write_project(root: Path = EXPECTATIONS_DIR) -> None:
 
     import great_expectations as gx
     import great_expectations.expectations as gxe
+    from great_expectations.datasource.fluent import PandasDatasource
 
     os.environ.setdefault(RESULTS_DIR_VARIABLE, str(root / "gx" / "uncommitted" / "validations"))
     os.environ.setdefault(DOCS_DIR_VARIABLE, str(root / "gx" / "uncommitted" / "data_docs"))
     context = gx.get_context(mode="file", project_root_dir=str(root))
+    source: PandasDatasource
     try:
-        source = context.data_sources.get(DATASOURCE)
+        found = context.data_sources.get(DATASOURCE)
     except (KeyError, ValueError):
         source = context.data_sources.add_pandas(DATASOURCE)
+    else:
+        if not isinstance(found, PandasDatasource):
+            raise TypeError(f"{root}: data source {DATASOURCE!r} is not a pandas one: {found!r}")
+        source = found
     for stage in STAGES.values():
         try:
             asset = source.get_asset(stage.table)
