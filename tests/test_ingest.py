@@ -228,6 +228,19 @@ def test_quarantine_message_names_file_row_column_value_and_expectation(landing:
     assert '"城市/地区":"黄石石"' in record and '"数值":"1"' in record
 
 
+def test_quarantine_message_offers_the_nearest_catalog_name_only_when_one_is_near(
+    landing: Landing,
+) -> None:
+    landing.add("bad_rows.csv")
+    landing.ingest()
+    reasons = dict(landing.rows("select source_row, reason from dq.quarantine"))
+    assert reasons[3].endswith("; did you mean '黄石'?")  # 黄石石
+    assert reasons[7].endswith("; did you mean '亿元'?")  # 亿
+    assert "did you mean" not in reasons[4]  # 不存在的指标: nothing like it in the catalog
+    # Only unknown names get one: a value that is not a number has none to offer.
+    assert "did you mean" not in reasons[5]
+
+
 def test_blank_value_is_not_reported_never_zero(landing: Landing) -> None:
     landing.add("blank_values.csv")
     (outcome,) = landing.ingest()

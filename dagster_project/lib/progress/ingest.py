@@ -329,6 +329,59 @@ def _create_reasons(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany("insert into reasons values (?, ?, ?, ?, ?)", reason_rows())
 
 
+# The unknown names a quarantine message suggests a catalog name for, and how many distinct
+# spellings of one file are compared with the catalog (a file of garbage must not cost a cross
+# join of millions).
+NEAR_NAME_REASONS = {
+    "geography_unknown": ("geography_raw", "raw.geography_aliases"),
+    "indicator_unknown": ("indicator_raw", "raw.indicator_aliases"),
+    "unit_unknown": ("unit_raw", "raw.unit_aliases"),
+}
+NEAR_NAME_MAX_SPELLINGS = 1000
+# Jaro-Winkler similarity of the lookup keys from which a catalog name is offered: '黄石石' →
+# '黄石' (0.91), '技术合同成交额x' → '技术合同成交额' (0.98); below it, nothing is offered.
+NEAR_NAME_MIN_SIMILARITY = 0.85
+
+
+def _near_names(con: duckdb.DuckDBPyConnection, file_no: int) -> None:
+    """Temp table `near_names` (reason_code, got, near): for each unknown geography, indicator or
+    unit of file `file_no`, the catalog name nearest to it, when one is near enough — what the
+    sender most likely meant, for the quarantine message. Hand-written: neither DuckDB nor dbt
+    suggests names; DuckDB gives the similarity."""
+    spellings = " union all ".join(
+        # Codes and columns are this module's constants.
+        f"select distinct '{code}' as reason_code, {column} as got from parsed "  # noqa: S608
+        f"where file_no = ? and reason_code = '{code}'"
+        for code, (column, _) in NEAR_NAME_REASONS.items()
+    )
+    names = " union all ".join(
+        f"select '{code}' as reason_code, alias, alias_key from {table}"  # noqa: S608
+        for code, (_, table) in NEAR_NAME_REASONS.items()
+    )
+    con.execute(
+        f"""
+        create or replace temp table near_names as
+        with unknown as (
+            select * from ({spellings}) where got is not null limit {NEAR_NAME_MAX_SPELLINGS}
+        ),
+        scored as (
+            select
+                unknown.reason_code,
+                unknown.got,
+                names.alias,
+                jaro_winkler_similarity(pt_lookup_key(unknown.got), names.alias_key) as similarity
+            from unknown
+            inner join ({names}) as names on unknown.reason_code = names.reason_code
+        )
+        select reason_code, got, first(alias order by similarity desc, alias) as near
+        from scored
+        group by reason_code, got
+        having max(similarity) >= {NEAR_NAME_MIN_SIMILARITY}
+        """,  # noqa: S608 - codes, columns, tables and numbers are this module's constants
+        [file_no] * len(NEAR_NAME_REASONS),
+    )
+
+
 def _land(
     con: duckdb.DuckDBPyConnection,
     file: ProgressFile,
@@ -363,6 +416,7 @@ def _land(
     ).fetchone()  # type: ignore[misc]
     if not quarantined:  # the quarantine query joins every row back to its cells: 0.9 s at 9M
         return int(rows_in), int(loaded), int(quarantined)
+    _near_names(con, file_no)
     record_sql, record_params = _raw_record_sql(match, first_param=len(common) + 2)
     raw_field = {f: RAW_COLUMNS[f] for f in FIELDS}
     value_of_field = (
@@ -387,7 +441,8 @@ def _land(
                 'column ' || reasons.column_label
             ) || ': ' || reasons.problem
                 || coalesce(' (got ''' || {value_of_field} || ''')', ' (blank)')
-                || '; expected ' || reasons.expected as reason,
+                || '; expected ' || reasons.expected
+                || coalesce('; did you mean ''' || near_names.near || '''?', '') as reason,
             {record_sql} as raw_record,
             ?3 as loaded_at,
             ?4 as run_id
@@ -395,6 +450,8 @@ def _land(
         inner join reasons on parsed.reason_code = reasons.reason_code
         inner join cells_{file_no} as cells on parsed.source_row = cells.source_row
             and parsed.sheet is not distinct from cells.sheet
+        left join near_names on parsed.reason_code = near_names.reason_code
+            and {value_of_field} = near_names.got
         where parsed.file_no = ?5
         order by parsed.source_row
         """,  # noqa: S608 - identifiers and CASE labels are ours; values are parameters
