@@ -330,14 +330,14 @@ def _create_reasons(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # The unknown names a quarantine message suggests a catalog name for, and how many distinct
-# spellings of one file are compared with the catalog (a file of garbage must not cost a cross
-# join of millions).
+# spellings of one file are compared with the catalog, the first by name: a file of garbage must
+# not cost a cross join of millions (200 against the bench's 12,000 geography names: 0.3 s).
 NEAR_NAME_REASONS = {
     "geography_unknown": ("geography_raw", "raw.geography_aliases"),
     "indicator_unknown": ("indicator_raw", "raw.indicator_aliases"),
     "unit_unknown": ("unit_raw", "raw.unit_aliases"),
 }
-NEAR_NAME_MAX_SPELLINGS = 1000
+NEAR_NAME_MAX_SPELLINGS = 200
 # Jaro-Winkler similarity of the lookup keys from which a catalog name is offered: '黄石石' →
 # '黄石' (0.91), '技术合同成交额x' → '技术合同成交额' (0.98); below it, nothing is offered.
 NEAR_NAME_MIN_SIMILARITY = 0.85
@@ -362,21 +362,25 @@ def _near_names(con: duckdb.DuckDBPyConnection, file_no: int) -> None:
         f"""
         create or replace temp table near_names as
         with unknown as (
-            select * from ({spellings}) where got is not null limit {NEAR_NAME_MAX_SPELLINGS}
+            select *, pt_lookup_key(got) as got_key
+            from ({spellings})
+            where got is not null
+            order by reason_code, got
+            limit {NEAR_NAME_MAX_SPELLINGS}
         ),
         scored as (
             select
                 unknown.reason_code,
                 unknown.got,
                 names.alias,
-                jaro_winkler_similarity(pt_lookup_key(unknown.got), names.alias_key) as similarity
+                jaro_winkler_similarity(unknown.got_key, names.alias_key) as similarity
             from unknown
             inner join ({names}) as names on unknown.reason_code = names.reason_code
         )
         select reason_code, got, first(alias order by similarity desc, alias) as near
         from scored
+        where similarity >= {NEAR_NAME_MIN_SIMILARITY}
         group by reason_code, got
-        having max(similarity) >= {NEAR_NAME_MIN_SIMILARITY}
         """,  # noqa: S608 - codes, columns, tables and numbers are this module's constants
         [file_no] * len(NEAR_NAME_REASONS),
     )
