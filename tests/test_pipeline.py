@@ -354,6 +354,50 @@ def test_a_plan_not_begun_by_the_as_of_date_has_no_target_judged_and_the_run_pub
         ).fetchone() == (24,)
 
 
+def test_in_january_a_flow_due_by_a_date_stands_where_december_left_it(
+    copies: tuple[Path, Path],
+) -> None:
+    """Before any report of a new year, a cumulative or annual target is judged on the year
+    before's last total (it was no_data every January and most of February), its members with it;
+    a per-year target has no data for the new year. Judged on 31 December, then (an incremental
+    build into another year) on 20 January."""
+    raw, warehouse = copies
+    published = warehouse / "plan_tracker.duckdb"
+    flows = (
+        "select target_id, actual_value, data_through_date, expected_value, status, "
+        "projected_status from marts.fct_target_vs_actual "
+        "where is_latest and cadence = 'by_due_date' and measure <> 'level' and due_date > ? "
+        "order by target_id"
+    )
+    members = (
+        "select target_id, geo_id, actual_value, data_through_date, expected_value, status "
+        "from marts.fct_target_contribution as c "
+        "where exists (select 1 from marts.fct_target as t where t.target_id = c.target_id "
+        "and t.cadence = 'by_due_date' and t.due_date > ?) order by target_id, geo_id"
+    )
+    per_year = (
+        "select status, count(*) from marts.fct_target_vs_actual "
+        "where is_latest and cadence = 'per_year' group by status"
+    )
+    run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-12-31"})
+    with duckdb.connect(str(published), read_only=True) as con:
+        december = con.execute(flows, ["2027-01-31"]).fetchall()
+        december_members = con.execute(members, ["2027-01-31"]).fetchall()
+        assert dict(con.execute(per_year).fetchall()).get("no_data", 0) == 0
+    # The bundled data reach 2026 for every such target: each is judged, none on 2027 data.
+    assert len(december) >= 10 and all(row[1] is not None for row in december)
+    assert december_members
+    run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2027-01-20"})
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute(flows, ["2027-01-31"]).fetchall() == december
+        assert con.execute(members, ["2027-01-31"]).fetchall() == december_members
+        assert con.execute(per_year).fetchall() == [("no_data", 3)]
+        assert con.execute(
+            "select count(*) from marts.fct_target_vs_actual where is_latest "
+            "and month_end <> '2027-01-31' and due_date > '2027-01-31'"
+        ).fetchall() == [(0,)]
+
+
 def _marts(published: Path) -> dict[str, Counter[tuple]]:
     tables = ("fct_actual", "fct_actual_history", "fct_report_completeness", "fct_target_vs_actual")
     with duckdb.connect(str(published), read_only=True) as con:
