@@ -76,7 +76,8 @@ first_shares as (
     select
         members.target_id,
         members.geo_id,
-        member_first_shares.first_share
+        member_first_shares.first_share,
+        member_first_shares.first_month
     from members
     inner join member_first_shares
         on
@@ -100,6 +101,7 @@ final as (
         member_values.member_value / nullif(member_values.area_actual_value, 0) as share_of_area_actual,
         member_values.member_value / member_values.target_value as share_of_target,
         first_shares.first_share,
+        first_shares.first_month as first_share_month,
         member_values.area_expected_value * first_shares.first_share as expected_value,
         case
             when member_values.member_value is null then 'no_data'
