@@ -396,6 +396,14 @@ def test_in_january_a_flow_due_by_a_date_stands_where_december_left_it(
             "select count(*) from marts.fct_target_vs_actual where is_latest "
             "and month_end <> '2027-01-31' and due_date > '2027-01-31'"
         ).fetchall() == [(0,)]
+        last_year = con.execute(
+            "select status from marts.fct_target_vs_actual "
+            "where cadence = 'per_year' and month_end = '2026-12-31' order by target_id"
+        ).fetchall()
+    # The scorecard page shows each per-year target's 2026 beside its 2027 without data.
+    page = write_report(published, warehouse / "report").read_text(encoding="utf-8")
+    assert page.count("2026 全年 year: ") == len(last_year) == 3
+    assert "2026 全年 year: 已完成 achieved" in page
 
 
 def _marts(published: Path) -> dict[str, Counter[tuple]]:

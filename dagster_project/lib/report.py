@@ -62,6 +62,18 @@ def _badge(status: str | None) -> str:
     )
 
 
+def _last_year(t: dict[str, Any]) -> str:
+    """A per-year target's result for the year before, under this year's status (in January,
+    before a report of the new year, that status is no data)."""
+    if t["last_year"] is None:
+        return ""
+    actual = "" if t["last_year_actual"] is None else f" {_fmt(t['last_year_actual'])}"
+    return (
+        f"<br><small>{esc(t['last_year'])} 全年 year: "
+        f"{esc(STATUS_LABELS.get(t['last_year_status'], ''))}{esc(actual)}</small>"
+    )
+
+
 def _target_bar(t: dict[str, Any]) -> str:
     """Actual bar (status colour), expected marker, target line and projection marker."""
     values = [
@@ -111,9 +123,14 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
         """
         select v.*, t.source_quote_zh, t.source_quote_en, i.name_zh as indicator_zh,
             i.name_en as indicator_en, g.name_zh as geo_zh, a.name_zh as action_zh,
-            a.action_seq
+            a.action_seq, year(last_year.month_end) as last_year,
+            last_year.status as last_year_status, last_year.actual_value as last_year_actual
         from marts.fct_target_vs_actual as v
         inner join marts.fct_target as t on v.target_id = t.target_id
+        -- A per-year target starts again each year: beside this year's status, last year's.
+        left join marts.fct_target_vs_actual as last_year
+            on v.cadence = 'per_year' and last_year.target_id = v.target_id
+            and last_year.month_end = make_date(year(v.month_end) - 1, 12, 31)
         inner join marts.dim_indicator as i on t.indicator_id = i.indicator_id
         inner join marts.dim_geography as g on t.geo_id = g.geo_id
         inner join marts.dim_action as a on t.action_id = a.action_id
@@ -164,7 +181,7 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
             f"{esc(t['geo_zh'])}</small></td>"
             f"<td>{_target_bar(t)}<br><small>{numbers}</small></td>"
             f"<td>{_badge(t['status'])}<br><small>预测 "
-            f"{esc(STATUS_LABELS.get(t['projected_status'], ''))}</small></td>"
+            f"{esc(STATUS_LABELS.get(t['projected_status'], ''))}</small>{_last_year(t)}</td>"
             f'<td class="quote">{esc(t["source_quote_zh"])}<br>'
             f"<small>{esc(t['source_quote_en'])}</small></td></tr>"
         )
