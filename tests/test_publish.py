@@ -114,12 +114,15 @@ def _history_work(tmp_path: Path) -> Paths:
                 case when i > 0 then 'g000' end as parent_geo_id
             from range(60) as t (i);
             create table raw.progress_rows as
-            select geo_id, indicator_id, timestamptz '2026-01-01 00:00:00+00' as loaded_at
+            select geo_id, indicator_id, timestamptz '2026-01-01 00:00:00+00' as loaded_at,
+                null::date as reported_on
             from raw.geographies, (values ('ind_a'), ('ind_b')) as i (indicator_id);
             create table marts.fct_actual as
             select geo_id, indicator_id, 1.0 as value from raw.progress_rows;
+            -- Of each pair, a report received and one outstanding (days late moving).
             create table marts.fct_report_completeness as
-            select geo_id, indicator_id, 3 as days_late from raw.progress_rows;
+            select geo_id, indicator_id, is_received, if(is_received, 0, 3) as days_late
+            from raw.progress_rows, (values (true), (false)) as r (is_received);
             create table dq.dbt_build_state as
             select timestamptz '2026-01-01 00:01:00+00' as built_at, true as full_refresh,
                 timestamptz '2026-01-01 00:00:00+00' as loaded_through,
@@ -143,7 +146,7 @@ def _record_build(
             # New reports for some indicators: dbt rebuilds those pairs only.
             for indicator in indicators:
                 con.execute(
-                    "insert into raw.progress_rows values (?, ?, ?::timestamptz)",
+                    "insert into raw.progress_rows values (?, ?, ?::timestamptz, null)",
                     [new_geo, indicator, loaded],
                 )
                 con.execute(
@@ -158,9 +161,9 @@ def _record_build(
         )
 
 
-def _files(folder: Path) -> dict[str, int]:
+def _files(folder: Path, prefix: str = "part") -> dict[str, int]:
     """Each part file and its inode: a rewritten file is a new inode (renamed into place)."""
-    return {p.name: p.stat().st_ino for p in folder.glob("part-*.parquet")}
+    return {p.name: p.stat().st_ino for p in folder.glob(f"{prefix}-*.parquet")}
 
 
 def _export_equals_table(paths: Paths, mart: str) -> bool:
@@ -208,33 +211,91 @@ def test_history_marts_are_folders_rewritten_only_where_reports_changed(tmp_path
     assert not set(_files(folder).items()) & set(after.items())
 
 
-def test_a_later_as_of_date_rewrites_the_completeness_mart_whole(tmp_path: Path) -> None:
+def test_a_later_day_rewrites_the_reports_not_received_and_a_new_month_every_file(
+    tmp_path: Path,
+) -> None:
     """A later day of the month restates every report not received (lib/dbt_state.py): every
-    file of fct_report_completeness is rewritten, the other history marts only where reports
-    came."""
+    outstanding file of fct_report_completeness is rewritten, its received reports and the other
+    history marts only where reports came; into another month, every file of it."""
     paths = _history_work(tmp_path)
     publish(paths, "run-1", "test")
     actual, completeness = (
         paths.exports_dir / "fct_actual",
         paths.exports_dir / "fct_report_completeness",
     )
-    before = {**_files(actual), **{f"c{k}": v for k, v in _files(completeness).items()}}
+    received, outstanding = _files(completeness), _files(completeness, "outstanding")
+    assert len(received) == len(outstanding) == len(_files(actual))
+    before = _files(actual)
     city = next(f"g{i:03d}" for i in range(1, 60) if _bucket(f"g{i:03d}") != _bucket("g000"))
+    changed = {f"part-{_bucket(city):02d}.parquet", f"part-{_bucket('g000'):02d}.parquet"}
     _record_build(paths, 5, full_refresh=False, new_geo=city, as_of_date="2026-01-02")
     with connect(paths.work_db) as con:
-        con.execute("update marts.fct_report_completeness set days_late = days_late + 1")
+        con.execute(
+            "update marts.fct_report_completeness set days_late = days_late + 1 "
+            "where not is_received"
+        )
     note = publish(paths, "run-2", "test").exports_note
     assert note.startswith("2 of 32 files of each history mart rewritten")
-    assert note.endswith("; every file of fct_report_completeness (the as-of date moved)")
-    assert {n for n, ino in _files(actual).items() if before[n] != ino} == {
-        f"part-{_bucket(city):02d}.parquet",
-        f"part-{_bucket('g000'):02d}.parquet",
+    assert note.endswith(
+        "; every outstanding-NN file of fct_report_completeness (the as-of date moved)"
+    )
+    assert {n for n, ino in _files(actual).items() if before[n] != ino} == changed
+    assert {n for n, ino in _files(completeness).items() if received[n] != ino} == changed
+    assert not set(_files(completeness, "outstanding").items()) & set(outstanding.items())
+    assert set(_files(completeness, "outstanding")) == {
+        n.replace("part", "outstanding") for n in received
     }
-    assert not {f"c{n}": ino for n, ino in _files(completeness).items()}.items() & before.items()
+    assert not list(completeness.glob(".*"))  # the partitioned write's own folder is gone
     assert _export_equals_table(paths, "fct_actual")
     assert _export_equals_table(paths, "fct_report_completeness")
     # The same day again: as before, only where reports came.
     assert publish(paths, "run-3", "test").exports_note.startswith("0 of 32 files")
+
+    # A report loaded earlier, dated after the last exports' as-of date: known now, its pair's
+    # received reports change (dbt rebuilt it), and its file is rewritten.
+    known = next(
+        f"g{i:03d}"
+        for i in range(1, 60)
+        if _bucket(f"g{i:03d}") not in {_bucket(city), _bucket("g000")}
+    )
+    with connect(paths.work_db) as con:
+        con.execute(
+            "insert into raw.progress_rows "
+            "values (?, 'ind_b', timestamptz '2026-01-01 00:00:00+00', date '2026-01-04')",
+            [known],
+        )
+        con.execute(
+            "update marts.fct_report_completeness set is_received = true, days_late = 0 "
+            "where geo_id = ? and indicator_id = 'ind_b'",
+            [known],
+        )
+    received = _files(completeness)
+    _record_build(paths, 7, full_refresh=False, new_geo=None, as_of_date="2026-01-03")
+    note = publish(paths, "run-4", "test").exports_note
+    assert "0 of 32 files" in note  # dated the 4th: not known on the 3rd
+    assert _files(completeness) == received
+    _record_build(paths, 8, full_refresh=False, new_geo=None, as_of_date="2026-01-05")
+    note = publish(paths, "run-5", "test").exports_note
+    assert note.startswith("2 of 32 files of each history mart rewritten (reports loaded after")
+    assert "or dated after 2026-01-03" in note
+    assert {n for n, ino in _files(completeness).items() if received[n] != ino} == {
+        f"part-{_bucket(known):02d}.parquet",
+        f"part-{_bucket('g000'):02d}.parquet",
+    }
+    assert _export_equals_table(paths, "fct_report_completeness")
+
+    # Into another month: every file of the completeness mart (its new periods, some received).
+    received, outstanding = _files(completeness), _files(completeness, "outstanding")
+    _record_build(paths, 9, full_refresh=False, new_geo=None, as_of_date="2026-02-01")
+    with connect(paths.work_db) as con:
+        con.execute("insert into marts.fct_report_completeness values ('g001', 'ind_a', true, 0)")
+    note = publish(paths, "run-6", "test").exports_note
+    assert note.endswith(
+        "; every file of fct_report_completeness (the as-of date moved into another month)"
+    )
+    assert not set(_files(completeness).items()) & set(received.items())
+    assert not set(_files(completeness, "outstanding").items()) & set(outstanding.items())
+    assert _export_equals_table(paths, "fct_report_completeness")
 
 
 def test_history_exports_that_do_not_match_the_last_publication_are_rewritten(
@@ -290,12 +351,17 @@ def test_a_history_mart_without_rows_is_one_empty_file_with_its_columns(tmp_path
     assert sorted(p.name for p in folder.iterdir()) == ["part-00.parquet"]
     assert _export_equals_table(paths, "fct_report_completeness")
     files = duckdb.execute(f"from read_parquet('{folder}/*.parquet')")
-    assert [c[0] for c in files.description or []] == ["geo_id", "indicator_id", "days_late"]
+    assert [c[0] for c in files.description or []] == [
+        "geo_id",
+        "indicator_id",
+        "is_received",
+        "days_late",
+    ]
     assert not files.fetchall()
     # Rows again: the empty file is rewritten with them or left beside them, adding nothing.
     _record_build(paths, 7, full_refresh=False, new_geo="g007")
     with connect(paths.work_db) as con:
-        con.execute("insert into marts.fct_report_completeness values ('g007', 'ind_a', 1)")
+        con.execute("insert into marts.fct_report_completeness values ('g007', 'ind_a', false, 1)")
     publish(paths, "run-3", "test")
     assert _export_equals_table(paths, "fct_report_completeness")
 
