@@ -102,15 +102,15 @@
     member's value nor the area's can have changed then, nor in any month before. -#}
 {% macro delete_moved(geo_column='geo_id', month_column='month_end', changes=none) -%}
     {%- if is_incremental() -%}
+        {#- A join (`using`), not a correlated `exists`: with the month's inequality DuckDB
+            decorrelated the `exists` by first copying every row's key (9M at scale, spilling),
+            1.1–1.7 s an incremental build even with no pair moved; the join 0.005–0.065 s. -#}
         delete from {{ this }} as target
-        where exists (
-            select 1
-            from ({{ moved_pairs(changes) }}) as moved
-            where
-                moved.geo_id = target.{{ geo_column }}
-                and moved.indicator_id = target.indicator_id
-                and target.{{ month_column }} >= moved.changed_from
-        )
+        using ({{ moved_pairs(changes) }}) as moved
+        where
+            moved.geo_id = target.{{ geo_column }}
+            and moved.indicator_id = target.indicator_id
+            and target.{{ month_column }} >= moved.changed_from
     {%- endif -%}
 {%- endmacro %}
 
