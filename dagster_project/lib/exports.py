@@ -14,7 +14,7 @@ fct_report_completeness keeps two files a bucket (SLICES): `part-NN.parquet`, th
 and `outstanding-NN.parquet`, those not received. A later as-of date restates only the second kind
 (late by more days, or missing: dbt/macros/incremental.sql `restate_not_received`), 1.65M of the
 mart's 10.65M rows at 9M reports: the scheduled daily run rewrote all 32 files of the mart,
-5.6–6.2 s on a slow day, where the outstanding files take 1.6 s (docs/performance.md).
+5.6–6.2 s on a slow day, where the outstanding files take 0.6–0.8 s (docs/performance.md).
 
 What may have changed comes from the state the incremental dbt build keeps (lib/dbt_state.py):
 after a full refresh every file is rewritten; otherwise the geography × indicator pairs with a
