@@ -239,7 +239,9 @@ def _write_buckets(
 
     One COPY a bucket, each scanning the table for its bucket's rows, rather than one COPY with
     PARTITION_BY: at 9M rows the partitioned write took 16–18 s for the three marts and the 32
-    scans 11 s (DuckDB 2.0; docs/performance.md)."""
+    scans 11 s (DuckDB 2.0; docs/performance.md), and for the received reports of the completeness
+    mart 4–4.9 s against 6 s, but with a peak RSS of 855 MB against 309 MB. The slice a daily run
+    restates, smaller, is the exception (_write_partitioned)."""
     folder.mkdir(parents=True, exist_ok=True)
     for kind in kinds:
         if kind.moves_with_as_of_date:
