@@ -121,7 +121,8 @@ def _history_work(tmp_path: Path) -> Paths:
             select geo_id, indicator_id, 1.0 as value from raw.progress_rows;
             -- Of each pair, a report received and one outstanding (days late moving).
             create table marts.fct_report_completeness as
-            select geo_id, indicator_id, is_received, if(is_received, 0, 3) as days_late
+            select geo_id, indicator_id, is_received, if(is_received, 0, 3) as days_late,
+                date '2025-12-31' as period_end
             from raw.progress_rows, (values (true), (false)) as r (is_received);
             create table dq.dbt_build_state as
             select timestamptz '2026-01-01 00:01:00+00' as built_at, true as full_refresh,
@@ -284,16 +285,31 @@ def test_a_later_day_rewrites_the_reports_not_received_and_a_new_month_every_fil
     }
     assert _export_equals_table(paths, "fct_report_completeness")
 
-    # Into another month: every file of the completeness mart (its new periods, some received).
+    # Into another month: the periods ended since are added for every pair, most not received
+    # (every outstanding file), one received early (its pair's file, and its area's).
     received, outstanding = _files(completeness), _files(completeness, "outstanding")
+    early = next(
+        f"g{i:03d}"
+        for i in range(1, 60)
+        if _bucket(f"g{i:03d}") not in {_bucket(known), _bucket("g000")}
+    )
     _record_build(paths, 9, full_refresh=False, new_geo=None, as_of_date="2026-02-01")
     with connect(paths.work_db) as con:
-        con.execute("insert into marts.fct_report_completeness values ('g001', 'ind_a', true, 0)")
+        con.execute(
+            "insert into marts.fct_report_completeness "
+            "select geo_id, indicator_id, geo_id = ?, if(geo_id = ?, 0, 1), date '2026-01-31' "
+            "from raw.geographies, (values ('ind_a'), ('ind_b')) as i (indicator_id)",
+            [early, early],
+        )
     note = publish(paths, "run-6", "test").exports_note
+    assert "or dated after 2026-01-05, or periods ended since" in note
     assert note.endswith(
-        "; every file of fct_report_completeness (the as-of date moved into another month)"
+        "; every outstanding-NN file of fct_report_completeness (the as-of date moved)"
     )
-    assert not set(_files(completeness).items()) & set(received.items())
+    assert {n for n, ino in _files(completeness).items() if received[n] != ino} == {
+        f"part-{_bucket(early):02d}.parquet",
+        f"part-{_bucket('g000'):02d}.parquet",
+    }
     assert not set(_files(completeness, "outstanding").items()) & set(outstanding.items())
     assert _export_equals_table(paths, "fct_report_completeness")
 
@@ -356,12 +372,16 @@ def test_a_history_mart_without_rows_is_one_empty_file_with_its_columns(tmp_path
         "indicator_id",
         "is_received",
         "days_late",
+        "period_end",
     ]
     assert not files.fetchall()
     # Rows again: the empty file is rewritten with them or left beside them, adding nothing.
     _record_build(paths, 7, full_refresh=False, new_geo="g007")
     with connect(paths.work_db) as con:
-        con.execute("insert into marts.fct_report_completeness values ('g007', 'ind_a', false, 1)")
+        con.execute(
+            "insert into marts.fct_report_completeness "
+            "values ('g007', 'ind_a', false, 1, date '2026-01-31')"
+        )
     publish(paths, "run-3", "test")
     assert _export_equals_table(paths, "fct_report_completeness")
 

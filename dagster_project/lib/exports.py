@@ -20,10 +20,11 @@ What may have changed comes from the state the incremental dbt build keeps (lib/
 after a full refresh every file is rewritten; otherwise the geography × indicator pairs with a
 report loaded after the exports' watermark or dated between the exports' as-of date and this one
 (known now), and the same indicator in every area above them (their rolled-up rows move with them)
-— the pairs dbt rebuilt, every other row is as it was; and when the as-of date moved since, every
-outstanding file of fct_report_completeness (a later day of the month: its reports not received
-are late by more days everywhere, and no received one changes outside those pairs) or, into
-another month, whose ended periods are added for every pair, every file of it. A file to
+— the pairs dbt rebuilt, every other row is as it was —, and when the as-of date moved since,
+every outstanding file of fct_report_completeness (its reports not received are late by more days
+everywhere) and the pairs of its received reports for periods ended since (into another month, the
+periods ended are added for every pair: most not received yet; no other received report changes
+outside the pairs above). A file to
 rewrite is then its old rows outside those pairs plus the table's rows of those pairs: selecting a
 bucket's rows from the 9M-row table reads every row group (a geography's rows are spread through
 it), 0.33 s a file; the old file and the pairs' rows take 0.08 s. The exports record what they
@@ -78,6 +79,11 @@ SLICES: dict[str, tuple[Slice, ...]] = {
     ),
 }
 WHOLE = (Slice("part", "true"),)
+# The rows a mart gains when the as-of date moves, `{since}` the exports' as-of date: the periods
+# ended since (int_expected_reports; a row's period had ended by the as-of date it was built at).
+# Those of a slice that does not move with the date, a report received for such a period, are
+# rewritten with their pairs.
+ADDED_WITH_AS_OF_DATE = {"fct_report_completeness": "period_end >= date '{since}'"}
 
 
 def slices(mart: str) -> tuple[Slice, ...]:
@@ -95,8 +101,7 @@ class ExportPlan:
     built_at: dt.datetime | None  # the last recorded dbt build the exports will reflect
     loaded_through: dt.datetime | None  # … and the newest report load time it read
     as_of_date: dt.date | None = None  # … and the date it judged at
-    whole: frozenset[str] = frozenset()  # history marts rewritten whole all the same
-    # … and only their slices that move with the as-of date (a later day of the same month)
+    # History marts whose slices that move with the as-of date are rewritten whole all the same.
     restated: frozenset[str] = frozenset()
 
     def describe(self) -> str:
@@ -105,11 +110,6 @@ class ExportPlan:
         text = (
             f"{len(self.buckets)} of {BUCKETS} files of each history mart rewritten ({self.reason})"
         )
-        if self.whole:
-            text += (
-                f"; every file of {', '.join(sorted(self.whole))} "
-                "(the as-of date moved into another month)"
-            )
         for mart in sorted(self.restated):
             kinds = ", ".join(f"{s.prefix}-NN" for s in slices(mart) if s.moves_with_as_of_date)
             text += f"; every {kinds} file of {mart} (the as-of date moved)"
@@ -187,12 +187,28 @@ def plan_exports(
     # The pairs with a report loaded since or dated after the exports' as-of date, on or before
     # this one (known now), and the same indicator in every area above them (`union` stops at a
     # cycle): what dbt rebuilt (dbt/macros/incremental.sql, lib/dbt_state.py), or more.
+    moved = as_of_date > exported_as_of
+    added: list[str] = []  # queries of more pairs: the rows a moved as-of date added
+    for mart, condition in ADDED_WITH_AS_OF_DATE.items():
+        if not moved or not table_exists(con, "marts", mart):
+            continue
+        rows_added = condition.format(since=exported_as_of.isoformat())
+        for kind in slices(mart):
+            if not kind.moves_with_as_of_date:  # (the others are rewritten whole)
+                where = f"({kind.where}) and {rows_added}"
+                query = f"select geo_id, indicator_id from marts.{quote_ident(mart)} where {where}"  # noqa: S608
+                added.append(query)  # (constants and a date)
     con.execute(
         f"""
         create or replace temp table {CHANGED_PAIRS} as
         with recursive changed (geo_id, indicator_id) as (
-            select distinct geo_id, indicator_id from raw.progress_rows
-            where loaded_at > ? or {KNOWN_ON_SQL} between cast(? as date) + 1 and cast(? as date)
+            select distinct geo_id, indicator_id from (
+                select geo_id, indicator_id from raw.progress_rows
+                where
+                    loaded_at > ?
+                    or {KNOWN_ON_SQL} between cast(? as date) + 1 and cast(? as date)
+                {"".join(f" union all {query}" for query in added)}
+            )
             union
             select geographies.parent_geo_id, changed.indicator_id
             from raw.geographies as geographies
@@ -204,24 +220,19 @@ def plan_exports(
         [since_loaded, exported_as_of, as_of_date],
     )
     rows = con.execute(f"select distinct bucket from {CHANGED_PAIRS}").fetchall()  # noqa: S608
-    # The slices that move with the as-of date alone; into another month the periods ended since
-    # are added for every pair (int_expected_reports), some of them received: every file.
+    # The slices that move with the as-of date alone.
     moving = frozenset(m for m in SLICES if any(s.moves_with_as_of_date for s in SLICES[m]))
-    moved, new_month = as_of_date > exported_as_of, _month(as_of_date) > _month(exported_as_of)
     return ExportPlan(
         frozenset(int(r[0]) for r in rows),
         f"reports loaded after {since_loaded.isoformat()}"
-        + (f" or dated after {exported_as_of.isoformat()}" if moved else ""),
+        + (
+            f" or dated after {exported_as_of.isoformat()}, or periods ended since" if moved else ""
+        ),
         built_at,
         loaded_through,
         as_of_date,
-        moving if new_month else frozenset(),
-        moving if moved and not new_month else frozenset(),
+        moving if moved else frozenset(),
     )
-
-
-def _month(day: dt.date) -> tuple[int, int]:
-    return day.year, day.month
 
 
 def _write_single(con: duckdb.DuckDBPyConnection, relation: str, final: Path) -> None:
@@ -375,7 +386,7 @@ def write_exports(
         relation = f"{quote_ident(schema)}.{quote_ident(table)}"
         if history:
             folder = exports_dir / table
-            if plan.buckets is None or table in plan.whole:
+            if plan.buckets is None:
                 _write_buckets(con, relation, folder, slices(table))
             else:
                 folder.mkdir(parents=True, exist_ok=True)
