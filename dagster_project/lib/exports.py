@@ -293,10 +293,13 @@ def _write_partitioned(
         old = {final, *folder.glob(f"{kind.prefix}-{bucket:02d}-*.parquet")}
         written = sorted((staging / f"export_bucket={bucket}").glob("*.parquet"))
         # One file a bucket, unless DuckDB split one: the others `-K` beside it (_PART).
-        names = [final, *(final.with_name(f"{final.stem}-{k}.parquet") for k in range(1, 99))]
-        for part, name in zip(written, names, strict=False):
+        names = [
+            final.with_name(f"{final.stem}-{k}.parquet") if k else final
+            for k in range(len(written))
+        ]
+        for part, name in zip(written, names, strict=True):
             part.replace(name)
-        for stale in old - set(names[: len(written)]):
+        for stale in old - set(names):
             stale.unlink(missing_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
 
@@ -392,7 +395,7 @@ def write_exports(
                 folder.mkdir(parents=True, exist_ok=True)
                 for kind in slices(table):
                     if table in plan.restated and kind.moves_with_as_of_date:
-                        _write_buckets(con, relation, folder, [kind])
+                        _write_partitioned(con, relation, folder, kind)
                         continue
                     for bucket in sorted(plan.buckets):
                         _rewrite_bucket(con, relation, folder, bucket, kind)
