@@ -53,6 +53,7 @@ def test_the_floor_loads_the_scale_data_and_joins_year_to_date_sums_to_the_targe
     )
 
 
+@pytest.mark.slow
 def test_each_incremental_run_lands_a_file_the_warehouse_has_not_seen(tmp_path: Path) -> None:
     raw = bench.make_scale_raw(tmp_path, geos=3, indicators=2, months=14)
     warehouse = tmp_path / "warehouse"
@@ -74,6 +75,7 @@ def test_next_month_start_turns_months_and_years() -> None:
     assert bench.next_month_start(dt.date(2026, 12, 31)) == dt.date(2027, 1, 1)
 
 
+@pytest.mark.slow
 def test_a_daily_figure_is_that_of_an_incremental_build_at_the_date_asked(tmp_path: Path) -> None:
     raw = bench.make_scale_raw(tmp_path, geos=3, indicators=2, months=14)
     warehouse = tmp_path / "warehouse"

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from dagster_project.lib.exports import HISTORY_MARTS
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+pytestmark = pytest.mark.slow
 
 MARTS = [
     "dim_plan",

@@ -17,7 +17,7 @@ import pytest
 from dagster_project.lib.exports import HISTORY_MARTS
 from tests.conftest import run_pipeline
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+pytestmark = pytest.mark.slow
 
 TABLES = (
     "intermediate.int_actuals_revisioned",

@@ -18,7 +18,7 @@ import yaml
 from dagster_project.lib.report import write_report
 from tests.conftest import REPO, run_pipeline
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+pytestmark = pytest.mark.slow
 
 CHECK_CONTRACT = REPO.parent / "shared" / "tools" / "check_contract.py"
 

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import REPO
 
 QUERIES = sorted((REPO / "docs" / "queries").glob("*.sql"))
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+pytestmark = pytest.mark.slow
 
 
 def test_there_are_ten_documented_questions() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import PLAN_TRACKER, REPO, pipeline_env, run_pipeline
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reliability")]
+pytestmark = pytest.mark.slow
 
 
 def _start(raw: Path, warehouse: Path) -> subprocess.Popen[str]:

@@ -9,7 +9,7 @@ import pytest
 
 from dagster_project.lib.summary import summary
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+pytestmark = pytest.mark.slow
 
 
 def test_the_summary_counts_each_plan_and_names_only_lagging_targets_as_gaps(
