@@ -14,10 +14,13 @@ asks for), the scheduled daily run at scale with nothing new to land, its as-of 
                               warehouse: periods ended since are expected, the months carried
   daily_same_month_s          then a day later within that month, each run a day after the last
 
+And in bench/steps.json, where each figure's runs spent their time: the median of each part of
+the `time:` line every run prints (lib/timings.py: start, each asset step, the checks).
+
 Synthetic scale data: GEOS geographies × INDICATORS indicators × MONTHS months of monthly
 progress rows (default 3,000 × 50 × 60 = 9,000,000 rows, one CSV), a matching catalog (one plan,
 an area over all geographies, one target per indicator), and a 1% slice (30 geographies).
-Writes $PLAN_TRACKER_WAREHOUSE_DIR/bench/results.json.
+Writes $PLAN_TRACKER_WAREHOUSE_DIR/bench/results.json, daily.json and steps.json.
 
 Usage: python scripts/bench.py [--geos 3000] [--indicators 50] [--months 60] [--repeat 3]
 """
@@ -25,6 +28,7 @@ Usage: python scripts/bench.py [--geos 3000] [--indicators 50] [--months 60] [--
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as dt
 import json
 import os
@@ -39,6 +43,8 @@ from pathlib import Path
 
 import duckdb
 import yaml
+
+from dagster_project.lib.timings import PREFIX, RunTimes, parse_line
 
 REPO = Path(__file__).resolve().parents[1]
 PLAN_TRACKER = Path(sys.executable).with_name("plan-tracker")
@@ -78,17 +84,22 @@ def _tree_rss_kb(pid: int) -> int:
 
 
 def timed_run(
-    raw: Path, warehouse: Path, memory: bool = False, as_of: dt.date | None = None
+    raw: Path,
+    warehouse: Path,
+    memory: bool = False,
+    as_of: dt.date | None = None,
+    steps: list[RunTimes] | None = None,
 ) -> tuple[float, float]:
     """Seconds and, with `memory`, peak RSS (MB, the run and its children) of one
     `plan-tracker run` (as of `as_of`, else today). Memory is sampled only when asked: the
-    sampler takes CPU from the run."""
+    sampler takes CPU from the run. Where the run's time went, from the line it prints
+    (lib/timings.py), is added to `steps`."""
     started = time.monotonic()
     proc = subprocess.Popen(
         [str(PLAN_TRACKER), "run", "--log-level", "ERROR"],
         env=_env(raw, warehouse, as_of),
         cwd=REPO,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     peak = 0
@@ -103,13 +114,19 @@ def timed_run(
     sampler = threading.Thread(target=sample, daemon=True)
     if memory:
         sampler.start()
-    _, err = proc.communicate()
+    out, err = proc.communicate()
+    seconds = time.monotonic() - started
     stop.set()
     if memory:
         sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"run failed: {err.decode(errors='replace')[-3000:]}")
-    return time.monotonic() - started, peak / 1024
+    if steps is not None:
+        times = parse_line(out.decode(errors="replace"))
+        if times is None:
+            raise RuntimeError("the run printed no time line (lib/timings.py)")
+        steps.append(times)
+    return seconds, peak / 1024
 
 
 def make_scale_raw(root: Path, geos: int, indicators: int, months: int) -> Path:
@@ -244,10 +261,12 @@ def last_build(warehouse: Path) -> tuple[bool, dt.date]:
     return bool(full_refresh), as_of
 
 
-def daily_run(raw: Path, warehouse: Path, as_of: dt.date) -> float:
+def daily_run(
+    raw: Path, warehouse: Path, as_of: dt.date, steps: list[RunTimes] | None = None
+) -> float:
     """Seconds of one run as of `as_of`, which must have built incrementally: a daily run that
     fell back to a full refresh is not the figure asked for."""
-    seconds = timed_run(raw, warehouse, as_of=as_of)[0]
+    seconds = timed_run(raw, warehouse, as_of=as_of, steps=steps)[0]
     full_refresh, built_as_of = last_build(warehouse)
     if full_refresh or built_as_of != as_of:
         raise RuntimeError(f"the run as of {as_of} was not an incremental build: no figure")
@@ -301,6 +320,20 @@ def floor_seconds(raw: Path, work: Path) -> float:
     return time.monotonic() - started
 
 
+def step_medians(steps: dict[str, list[RunTimes]]) -> dict[str, dict[str, float]]:
+    """Each figure's parts (lib/timings.py), the median of each over the runs that had it, in the
+    order of the figure's first run; the steps that checked are counted in `checks_steps`."""
+    medians: dict[str, dict[str, float]] = {}
+    for figure, runs in steps.items():
+        names = list(dict.fromkeys(name for run in runs for name in run.parts))
+        medians[figure] = {
+            name: round(statistics.median(run.parts[name] for run in runs if name in run.parts), 2)
+            for name in names
+        }
+        medians[figure]["checks_steps"] = statistics.median(run.check_steps for run in runs)
+    return medians
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--geos", type=int, default=3000)
@@ -312,6 +345,8 @@ def main() -> int:
     bench = warehouse_root / "bench"
     bench.mkdir(parents=True, exist_ok=True)
     results: dict[str, float | int] = {}
+    # Where each figure's runs spent their time (lib/timings.py), by figure.
+    steps: dict[str, list[RunTimes]] = collections.defaultdict(list)
 
     def median(label: str, fn: Callable[[], float], repeat: int = args.repeat) -> float:
         values = [fn() for _ in range(repeat)]
@@ -323,7 +358,7 @@ def main() -> int:
     def bundled() -> float:
         target = bench / "bundled_warehouse"
         shutil.rmtree(target, ignore_errors=True)
-        return timed_run(REPO / "raw", target)[0]
+        return timed_run(REPO / "raw", target, steps=steps["bundled_run_s"])[0]
 
     results["bundled_run_s"] = median("bundled_run_s", bundled)
 
@@ -340,7 +375,7 @@ def main() -> int:
     def rebuild() -> float:
         target = bench / "scale_warehouse"
         shutil.rmtree(target, ignore_errors=True)
-        seconds, peak = timed_run(scale, target, memory=True)
+        seconds, peak = timed_run(scale, target, memory=True, steps=steps["scale_rebuild_s"])
         peaks.append(peak)
         return seconds
 
@@ -351,22 +386,23 @@ def main() -> int:
     print("incremental …", flush=True)
     counter = iter(range(1000))
 
-    def incremental(raw: Path, target: Path) -> float:
+    def incremental(raw: Path, target: Path, figure: str) -> float:
         name = f"new_city_{next(counter)}.csv"
         add_city_file(raw, name, args.indicators)
-        seconds = timed_run(raw, target)[0]
+        seconds = timed_run(raw, target, steps=steps[figure])[0]
         # The figure is that of a run that landed the new file, or none.
         if landed_rows(target, name) != args.indicators:
             raise RuntimeError(f"the incremental run did not land {name}: no figure")
         return seconds
 
     results["incremental_s"] = median(
-        "incremental_s", lambda: incremental(scale, bench / "scale_warehouse")
+        "incremental_s", lambda: incremental(scale, bench / "scale_warehouse", "incremental_s")
     )
     shutil.rmtree(bench / "slice_warehouse", ignore_errors=True)
     timed_run(small, bench / "slice_warehouse")
     results["incremental_small_history_s"] = median(
-        "incremental_small_history_s", lambda: incremental(small, bench / "slice_warehouse")
+        "incremental_small_history_s",
+        lambda: incremental(small, bench / "slice_warehouse", "incremental_small_history_s"),
     )
     results["cpu_count"] = os.cpu_count() or 0
     # Written before the daily runs, which need room for a copy of the scale warehouse (~2 GB):
@@ -383,7 +419,7 @@ def main() -> int:
     def month_turn() -> float:
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(base, copy, symlinks=True)
-        return daily_run(scale, copy, month_start)
+        return daily_run(scale, copy, month_start, steps["daily_month_turn_s"])
 
     days = iter(range(1, 1000))
     daily = {
@@ -393,7 +429,12 @@ def main() -> int:
         "daily_same_month_s": round(
             median(
                 "daily_same_month_s",
-                lambda: daily_run(scale, copy, month_start + dt.timedelta(days=next(days))),
+                lambda: daily_run(
+                    scale,
+                    copy,
+                    month_start + dt.timedelta(days=next(days)),
+                    steps["daily_same_month_s"],
+                ),
             ),
             2,
         ),
@@ -420,7 +461,17 @@ def main() -> int:
         print(f"{key:<30} {value:>10}  {goal} {mark}")
     for daily_key, daily_value in daily.items():
         print(f"{daily_key:<30} {daily_value:>10}")
-    print(f"\nwritten to {bench / 'results.json'} and {bench / 'daily.json'}")
+    parts = step_medians(steps)
+    (bench / "steps.json").write_text(json.dumps(parts, indent=2) + "\n", encoding="utf-8")
+    print("\nwhere the time goes (each part's median over the figure's runs, seconds):")
+    for figure, medians in parts.items():
+        shown = RunTimes(
+            {k: v for k, v in medians.items() if k != "checks_steps"}, int(medians["checks_steps"])
+        )
+        print(f"  {figure}: {shown.line().removeprefix(PREFIX).strip()}")
+    print(
+        f"\nwritten to {bench / 'results.json'}, {bench / 'daily.json'} and {bench / 'steps.json'}"
+    )
     return 0
 
 

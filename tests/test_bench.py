@@ -15,6 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 import bench
 
+from dagster_project.lib.timings import RunTimes
+
 
 def test_the_floor_loads_the_scale_data_and_joins_year_to_date_sums_to_the_targets(
     tmp_path: Path,
@@ -65,8 +67,30 @@ def test_each_incremental_run_lands_a_file_the_warehouse_has_not_seen(tmp_path: 
     bench.timed_run(raw, warehouse)
     assert bench.landed_rows(warehouse, "new_city_0.csv") == 0
     bench.add_city_file(raw, "new_city_0.csv", indicators=2)
-    bench.timed_run(raw, warehouse)
+    steps: list[RunTimes] = []
+    seconds, _ = bench.timed_run(raw, warehouse, steps=steps)
     assert bench.landed_rows(warehouse, "new_city_0.csv") == 2
+    # Where the run's time went, read from the line it printed: every part, adding up to about
+    # the time measured from outside (the process's exit and the summary's queries besides).
+    [times] = steps
+    assert {"start", "progress_reports", "plan_tracker_dbt", "checks"} <= set(times.parts)
+    assert 0.5 * seconds < sum(times.parts.values()) <= seconds
+
+
+def test_each_part_is_the_median_of_the_runs_that_had_it() -> None:
+    runs = [
+        RunTimes({"start": 2.0, "plan_tracker_dbt": 30.0, "checks": 10.0}, check_steps=5),
+        RunTimes({"start": 3.0, "plan_tracker_dbt": 34.0, "checks": 12.0}, check_steps=5),
+        RunTimes({"start": 2.5, "plan_tracker_dbt": 31.0}, check_steps=0),
+    ]
+    assert bench.step_medians({"scale_rebuild_s": runs}) == {
+        "scale_rebuild_s": {
+            "start": 2.5,
+            "plan_tracker_dbt": 31.0,
+            "checks": 11.0,
+            "checks_steps": 5,
+        }
+    }
 
 
 def test_next_month_start_turns_months_and_years() -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from dagster_project import cli
 from dagster_project.cli import report
+from dagster_project.lib.timings import parse_line
 
 
 def _job(produce: bool) -> dg.JobDefinition:
@@ -42,6 +43,9 @@ def test_a_run_that_skipped_its_publication_is_reported_as_failed(tmp_path: Path
     printed = out.getvalue()
     assert "FAILED" in printed and "nothing was published" in printed
     assert "step published: skipped" in printed
+    # Where the time went, whatever the outcome: the step that ran, the rest as start.
+    times = parse_line(printed)
+    assert times is not None and list(times.parts) == ["start", "upstream"]
 
 
 def test_a_run_whose_steps_all_succeeded_is_reported_as_published(
@@ -54,6 +58,8 @@ def test_a_run_whose_steps_all_succeeded_is_reported_as_published(
     out = io.StringIO()
     assert report(result, tmp_path / "plan_tracker.duckdb", 1.0, out) == 0
     assert "published" in out.getvalue() and "FAILED" not in out.getvalue()
+    times = parse_line(out.getvalue())
+    assert times is not None and list(times.parts) == ["start", "upstream", "published"]
 
 
 # Loads the definitions in a fresh interpreter, with dagster-dbt imported as `plan-tracker run`

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from dagster_project.lib.report import write_report
+from dagster_project.lib.timings import parse_line
 from tests.conftest import REPO, run_pipeline
 
 pytestmark = pytest.mark.slow
@@ -190,7 +191,19 @@ def test_a_broken_and_a_corrected_file_dropped_in_are_reported(
         "2026-03,黄石,技术合同成交额,abc,亿元,当期,2026-11-20\n",
         encoding="utf-8",
     )
-    run_pipeline(raw, warehouse)
+    printed = run_pipeline(raw, warehouse).stdout
+    # Where the run's time went: its asset steps by name, its five gates added up.
+    times = parse_line(printed)
+    assert times is not None
+    assert list(times.parts) == [
+        "start",
+        "plan_catalog",
+        "progress_reports",
+        "plan_tracker_dbt",
+        "warehouse__published",
+        "checks",
+    ]
+    assert times.check_steps == 5
     with duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True) as con:
         manifest = dict(
             con.execute(
