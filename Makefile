@@ -50,7 +50,7 @@ test: setup  ## every test and linter
 	$(MAKE) --no-print-directory -j 2 -O typecheck sqllint
 	# Two workers, each given the next test as it finishes. No xdist_group marks: under pytest 9.2
 	# pytest-xdist's loadgroup groups nothing (pytest-xdist#1386), and if it did, the tests that run
-	# the pipeline (~540 s) would all go to one worker.
+	# the pipeline (~540 s on a slow day) would all go to one worker.
 	$(BIN)/pytest -n 2
 
 typecheck: setup
