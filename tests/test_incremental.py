@@ -243,8 +243,7 @@ def test_a_later_as_of_date_is_an_incremental_build(copies: tuple[Path, Path]) -
     for table in TABLES:
         assert incremental[table] == full[table], table
 
-    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2026-11-30"}).stdout
-    assert "dbt: full refresh (the as-of date moved back from 2027-01-05 to 2026-11-30)" in printed
+    # (Back is a full refresh: the first run above; lib/dbt_state.py's tests besides.)
     result = run_pipeline(
         raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "30/11/2026"}, check=False
     )
