@@ -100,7 +100,9 @@ def test_next_month_start_turns_months_and_years() -> None:
 
 
 @pytest.mark.slow
-def test_a_daily_figure_is_that_of_an_incremental_build_at_the_date_asked(tmp_path: Path) -> None:
+def test_a_daily_figure_is_that_of_an_incremental_build_at_the_date_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     raw = bench.make_scale_raw(tmp_path, geos=3, indicators=2, months=14)
     warehouse = tmp_path / "warehouse"
     bench.timed_run(raw, warehouse)
@@ -109,6 +111,11 @@ def test_a_daily_figure_is_that_of_an_incremental_build_at_the_date_asked(tmp_pa
     month_start = bench.next_month_start(as_of)
     assert bench.daily_run(raw, warehouse, month_start) > 0
     assert bench.last_build(warehouse) == (False, month_start)
-    # An earlier as-of date makes a full refresh: no daily figure.
+    # A run that did not build as of the date asked (here: none at all, the warehouse left as of
+    # the month's start) gives no daily figure; a full refresh neither (the rebuild above).
+    monkeypatch.setattr(bench, "timed_run", lambda *args, **kwargs: (1.0, 0.0))
     with pytest.raises(RuntimeError, match="not an incremental build"):
-        bench.daily_run(raw, warehouse, as_of)
+        bench.daily_run(raw, warehouse, month_start + dt.timedelta(days=1))
+    monkeypatch.setattr(bench, "last_build", lambda warehouse: (True, month_start))
+    with pytest.raises(RuntimeError, match="not an incremental build"):
+        bench.daily_run(raw, warehouse, month_start)
