@@ -47,10 +47,14 @@ def test_assets_are_named_checks_added_up_and_the_rest_is_start() -> None:
     assert sum(times.parts.values()) == pytest.approx(5.0)
 
 
-def test_a_failed_step_has_no_duration_and_counts_in_the_start() -> None:
+def test_a_failed_step_has_no_duration_and_counts_in_the_rest_named_so() -> None:
     times = run_times(_result(fail_check=True).all_events, elapsed=5.0)
+    assert list(times.parts) == ["start and failed steps", "landed", "published", "checks"]
     assert times.check_steps == 1  # published_ok only
     assert sum(times.parts.values()) == pytest.approx(5.0)
+    assert parse_line(times.line()) == RunTimes(
+        {name: round(seconds, 1) for name, seconds in times.parts.items()}, check_steps=1
+    )
 
 
 def test_the_printed_line_reads_back() -> None:

@@ -7,6 +7,8 @@ times were only in DEBUG logs. The steps that materialise an asset are named by 
 (the dbt build is `plan_tracker_dbt`, the publication `warehouse__published`); the steps that only
 evaluate asset checks (the GX gates, the accounting check) are added up as `checks`; `start` is
 the rest of the run's time: the process's start, imports and definitions, and the job's set-up.
+Dagster gives no duration for a step that failed: in a failed run the rest is `start and failed
+steps`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any
 
 PREFIX = "time:"
 START = "start"
+START_AND_FAILED = "start and failed steps"
 CHECKS = "checks"
-_PART = re.compile(r"^(?P<name>\S+) (?P<seconds>\d+(?:\.\d+)?)s(?: \((?P<steps>\d+) steps?\))?$")
+_PART = re.compile(r"^(?P<name>.+?) (?P<seconds>\d+(?:\.\d+)?)s(?: \((?P<steps>\d+) steps?\))?$")
 
 
 @dataclass(frozen=True)
@@ -41,16 +44,20 @@ class RunTimes:
 
 def run_times(events: Iterable[Any], elapsed: float) -> RunTimes:
     """Each part of a run from its Dagster events (`result.all_events`); `elapsed` is the run's
-    whole time. A step that failed or was skipped has no duration: it counts in `start`, the
-    remainder."""
+    whole time. A step that failed has no duration: it counts in the remainder, then named
+    `start and failed steps`."""
     materialised: set[str] = set()
     durations: dict[str, float] = {}
+    failed = False
     for event in events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             materialised.add(event.step_key)
         elif event.event_type_value == "STEP_SUCCESS":
             durations[event.step_key] = event.event_specific_data.duration_ms / 1000
-    parts = {START: max(elapsed - sum(durations.values()), 0.0)}
+        elif event.event_type_value == "STEP_FAILURE":
+            failed = True
+    rest = START_AND_FAILED if failed else START
+    parts = {rest: max(elapsed - sum(durations.values()), 0.0)}
     parts.update((key, seconds) for key, seconds in durations.items() if key in materialised)
     checks = [seconds for key, seconds in durations.items() if key not in materialised]
     if checks:
