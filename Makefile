@@ -81,7 +81,7 @@ docs: setup  ## dbt docs (one static page, viewable offline) under $PLAN_TRACKER
 	  ../$(BIN)/dbt docs generate --static --quiet --target-path "$(abspath $(PLAN_TRACKER_WAREHOUSE_DIR))/docs"
 	@echo "dbt docs: $(abspath $(PLAN_TRACKER_WAREHOUSE_DIR))/docs/static_index.html"
 
-bench: setup  ## performance figures, written to $PLAN_TRACKER_WAREHOUSE_DIR/bench/results.json
+bench: setup  ## performance figures, written to $PLAN_TRACKER_WAREHOUSE_DIR/bench/ (results.json, daily.json, steps.json)
 	$(BIN)/python scripts/bench.py
 
 stress: setup  ## long reliability run: many files, random corruption, repeated kills
