@@ -135,6 +135,7 @@ def report(
     the run's time went (lib/timings.py)."""
     from dagster_project.lib.timings import run_times
 
+    times = run_times(result.all_events, elapsed).line()
     failures = [e for e in result.all_events if e.is_step_failure]
     # Dagster calls a run whose steps were skipped (an output they need not produced) a success.
     skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
@@ -149,12 +150,12 @@ def report(
         for step_key in skipped:
             print(f"  step {step_key}: skipped (an output it needs was not produced)", file=out)
         print(f"the last good warehouse stays at {published_db}", file=out)
-        print(run_times(result.all_events, elapsed).line(), file=out)
+        print(times, file=out)
         return 1
     from dagster_project.lib.summary import summary
 
     print(f"\nrun {result.run_id} published {published_db} in {elapsed:.1f}s", file=out)
-    print(run_times(result.all_events, elapsed).line(), file=out)
+    print(times, file=out)
     print(summary(published_db, raw_dir), file=out)
     return 0
 

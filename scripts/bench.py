@@ -320,18 +320,21 @@ def floor_seconds(raw: Path, work: Path) -> float:
     return time.monotonic() - started
 
 
-def step_medians(steps: dict[str, list[RunTimes]]) -> dict[str, dict[str, float]]:
-    """Each figure's parts (lib/timings.py), the median of each over the runs that had it, in the
-    order of the figure's first run; the steps that checked are counted in `checks_steps`."""
-    medians: dict[str, dict[str, float]] = {}
-    for figure, runs in steps.items():
-        names = list(dict.fromkeys(name for run in runs for name in run.parts))
-        medians[figure] = {
-            name: round(statistics.median(run.parts[name] for run in runs if name in run.parts), 2)
-            for name in names
-        }
-        medians[figure]["checks_steps"] = statistics.median(run.check_steps for run in runs)
-    return medians
+def step_medians(steps: dict[str, list[RunTimes]]) -> dict[str, RunTimes]:
+    """Each figure's parts (lib/timings.py): the median of each over the runs that had it, in the
+    order of the figure's first run, and the median number of check steps."""
+    return {
+        figure: RunTimes(
+            {
+                name: round(
+                    statistics.median(run.parts[name] for run in runs if name in run.parts), 2
+                )
+                for name in dict.fromkeys(name for run in runs for name in run.parts)
+            },
+            statistics.median_low(run.check_steps for run in runs),
+        )
+        for figure, runs in steps.items()
+    }
 
 
 def main() -> int:
@@ -461,14 +464,12 @@ def main() -> int:
         print(f"{key:<30} {value:>10}  {goal} {mark}")
     for daily_key, daily_value in daily.items():
         print(f"{daily_key:<30} {daily_value:>10}")
-    parts = step_medians(steps)
+    medians = step_medians(steps)
+    parts = {figure: {**t.parts, "checks_steps": t.check_steps} for figure, t in medians.items()}
     (bench / "steps.json").write_text(json.dumps(parts, indent=2) + "\n", encoding="utf-8")
     print("\nwhere the time goes (each part's median over the figure's runs, seconds):")
-    for figure, medians in parts.items():
-        shown = RunTimes(
-            {k: v for k, v in medians.items() if k != "checks_steps"}, int(medians["checks_steps"])
-        )
-        print(f"  {figure}: {shown.line().removeprefix(PREFIX).strip()}")
+    for figure, times in medians.items():
+        print(f"  {figure}: {times.line().removeprefix(PREFIX).strip()}")
     print(
         f"\nwritten to {bench / 'results.json'}, {bench / 'daily.json'} and {bench / 'steps.json'}"
     )
