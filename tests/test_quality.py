@@ -280,6 +280,7 @@ def _status(**changes) -> pd.DataFrame:
         "month_end": pd.Timestamp("2026-09-30"),
         "status": "on_track",
         "projected_status": "on_track",
+        "is_final": False,
         "attainment_ratio": 0.5,
         "has_actual": True,
         "rollup_difference": 0.0,
@@ -298,6 +299,14 @@ def test_marts_suite_passes_and_checks_every_rule(results_dir: Path) -> None:
         "target_id",
         "rollup_difference",
     }
+
+
+def test_marts_suite_refuses_a_pace_on_a_deadline_with_its_outcome(results_dir: Path) -> None:
+    parameters = {"target_ids": ["t1"]}
+    missed = _status(is_final=True, status="off_track", projected_status="off_track")
+    assert run_gate("marts", missed, parameters, results_dir).success
+    on_pace = run_gate("marts", _status(is_final=True), parameters, results_dir)
+    assert [o.column for o in on_pace.blocking_failures] == ["status"]
 
 
 def test_marts_suite_names_a_target_without_rows(results_dir: Path) -> None:

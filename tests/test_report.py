@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from dagster_project.lib.report import write_report
+from dagster_project.lib.report import _last_year, write_report
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -60,6 +60,43 @@ def test_each_target_says_the_date_its_data_reach(bundled_warehouse: Path, repor
     assert distinct > 1  # a report older than the others shows as such
     assert page.count("数据截至 data through ") == count
     assert f"数据截至 data through {earliest}" in page
+
+
+def test_a_deadline_with_its_outcome_reads_missed_not_off_track(
+    bundled_warehouse: Path, report: Path, tmp_path: Path
+) -> None:
+    # Data reaching a deadline cannot land before it has passed; a copy of the warehouse stands
+    # in for one judged later: a lagging target's latest row made its deadline's outcome.
+    db = tmp_path / "later.duckdb"
+    shutil.copyfile(bundled_warehouse / "plan_tracker.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        [(before, projected_off)] = con.execute(
+            "select count(*), bool_or(projected_status = 'off_track') filter (where target_id = "
+            "(select min(target_id) from marts.fct_target_vs_actual "
+            "where is_latest and status = 'off_track')) "
+            "from marts.fct_target_vs_actual where is_latest and status = 'off_track'"
+        ).fetchall()
+        con.execute(
+            "update marts.fct_target_vs_actual set is_final = true where target_id = ("
+            "select min(target_id) from marts.fct_target_vs_actual "
+            "where is_latest and status = 'off_track') and is_latest"
+        )
+    assert before >= 2
+    page = write_report(db, tmp_path / "later").read_text(encoding="utf-8")
+    assert page.count("未完成 missed") == page.count("已到期 deadline passed: final") == 1
+    # That target only (its status, and its projection's if off track, now one final outcome):
+    # the other off-track targets still read as a pace.
+    original = report.read_text(encoding="utf-8")
+    assert "未完成 missed" not in original
+    assert page.count("滞后 off track") == original.count("滞后 off track") - 1 - projected_off
+
+
+def test_a_per_year_target_shows_the_outcome_of_the_year_before() -> None:
+    missed = {"last_year": 2026, "last_year_status": "off_track", "last_year_final": True}
+    assert "2026 全年 year: 未完成 missed 9" in _last_year({**missed, "last_year_actual": 9.0})
+    # Judged on pace at the end of that year's data, not its outcome: a pace's label.
+    short = {**missed, "last_year_status": "at_risk", "last_year_final": False}
+    assert "2026 全年 year: 有风险 at risk 9" in _last_year({**short, "last_year_actual": 9.0})
 
 
 def test_text_from_inputs_is_escaped(bundled_warehouse: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -55,3 +56,30 @@ def test_the_summary_counts_each_plan_and_names_only_lagging_targets_as_gaps(
         assert line.endswith(f"expected by {through}, where its data end)"), line
     assert not on_track & {line.split()[0] for line in lines if line.startswith("  ")}
     assert lines[-1].startswith("files: ")
+
+
+def test_a_missed_deadline_is_named_as_such_not_by_its_pace(
+    bundled_warehouse: Path, tmp_path: Path
+) -> None:
+    # Data reaching a deadline cannot land before it has passed; a copy of the warehouse stands
+    # in for one judged later: the lagging target's latest row made its deadline's outcome.
+    published = tmp_path / "plan_tracker.duckdb"
+    shutil.copyfile(bundled_warehouse / "plan_tracker.duckdb", published)
+    with duckdb.connect(str(published)) as con:
+        [(target_id, indicator, actual, target, unit, due)] = con.execute(
+            "select v.target_id, i.name_zh, v.actual_value, v.target_value, v.unit, v.due_date "
+            "from marts.fct_target_vs_actual as v inner join marts.dim_indicator as i "
+            "using (indicator_id) where v.is_latest and v.status = 'off_track' "
+            "and v.pace_ratio is not null and v.cadence = 'by_due_date' "
+            "order by v.pace_ratio limit 1"
+        ).fetchall()
+        con.execute(
+            "update marts.fct_target_vs_actual set is_final = true, month_end = last_day(due_date) "
+            "where target_id = ? and is_latest",
+            [target_id],
+        )
+    lines = summary(published).splitlines()
+    assert (
+        f"  {target_id} {indicator}: missed, {actual:,.2f} of {target:,.2f} {unit} "
+        f"by its deadline, {due}"
+    ) in lines

@@ -34,6 +34,9 @@ STATUS_LABELS = {
     "no_data": "无数据 no data",
 }
 STATUS_ORDER = ["off_track", "at_risk", "no_data", "on_track", "achieved"]
+# A deadline passed with the data reaching it (fct_target_vs_actual.is_final): off track is
+# its outcome, missed, no longer a pace.
+MISSED_LABEL = "未完成 missed"
 
 
 def esc(value: Any) -> str:
@@ -54,12 +57,25 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
 
 
-def _badge(status: str | None) -> str:
+def _label(status: str | None, is_final: bool = False) -> str:
+    if is_final and status == "off_track":
+        return MISSED_LABEL
+    return STATUS_LABELS.get(status or "", status or "")
+
+
+def _badge(status: str | None, is_final: bool = False) -> str:
     status = status or "no_data"
     return (
         f'<span class="badge" style="background:{STATUS_COLOURS.get(status, "#8c959f")}">'
-        f"{esc(STATUS_LABELS.get(status, status))}</span>"
+        f"{esc(_label(status, is_final))}</span>"
     )
+
+
+def _outlook(t: dict[str, Any]) -> str:
+    """Under the status: the projection's, or for a deadline with its outcome, that it is final."""
+    if t["is_final"]:
+        return "已到期 deadline passed: final"
+    return f"预测 {esc(STATUS_LABELS.get(t['projected_status'], ''))}"
 
 
 def _last_year(t: dict[str, Any]) -> str:
@@ -70,7 +86,7 @@ def _last_year(t: dict[str, Any]) -> str:
     actual = "" if t["last_year_actual"] is None else f" {_fmt(t['last_year_actual'])}"
     return (
         f"<br><small>{esc(t['last_year'])} 全年 year: "
-        f"{esc(STATUS_LABELS.get(t['last_year_status'], ''))}{esc(actual)}</small>"
+        f"{esc(_label(t['last_year_status'], t['last_year_final']))}{esc(actual)}</small>"
     )
 
 
@@ -124,7 +140,8 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
         select v.*, t.source_quote_zh, t.source_quote_en, i.name_zh as indicator_zh,
             i.name_en as indicator_en, g.name_zh as geo_zh, a.name_zh as action_zh,
             a.action_seq, year(last_year.month_end) as last_year,
-            last_year.status as last_year_status, last_year.actual_value as last_year_actual
+            last_year.status as last_year_status, last_year.is_final as last_year_final,
+            last_year.actual_value as last_year_actual
         from marts.fct_target_vs_actual as v
         inner join marts.fct_target as t on v.target_id = t.target_id
         -- A per-year target starts again each year: beside this year's status, last year's.
@@ -180,8 +197,8 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
             f"<td>{esc(t['indicator_zh'])}<br><small>{esc(t['indicator_en'])} · "
             f"{esc(t['geo_zh'])}</small></td>"
             f"<td>{_target_bar(t)}<br><small>{numbers}</small></td>"
-            f"<td>{_badge(t['status'])}<br><small>预测 "
-            f"{esc(STATUS_LABELS.get(t['projected_status'], ''))}</small>{_last_year(t)}</td>"
+            f"<td>{_badge(t['status'], t['is_final'])}<br><small>{_outlook(t)}</small>"
+            f"{_last_year(t)}</td>"
             f'<td class="quote">{esc(t["source_quote_zh"])}<br>'
             f"<small>{esc(t['source_quote_en'])}</small></td></tr>"
         )

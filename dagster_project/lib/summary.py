@@ -39,7 +39,9 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
         gaps = con.execute(
             """
             select v.target_id, i.name_zh, v.status, v.pace_ratio, v.actual_value,
-                v.expected_value, v.unit, v.data_through_date
+                v.expected_value, v.unit, v.data_through_date, v.is_final, v.target_value,
+                -- A final row's deadline: the due date, or a per-year target's year end.
+                least(v.due_date, v.month_end) as deadline
             from marts.fct_target_vs_actual as v
             inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
             -- The lagging targets, as in scorecard_plan.worst_gaps: an on-track target is no
@@ -54,7 +56,17 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
                 "largest gaps, targets at risk or off track "
                 "(pace = share of the expected progress made):"
             )
-            for target_id, indicator, status, pace, actual, expected, unit, through in gaps:
+            for (
+                target_id, indicator, status, pace, actual, expected, unit, through, final,
+                target, deadline,
+            ) in gaps:  # fmt: skip
+                if final:
+                    # The deadline's outcome, not a pace (int_targets_evaluated).
+                    lines.append(
+                        f"  {target_id} {indicator}: missed, {actual:,.2f} of {target:,.2f} "
+                        f"{unit} by its deadline, {deadline}"
+                    )
+                    continue
                 # Expected where the data end, not today: a September report is judged
                 # against September (int_targets_evaluated).
                 lines.append(

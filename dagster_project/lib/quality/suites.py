@@ -213,6 +213,16 @@ def expectation_specs(stage: str) -> list[tuple[str, dict[str, Any]]]:
                     "value_set": ["achieved", "on_track", "at_risk", "off_track", "no_data"],
                 },
             ),
+            # A deadline passed with the data reaching it has an outcome, not a pace.
+            (
+                "ExpectColumnValuesToBeInSet",
+                {
+                    "column": "status",
+                    "value_set": ["achieved", "off_track"],
+                    "row_condition": "is_final==True",
+                    "condition_parser": "pandas",
+                },
+            ),
             (
                 "ExpectColumnValuesToNotBeNull",
                 {

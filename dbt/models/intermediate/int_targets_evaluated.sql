@@ -17,6 +17,11 @@
 --   achieved   the actual already meets the target (per-year: this year's total meets it);
 --   on_track   pace >= on_track_ratio;  at_risk  pace >= at_risk_ratio;  off_track  below.
 -- Pace is the share of the expected progress made: (actual - start) / (expected - start).
+-- A row's deadline is the due date; a per-year target's is each year's end. On the deadline's
+-- row (its month) the status is the deadline's outcome once the data reach it (is_final):
+-- achieved, or off_track — missed, however close. Passed with the data short of it, the row is
+-- judged on pace where the data end until the deadline's reports are due (report_due_days
+-- after it), then no_data: a deadline is not on track years after it, on a report from before.
 with targets as (
     select * from {{ ref('int_targets_resolved') }}
 ),
@@ -237,12 +242,36 @@ paced as (
     from expected
 ),
 
-final as (
+deadlines as (
     select
         *,
         case
+            when cadence = 'per_year' then least(due_date, make_date(year(month_end), 12, 31))
+            else due_date
+        end as deadline_date
+    from paced
+),
+
+finals as (
+    select
+        *,
+        coalesce(
+            month_end >= deadline_date and data_through_date >= deadline_date, false
+        ) as is_final,
+        month_end >= deadline_date
+        and {{ as_of_date() }} > deadline_date + to_days({{ var('report_due_days') }})
+            as is_final_overdue
+    from deadlines
+),
+
+final as (
+    select
+        * exclude (is_final_overdue),
+        case
             when actual_value is null then 'no_data'
             when {{ meets('actual_value', 'comparator', 'target_value') }} then 'achieved'
+            when is_final then 'off_track'
+            when is_final_overdue then 'no_data'
             when pace_ratio is null then 'no_data'
             when pace_ratio >= {{ var('on_track_ratio') }} then 'on_track'
             when pace_ratio >= {{ var('at_risk_ratio') }} then 'at_risk'
@@ -254,7 +283,7 @@ final as (
             else actual_value / target_value
         end as attainment_ratio,
         month_end = max(month_end) over (partition by target_id) as is_latest
-    from paced
+    from finals
 )
 
 -- The wide pass-through of the target's attributes is this model's purpose.
@@ -262,6 +291,8 @@ select
     *,  -- noqa: AM04
     case
         when status = 'achieved' then 'achieved'
+        -- The outcome is known: nothing left to project.
+        when is_final then status
         when projected_value is null then 'no_data'
         when {{ meets('projected_value', 'comparator', 'target_value') }} then 'on_track'
         when (

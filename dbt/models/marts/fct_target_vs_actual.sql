@@ -33,6 +33,7 @@ final as (
         actual_value - expected_value as gap_to_expected,
         target_value - actual_value as gap_to_target,
         status,
+        is_final,
         projected_value,
         projected_status
     from evaluated
