@@ -1,7 +1,8 @@
 -- Each member's contribution to an area target (metro area, corridor) at the target's latest row,
 -- for additive indicators. The member's own expected value keeps the share it had when the area
 -- was first measured (按基数比例分解): member expected = area expected × member's first share.
--- Its status uses the same tolerance bands as the area's. A member is read at the month its area
+-- Its status uses the same tolerance bands as the area's, and is no_data on a deadline passed
+-- whose reports, due since, leave the member's data short of it. A member is read at the month its area
 -- is judged on (read_month_end: the year before's last for a flow due by a date with no report
 -- yet this year) and by the same measure: a cumulative actual adds its earlier years' totals.
 with evaluated as (
@@ -45,7 +46,8 @@ members as (
         area_targets.actual_value as area_actual_value,
         area_targets.expected_value as area_expected_value,
         area_targets.path_start_value as area_path_start_value,
-        area_targets.path_start_date as area_path_start_date
+        area_targets.path_start_date as area_path_start_date,
+        area_targets.deadline_date
     from area_targets
     inner join geographies on area_targets.geo_id = geographies.parent_geo_id
 ),
@@ -108,6 +110,14 @@ final as (
         case
             when member_values.member_value is null then 'no_data'
             when member_values.area_expected_value is null or first_shares.first_share is null
+                then 'no_data'
+            -- As its area (int_targets_evaluated): a deadline passed, its reports due since, with
+            -- the member's data short of it says nothing of the member's part in it.
+            when
+                member_values.month_end >= member_values.deadline_date
+                and member_values.data_through_date < member_values.deadline_date
+                and {{ as_of_date() }}
+                > member_values.deadline_date + to_days({{ var('report_due_days') }})
                 then 'no_data'
             when
                 member_values.member_value
