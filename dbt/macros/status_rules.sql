@@ -49,6 +49,13 @@
     end
 {%- endmacro %}
 
+{#- Whether a deadline's reports are due by the as-of date (`report_due_days` after it, as any
+    report of a period ending then): from then on, data short of the deadline say nothing of its
+    outcome (int_targets_evaluated, fct_target_contribution). -#}
+{% macro deadline_reports_due(deadline) -%}
+    ({{ as_of_date() }} > {{ deadline }} + to_days({{ var('report_due_days') }}))
+{%- endmacro %}
+
 {#- Whether `actual` satisfies `comparator` against `target` ("=" within a relative 1e-9). -#}
 {% macro meets(actual, comparator, target) -%}
     case {{ comparator }}

@@ -258,8 +258,7 @@ finals as (
         coalesce(
             month_end >= deadline_date and data_through_date >= deadline_date, false
         ) as is_final,
-        month_end >= deadline_date
-        and {{ as_of_date() }} > deadline_date + to_days({{ var('report_due_days') }})
+        month_end >= deadline_date and {{ deadline_reports_due('deadline_date') }}
             as is_final_overdue
     from deadlines
 ),

@@ -116,8 +116,7 @@ final as (
             when
                 member_values.month_end >= member_values.deadline_date
                 and member_values.data_through_date < member_values.deadline_date
-                and {{ as_of_date() }}
-                > member_values.deadline_date + to_days({{ var('report_due_days') }})
+                and {{ deadline_reports_due('member_values.deadline_date') }}
                 then 'no_data'
             when
                 member_values.member_value
