@@ -83,3 +83,31 @@ def test_a_missed_deadline_is_named_as_such_not_by_its_pace(
         f"  {target_id} {indicator}: missed, {actual:,.2f} of {target:,.2f} {unit} "
         f"by its deadline, {due}"
     ) in lines
+
+
+def test_the_summary_says_how_many_reports_are_missing_and_from_whom(
+    bundled_warehouse: Path,
+) -> None:
+    published = bundled_warehouse / "plan_tracker.duckdb"
+    lines = summary(published).splitlines()
+    with duckdb.connect(str(published), read_only=True) as con:
+        [(expected, received, late, missing)] = con.execute(
+            "select count(*), count(*) filter (where is_received), "
+            "count(*) filter (where report_status = 'late'), "
+            "count(*) filter (where report_status = 'missing') "
+            "from marts.fct_report_completeness"
+        ).fetchall()
+        most = con.execute(
+            "select g.name_zh, count(*) from marts.fct_report_completeness "
+            "inner join marts.dim_geography as g using (geo_id) "
+            "where report_status = 'missing' group by g.name_zh, g.geo_id "
+            "order by count(*) desc, g.geo_id limit 3"
+        ).fetchall()
+    assert missing and late  # the bundled data, judged today, lack some reports
+    (line,) = [line for line in lines if line.startswith("reports: ")]
+    assert line == (
+        f"reports: {expected} expected so far · {received} received ({late} late) · "
+        f"{missing} missing, most from "
+        + " · ".join(f"{name} {count}" for name, count in most)
+        + " (marts.fct_report_completeness)"
+    )

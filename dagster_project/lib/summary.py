@@ -10,6 +10,31 @@ from dagster_project.lib.progress.files import discover
 from dagster_project.lib.progress.withdrawals import vanished_files, withdrawn_counts
 
 SHOWN_FILES = 5
+SHOWN_GEOGRAPHIES = 3
+
+
+def _reports_line(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The reports expected so far (periods ended by the as-of date), and who has not sent theirs
+    though due: what the office chases. Read from scorecard_geography, a row per geography
+    whatever the history's size (fct_report_completeness holds 10M rows at scale)."""
+    expected, received, late, missing = con.execute(
+        "select sum(reports_expected), sum(reports_received), sum(reports_late), "
+        "sum(reports_missing) from marts.scorecard_geography"
+    ).fetchone() or (None, None, None, None)
+    if not expected:
+        return []
+    line = (
+        f"reports: {expected} expected so far · {received} received ({late} late) · "
+        f"{missing} missing"
+    )
+    if missing:
+        most = con.execute(
+            "select name_zh, reports_missing from marts.scorecard_geography "
+            "where reports_missing > 0 order by reports_missing desc, geo_id limit ?",
+            [SHOWN_GEOGRAPHIES],
+        ).fetchall()
+        line += ", most from " + " · ".join(f"{name} {count}" for name, count in most)
+    return [line + " (marts.fct_report_completeness)"]
 
 
 def summary(published_db: Path, raw_dir: Path | None = None) -> str:
@@ -74,6 +99,7 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
                     f"({actual:,.2f} of {expected:,.2f} {unit} expected by {through}, "
                     "where its data end)"
                 )
+        lines += _reports_line(con)
         files = dict(
             con.execute("select status, count(*) from raw.file_manifest group by all").fetchall()
         )
