@@ -1,5 +1,6 @@
 -- Which targets are off track or at risk today, worst first?
 -- 哪些目标当前滞后或有风险？
+-- is_final: the deadline has passed and the data reach it, so off_track means missed (未完成).
 select
     t.plan_id,
     a.name_zh as action_zh,
@@ -12,6 +13,7 @@ select
     round(v.pace_ratio, 2) as pace_ratio,
     v.status,
     v.projected_status,
+    v.is_final,
     t.source_quote_zh
 from marts.fct_target_vs_actual as v
 inner join marts.fct_target as t on v.target_id = t.target_id
