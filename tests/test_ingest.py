@@ -404,3 +404,41 @@ def test_nested_folders_at_any_depth_are_read(landing: Landing) -> None:
     landing.add("utf8.csv", as_name="2026/q1/huangshi/report.csv")
     (outcome,) = landing.ingest()
     assert outcome.source_file == "progress/2026/q1/huangshi/report.csv"
+
+
+def test_quarantine_message_names_every_rule_a_row_breaks(landing: Landing) -> None:
+    # The sender mends a row once, not once per rule: the first broken rule is the reason code,
+    # the others follow in its message, each with what it got (and a near name if any).
+    (landing.raw / "progress" / "several.csv").write_text(
+        "报告期,城市/地区,指标,数值,单位,口径\n"
+        "2026年13月,黄石石,技术合同成交额,约3,亿,当期\n"
+        "2026-03,黄石,不存在的指标,=B2*2,亿元,当期\n"
+        "2026-03,黄石,技术合同成交额,3,亿元,当期\n"
+        "2019-03,黄石,技术合同成交额,-5,亿元,当期\n",
+        encoding="utf-8",
+    )
+    (outcome,) = landing.ingest()
+    assert (outcome.rows_loaded, outcome.rows_quarantined) == (1, 3)
+    assert landing.reasons() == [
+        (2, "period_unrecognised"),
+        (3, "indicator_unknown"),
+        (5, "period_outside_plans"),
+    ]
+    reasons = dict(landing.rows("select source_row, reason from dq.quarantine"))
+    assert reasons[2].startswith(
+        "progress/several.csv, row 2, column 报告期 period: the period is not recognised "
+        "(got '2026年13月'); expected "
+    )
+    assert reasons[2].endswith(
+        " — also column 城市/地区 geography: the geography is not in reference/geographies.csv "
+        "(got '黄石石'; did you mean '黄石'?); column 数值 value: the value is not a number "
+        "(got '约3'); column 单位 unit: the unit is not in reference/units.csv "
+        "(got '亿'; did you mean '亿元'?)"
+    )
+    assert reasons[3].endswith(
+        " — also column 数值 value: the cell holds a formula, which is not evaluated (got '=B2*2')"
+    )
+    assert reasons[5].endswith(
+        " — also column 数值 value: the value (in the indicator's unit) is outside its plausible "
+        "range (got '-5')"
+    )

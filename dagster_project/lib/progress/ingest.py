@@ -351,7 +351,8 @@ def _near_names(con: duckdb.DuckDBPyConnection, file_no: int) -> None:
     spellings = " union all ".join(
         # Codes and columns are this module's constants.
         f"select distinct '{code}' as reason_code, {column} as got from parsed "  # noqa: S608
-        f"where file_no = ? and reason_code = '{code}'"
+        f"where file_no = ? and (reason_code = '{code}' "
+        f"or list_contains(other_reason_codes, '{code}'))"
         for code, (column, _) in NEAR_NAME_REASONS.items()
     )
     names = " union all ".join(
@@ -446,7 +447,8 @@ def _land(
             ) || ': ' || reasons.problem
                 || coalesce(' (got ''' || {value_of_field} || ''')', ' (blank)')
                 || '; expected ' || reasons.expected
-                || coalesce('; did you mean ''' || near_names.near || '''?', '') as reason,
+                || coalesce('; did you mean ''' || near_names.near || '''?', '')
+                || coalesce(' — also ' || also.problems, '') as reason,
             {record_sql} as raw_record,
             ?3 as loaded_at,
             ?4 as run_id
@@ -456,6 +458,35 @@ def _land(
             and parsed.sheet is not distinct from cells.sheet
         left join near_names on parsed.reason_code = near_names.reason_code
             and {value_of_field} = near_names.got
+        left join (
+            -- The row's other broken rules (other_reason_codes), each with what it got.
+            select
+                parsed.source_row,
+                parsed.sheet,
+                string_agg(
+                    'column ' || reasons.column_label || ': ' || reasons.problem
+                        || coalesce(
+                            ' (got ''' || {value_of_field} || ''''
+                                || coalesce('; did you mean ''' || near_names.near || '''?', '')
+                                || ')',
+                            ' (blank)'
+                        ),
+                    '; ' order by parsed.position
+                ) as problems
+            from (
+                select
+                    *,
+                    unnest(other_reason_codes) as other_reason_code,
+                    generate_subscripts(other_reason_codes, 1) as position
+                from parsed
+                where file_no = ?5 and len(other_reason_codes) > 0
+            ) as parsed
+            inner join reasons on parsed.other_reason_code = reasons.reason_code
+            left join near_names on parsed.other_reason_code = near_names.reason_code
+                and {value_of_field} = near_names.got
+            group by parsed.source_row, parsed.sheet
+        ) as also on parsed.source_row = also.source_row
+            and parsed.sheet is not distinct from also.sheet
         where parsed.file_no = ?5
         order by parsed.source_row
         """,  # noqa: S608 - identifiers and CASE labels are ours; values are parameters
