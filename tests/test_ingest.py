@@ -241,6 +241,24 @@ def test_quarantine_message_offers_the_nearest_catalog_name_only_when_one_is_nea
     assert "did you mean" not in reasons[5]
 
 
+def test_a_quarantine_table_from_before_other_reason_codes_gains_the_column(
+    landing: Landing,
+) -> None:
+    with connect(landing.db) as con:
+        con.execute(
+            "create schema if not exists dq; create table dq.quarantine (source_file varchar not "
+            "null, file_sha256 varchar not null, sheet varchar, source_row integer, column_name "
+            "varchar, reason_code varchar not null, reason varchar not null, raw_record json, "
+            "loaded_at timestamp with time zone not null, run_id varchar)"
+        )
+    landing.add("bad_rows.csv")
+    landing.ingest()
+    assert landing.rows(
+        "select count(*), count(other_reason_codes), sum(len(other_reason_codes)) "
+        "from dq.quarantine"
+    ) == [(13, 13, 0)]
+
+
 def test_blank_value_is_not_reported_never_zero(landing: Landing) -> None:
     landing.add("blank_values.csv")
     (outcome,) = landing.ingest()
@@ -423,6 +441,13 @@ def test_quarantine_message_names_every_rule_a_row_breaks(landing: Landing) -> N
         (2, "period_unrecognised"),
         (3, "indicator_unknown"),
         (5, "period_outside_plans"),
+    ]
+    assert landing.rows(
+        "select source_row, other_reason_codes from dq.quarantine order by source_row"
+    ) == [
+        (2, ["geography_unknown", "value_not_numeric", "unit_unknown"]),
+        (3, ["value_formula"]),
+        (5, ["value_out_of_range"]),
     ]
     reasons = dict(landing.rows("select source_row, reason from dq.quarantine"))
     assert reasons[2].startswith(

@@ -105,9 +105,13 @@ PROGRESS_DDL = (
         reason varchar not null,
         raw_record json,
         loaded_at timestamp with time zone not null,
-        run_id varchar
+        run_id varchar,
+        other_reason_codes varchar[]
     )
     """,
+    # The rules of other columns the row breaks besides reason_code's (named in its reason);
+    # added to warehouses made before it.
+    "alter table dq.quarantine add column if not exists other_reason_codes varchar[]",
     """
     create table if not exists raw.file_manifest (
         source_file varchar not null,
@@ -431,7 +435,10 @@ def _land(
     )
     con.execute(
         f"""
-        insert into dq.quarantine
+        insert into dq.quarantine (
+            source_file, file_sha256, sheet, source_row, column_name, reason_code, reason,
+            raw_record, loaded_at, run_id, other_reason_codes
+        )
         select
             ?1 as source_file,
             ?2 as file_sha256,
@@ -451,7 +458,8 @@ def _land(
                 || coalesce(' — also ' || also.problems, '') as reason,
             {record_sql} as raw_record,
             ?3 as loaded_at,
-            ?4 as run_id
+            ?4 as run_id,
+            parsed.other_reason_codes
         from parsed
         inner join reasons on parsed.reason_code = reasons.reason_code
         inner join cells_{file_no} as cells on parsed.source_row = cells.source_row
