@@ -13,10 +13,14 @@ from dagster_project.lib.summary import summary
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture
+def published(bundled_warehouse: Path) -> Path:
+    return bundled_warehouse / "plan_tracker.duckdb"
+
+
 def test_the_summary_counts_each_plan_and_names_only_lagging_targets_as_gaps(
-    bundled_warehouse: Path,
+    published: Path,
 ) -> None:
-    published = bundled_warehouse / "plan_tracker.duckdb"
     lines = summary(published).splitlines()
     with duckdb.connect(str(published), read_only=True) as con:
         plans = con.execute(
@@ -85,10 +89,7 @@ def test_a_missed_deadline_is_named_as_such_not_by_its_pace(
     ) in lines
 
 
-def test_the_summary_says_how_many_reports_are_missing_and_from_whom(
-    bundled_warehouse: Path,
-) -> None:
-    published = bundled_warehouse / "plan_tracker.duckdb"
+def test_the_summary_says_how_many_reports_are_missing_and_from_whom(published: Path) -> None:
     lines = summary(published).splitlines()
     with duckdb.connect(str(published), read_only=True) as con:
         [(expected, received, late, missing)] = con.execute(
