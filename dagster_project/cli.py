@@ -175,17 +175,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser("instance", help="write the Dagster instance configuration if missing")
     sub.add_parser("report", help="write the offline scorecard page from the published warehouse")
+    sub.add_parser(
+        "templates",
+        help="write, for each geography, a CSV of the reports it owes, to fill in and send back",
+    )
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.job, log_level=args.log_level, record=args.record)
-    if args.command == "report":
-        from dagster_project.lib.report import write_report
-
+    if args.command in ("report", "templates"):
         paths = configure_environment()
         if not paths.published_db.exists():
             print(f"no published warehouse at {paths.published_db}: run `make run` first")
             return 1
-        print(f"wrote {write_report(paths.published_db, paths.report_dir)}")
+        if args.command == "report":
+            from dagster_project.lib.report import write_report
+
+            print(f"wrote {write_report(paths.published_db, paths.report_dir)}")
+            return 0
+        from dagster_project.lib.templates import write_templates
+
+        templates = write_templates(paths.published_db, paths.templates_dir)
+        print(
+            f"{templates.reports} reports owed as of {templates.as_of_date} by "
+            f"{len(templates.files)} geographies: {paths.templates_dir}/<geo_id>.csv"
+        )
         return 0
     if args.command == "instance":
         print(configure_environment().warehouse_dir / "dagster_home")

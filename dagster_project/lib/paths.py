@@ -46,6 +46,10 @@ class Paths:
         return self.warehouse_dir / "report"
 
     @property
+    def templates_dir(self) -> Path:
+        return self.warehouse_dir / "templates"
+
+    @property
     def docs_dir(self) -> Path:
         return self.warehouse_dir / "docs"
 
