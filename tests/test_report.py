@@ -97,6 +97,11 @@ def test_a_per_year_target_shows_the_outcome_of_the_year_before() -> None:
     # Judged on pace at the end of that year's data, not its outcome: a pace's label.
     short = {**missed, "last_year_status": "at_risk", "last_year_final": False}
     assert "2026 全年 year: 有风险 at risk 9" in _last_year({**short, "last_year_actual": 9.0})
+    # Its reports due and short of the year's end: no result, and what is known says how far.
+    unknown = {**short, "last_year_status": "no_data", "last_year_through": "2026-09-30"}
+    assert "2026 全年 year: 无数据 no data (7 through 2026-09-30)" in _last_year(
+        {**unknown, "last_year_actual": 7.0}
+    )
 
 
 def test_text_from_inputs_is_escaped(bundled_warehouse: Path, tmp_path: Path) -> None:

@@ -84,6 +84,9 @@ def _last_year(t: dict[str, Any]) -> str:
     if t["last_year"] is None:
         return ""
     actual = "" if t["last_year_actual"] is None else f" {_fmt(t['last_year_actual'])}"
+    if actual and t["last_year_status"] == "no_data":
+        # Its reports due and not all in: what is known is not the year's result.
+        actual = f" ({_fmt(t['last_year_actual'])} through {t['last_year_through']})"
     return (
         f"<br><small>{esc(t['last_year'])} 全年 year: "
         f"{esc(_label(t['last_year_status'], t['last_year_final']))}{esc(actual)}</small>"
@@ -141,7 +144,8 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
             i.name_en as indicator_en, g.name_zh as geo_zh, a.name_zh as action_zh,
             a.action_seq, year(last_year.month_end) as last_year,
             last_year.status as last_year_status, last_year.is_final as last_year_final,
-            last_year.actual_value as last_year_actual
+            last_year.actual_value as last_year_actual,
+            last_year.data_through_date as last_year_through
         from marts.fct_target_vs_actual as v
         inner join marts.fct_target as t on v.target_id = t.target_id
         -- A per-year target starts again each year: beside this year's status, last year's.
