@@ -65,8 +65,7 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
             """
             select v.target_id, i.name_zh, v.status, v.pace_ratio, v.actual_value,
                 v.expected_value, v.unit, v.data_through_date, v.is_final, v.target_value,
-                -- A final row's deadline: the due date, or a per-year target's year end.
-                least(v.due_date, v.month_end) as deadline
+                v.deadline_date
             from marts.fct_target_vs_actual as v
             inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
             -- The lagging targets, as in scorecard_plan.worst_gaps: an on-track target is no

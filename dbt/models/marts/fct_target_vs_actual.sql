@@ -16,6 +16,7 @@ final as (
         target_value,
         unit,
         due_date,
+        deadline_date,
         cadence,
         measure,
         path_start_value,
