@@ -239,9 +239,27 @@ def test_a_later_as_of_date_is_an_incremental_build(copies: tuple[Path, Path]) -
             ).fetchall()
         )
     assert january.get("stock") and "flow" not in january
+    # 2026's per-year deadlines have passed, their reports not due until the 15th.
+    assert "deadlines passed with no outcome" not in printed
     full = _full_refresh(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2027-01-05"})
     for table in TABLES:
         assert incremental[table] == full[table], table
+
+    # Once they are due, the deadlines whose data stop short of them (the talent figures end in
+    # September) have no outcome, and the run names them.
+    printed = run_pipeline(raw, warehouse, env={"PLAN_TRACKER_AS_OF_DATE": "2027-01-20"}).stdout
+    with duckdb.connect(str(published), read_only=True) as con:
+        overdue = con.execute(
+            "select target_id, data_through_date from marts.fct_target_vs_actual "
+            "where is_final_overdue and status = 'no_data' order by target_id"
+        ).fetchall()
+    assert overdue and {through for _, through in overdue} == {dt.date(2026, 9, 30)}
+    assert (
+        f"deadlines passed with no outcome (their reports due, not in): {len(overdue)}" in printed
+    )
+    for target_id, _ in overdue:
+        assert f"  {target_id} " in printed
+        assert ": deadline 2026-12-31, reports due 2027-01-15, data through 2026-09-30" in printed
 
     # (Back is a full refresh: the first run above; lib/dbt_state.py's tests besides.)
     result = run_pipeline(

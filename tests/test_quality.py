@@ -281,6 +281,7 @@ def _status(**changes) -> pd.DataFrame:
         "status": "on_track",
         "projected_status": "on_track",
         "is_final": False,
+        "is_final_overdue": False,
         "attainment_ratio": 0.5,
         "has_actual": True,
         "rollup_difference": 0.0,
@@ -307,6 +308,17 @@ def test_marts_suite_refuses_a_pace_on_a_deadline_with_its_outcome(results_dir: 
     assert run_gate("marts", missed, parameters, results_dir).success
     on_pace = run_gate("marts", _status(is_final=True), parameters, results_dir)
     assert [o.column for o in on_pace.blocking_failures] == ["status"]
+
+
+def test_marts_suite_refuses_a_pace_on_a_deadline_whose_reports_are_overdue(
+    results_dir: Path,
+) -> None:
+    parameters = {"target_ids": ["t1"]}
+    for status in ("no_data", "achieved"):
+        overdue = _status(is_final_overdue=True, status=status)
+        assert run_gate("marts", overdue, parameters, results_dir).success, status
+    stale_pace = run_gate("marts", _status(is_final_overdue=True), parameters, results_dir)
+    assert [o.column for o in stale_pace.blocking_failures] == ["status"]
 
 
 def test_marts_suite_names_a_target_without_rows(results_dir: Path) -> None:

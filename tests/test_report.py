@@ -91,17 +91,49 @@ def test_a_deadline_with_its_outcome_reads_missed_not_off_track(
     assert page.count("滞后 off track") == original.count("滞后 off track") - 1 - projected_off
 
 
+def test_a_deadline_whose_reports_are_overdue_says_so(
+    bundled_warehouse: Path, tmp_path: Path
+) -> None:
+    # As above, a copy judged later: one target's deadline passed, its reports due and not in.
+    db = tmp_path / "later.duckdb"
+    shutil.copyfile(bundled_warehouse / "plan_tracker.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update marts.fct_target_vs_actual set is_final_overdue = true, status = 'no_data', "
+            "final_reports_due_date = '2031-01-15' where target_id = ("
+            "select min(target_id) from marts.fct_target_vs_actual where is_latest) and is_latest"
+        )
+    page = write_report(db, tmp_path / "later").read_text(encoding="utf-8")
+    assert page.count("逾期未报 reports overdue, due") == 1
+    assert "已到期 deadline passed: 逾期未报 reports overdue, due 2031-01-15" in page
+
+
 def test_a_per_year_target_shows_the_outcome_of_the_year_before() -> None:
-    missed = {"last_year": 2026, "last_year_status": "off_track", "last_year_final": True}
+    missed = {
+        "last_year": 2026,
+        "last_year_status": "off_track",
+        "last_year_final": True,
+        "last_year_overdue": False,
+    }
     assert "2026 全年 year: 未完成 missed 9" in _last_year({**missed, "last_year_actual": 9.0})
     # Judged on pace at the end of that year's data, not its outcome: a pace's label.
     short = {**missed, "last_year_status": "at_risk", "last_year_final": False}
     assert "2026 全年 year: 有风险 at risk 9" in _last_year({**short, "last_year_actual": 9.0})
     # Its reports due and short of the year's end: no result, and what is known says how far.
-    unknown = {**short, "last_year_status": "no_data", "last_year_through": "2026-09-30"}
-    assert "2026 全年 year: 无数据 no data (7 through 2026-09-30)" in _last_year(
-        {**unknown, "last_year_actual": 7.0}
-    )
+    unknown = {
+        **short,
+        "last_year_status": "no_data",
+        "last_year_through": "2026-09-30",
+        "last_year_overdue": True,
+        "last_year_reports_due": "2027-01-15",
+    }
+    assert (
+        "2026 全年 year: 无数据 no data (7 through 2026-09-30) · "
+        "逾期未报 reports overdue, due 2027-01-15"
+    ) in _last_year({**unknown, "last_year_actual": 7.0})
+    assert (
+        "2026 全年 year: 无数据 no data · 逾期未报 reports overdue, due 2027-01-15"
+    ) in _last_year({**unknown, "last_year_actual": None})
 
 
 def test_text_from_inputs_is_escaped(bundled_warehouse: Path, tmp_path: Path) -> None:

@@ -89,6 +89,67 @@ def test_a_missed_deadline_is_named_as_such_not_by_its_pace(
     ) in lines
 
 
+def test_deadlines_passed_without_an_outcome_are_named_first_due_first(
+    published: Path, tmp_path: Path
+) -> None:
+    # Judged today, no deadline of the bundled plans has passed.
+    assert "deadlines passed" not in summary(published)
+    # A copy stands in for a later warehouse: seven latest rows whose deadline's reports are
+    # overdue, one of them met before (its outcome known), and one row final.
+    copy = tmp_path / "plan_tracker.duckdb"
+    shutil.copyfile(published, copy)
+    with duckdb.connect(str(copy)) as con:
+        rows = con.execute(
+            "select target_id from marts.fct_target_vs_actual where is_latest "
+            "order by target_id limit 8"
+        ).fetchall()
+        met, final = rows[0][0], rows[1][0]
+        for number, (target_id,) in enumerate(rows[2:]):
+            con.execute(
+                "update marts.fct_target_vs_actual set is_final_overdue = true, "
+                "status = 'no_data', deadline_date = ?, final_reports_due_date = ?, "
+                "data_through_date = case when ? then null else data_through_date end "
+                "where target_id = ? and is_latest",
+                # The last in target order has the earliest deadline, and no data.
+                [f"2027-0{6 - number}-28", f"2027-0{7 - number}-15", number == 5, target_id],
+            )
+        con.execute(
+            "update marts.fct_target_vs_actual set is_final_overdue = true, status = 'achieved' "
+            "where target_id = ? and is_latest",
+            [met],
+        )
+        con.execute(
+            "update marts.fct_target_vs_actual set is_final = true, status = 'achieved' "
+            "where target_id = ? and is_latest",
+            [final],
+        )
+        names = dict(
+            con.execute(
+                "select v.target_id, i.name_zh from marts.fct_target_vs_actual as v "
+                "inner join marts.dim_indicator as i using (indicator_id) where v.is_latest"
+            ).fetchall()
+        )
+        through = dict(
+            con.execute(
+                "select target_id, data_through_date from marts.fct_target_vs_actual "
+                "where is_latest"
+            ).fetchall()
+        )
+    lines = summary(copy).splitlines()
+    start = lines.index("deadlines passed with no outcome (their reports due, not in): 6")
+    shown = [target_id for (target_id,) in reversed(rows[3:])]
+    for line, target_id, month in zip(lines[start + 1 :], shown, "12345", strict=False):
+        data = f"data through {through[target_id]}" if through[target_id] else "no data"
+        assert (target_id == shown[0]) == (data == "no data")
+        assert line == (
+            f"  {target_id} {names[target_id]}: deadline 2027-0{month}-28, "
+            f"reports due 2027-0{int(month) + 1}-15, {data}"
+        )
+    assert lines[start + 6] == "  and 1 more (marts.fct_target_vs_actual)"
+    assert rows[2][0] not in "\n".join(lines[start + 1 : start + 6])
+    assert not any(line.startswith((f"  {met} ", f"  {final} ")) for line in lines[start:])
+
+
 def test_the_summary_says_how_many_reports_are_missing_and_from_whom(published: Path) -> None:
     lines = summary(published).splitlines()
     with duckdb.connect(str(published), read_only=True) as con:

@@ -37,6 +37,8 @@ STATUS_ORDER = ["off_track", "at_risk", "no_data", "on_track", "achieved"]
 # A deadline passed with the data reaching it (fct_target_vs_actual.is_final): off track is
 # its outcome, missed, no longer a pace.
 MISSED_LABEL = "未完成 missed"
+# A deadline passed whose reports, due since, do not reach it (is_final_overdue).
+OVERDUE_LABEL = "逾期未报 reports overdue, due"
 
 
 def esc(value: Any) -> str:
@@ -75,6 +77,9 @@ def _outlook(t: dict[str, Any]) -> str:
     """Under the status: the projection's, or for a deadline with its outcome, that it is final."""
     if t["is_final"]:
         return "已到期 deadline passed: final"
+    if t["is_final_overdue"]:
+        # Its reports due and not in (fct_target_vs_actual.is_final_overdue): no outcome yet.
+        return f"已到期 deadline passed: {OVERDUE_LABEL} {esc(t['final_reports_due_date'])}"
     return f"预测 {esc(STATUS_LABELS.get(t['projected_status'], ''))}"
 
 
@@ -87,6 +92,8 @@ def _last_year(t: dict[str, Any]) -> str:
     if actual and t["last_year_status"] == "no_data":
         # Its reports due and not all in: what is known is not the year's result.
         actual = f" ({_fmt(t['last_year_actual'])} through {t['last_year_through']})"
+    if t["last_year_overdue"]:
+        actual += f" · {OVERDUE_LABEL} {t['last_year_reports_due']}"
     return (
         f"<br><small>{esc(t['last_year'])} 全年 year: "
         f"{esc(_label(t['last_year_status'], t['last_year_final']))}{esc(actual)}</small>"
@@ -145,7 +152,9 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
             a.action_seq, year(last_year.month_end) as last_year,
             last_year.status as last_year_status, last_year.is_final as last_year_final,
             last_year.actual_value as last_year_actual,
-            last_year.data_through_date as last_year_through
+            last_year.data_through_date as last_year_through,
+            last_year.is_final_overdue as last_year_overdue,
+            last_year.final_reports_due_date as last_year_reports_due
         from marts.fct_target_vs_actual as v
         inner join marts.fct_target as t on v.target_id = t.target_id
         -- A per-year target starts again each year: beside this year's status, last year's.

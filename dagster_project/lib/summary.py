@@ -11,6 +11,7 @@ from dagster_project.lib.progress.withdrawals import vanished_files, withdrawn_c
 
 SHOWN_FILES = 5
 SHOWN_GEOGRAPHIES = 3
+SHOWN_OVERDUE = 5
 
 
 def _reports_line(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -35,6 +36,33 @@ def _reports_line(con: duckdb.DuckDBPyConnection) -> list[str]:
         ).fetchall()
         line += ", most from " + " · ".join(f"{name} {count}" for name, count in most)
     return [line + " (marts.fct_report_completeness)"]
+
+
+def _overdue_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The deadlines passed with no outcome: their reports, due since, have not come and the
+    target was not met before (fct_target_vs_actual.is_final_overdue, status no_data), the first
+    thing the office chases after a deadline. Every deadline counts, a per-year target's earlier
+    years too, not only the latest rows."""
+    overdue = con.execute(
+        """
+        select
+            v.target_id, i.name_zh, v.deadline_date, v.final_reports_due_date,
+            v.data_through_date
+        from marts.fct_target_vs_actual as v
+        inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
+        where v.is_final_overdue and v.status = 'no_data'
+        order by v.deadline_date, v.target_id
+        """
+    ).fetchall()
+    if not overdue:
+        return []
+    lines = [f"deadlines passed with no outcome (their reports due, not in): {len(overdue)}"]
+    for target_id, indicator, deadline, due, through in overdue[:SHOWN_OVERDUE]:
+        data = f"data through {through}" if through else "no data"
+        lines.append(f"  {target_id} {indicator}: deadline {deadline}, reports due {due}, {data}")
+    if len(overdue) > SHOWN_OVERDUE:
+        lines.append(f"  and {len(overdue) - SHOWN_OVERDUE} more (marts.fct_target_vs_actual)")
+    return lines
 
 
 def summary(published_db: Path, raw_dir: Path | None = None) -> str:
@@ -98,6 +126,7 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
                     f"({actual:,.2f} of {expected:,.2f} {unit} expected by {through}, "
                     "where its data end)"
                 )
+        lines += _overdue_lines(con)
         lines += _reports_line(con)
         files = dict(
             con.execute("select status, count(*) from raw.file_manifest group by all").fetchall()

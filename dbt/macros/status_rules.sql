@@ -49,11 +49,17 @@
     end
 {%- endmacro %}
 
-{#- Whether a deadline's reports are due by the as-of date (`report_due_days` after it, as any
-    report of a period ending then): from then on, data short of the deadline say nothing of its
-    outcome (int_targets_evaluated, fct_target_contribution). -#}
+{#- The day the reports of a period ending on `period_end` are due: `report_due_days` (dbt
+    variable) after it (int_expected_reports; a deadline's reports, int_targets_evaluated). -#}
+{% macro report_due_date(period_end) -%}
+    cast({{ period_end }} + to_days({{ var('report_due_days') }}) as date)
+{%- endmacro %}
+
+{#- Whether a deadline's reports are due by the as-of date (as any report of a period ending
+    then): from then on, data short of the deadline say nothing of its outcome
+    (int_targets_evaluated, fct_target_contribution). -#}
 {% macro deadline_reports_due(deadline) -%}
-    ({{ as_of_date() }} > {{ deadline }} + to_days({{ var('report_due_days') }}))
+    ({{ as_of_date() }} > {{ report_due_date(deadline) }})
 {%- endmacro %}
 
 {#- Whether `actual` satisfies `comparator` against `target` ("=" within a relative 1e-9). -#}

@@ -223,6 +223,17 @@ def expectation_specs(stage: str) -> list[tuple[str, dict[str, Any]]]:
                     "condition_parser": "pandas",
                 },
             ),
+            # Its reports due and the data short of it, the outcome is unknown: no data, unless
+            # the target was met before.
+            (
+                "ExpectColumnValuesToBeInSet",
+                {
+                    "column": "status",
+                    "value_set": ["achieved", "no_data"],
+                    "row_condition": "is_final_overdue==True",
+                    "condition_parser": "pandas",
+                },
+            ),
             (
                 "ExpectColumnValuesToNotBeNull",
                 {

@@ -105,7 +105,7 @@ periods as (
 final as (
     select
         *,
-        cast(period_end + to_days({{ var('report_due_days') }}) as date) as report_due_date
+        {{ report_due_date('period_end') }} as report_due_date
     from periods
     where period_end < {{ as_of_date() }}
 )

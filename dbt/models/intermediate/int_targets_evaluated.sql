@@ -21,7 +21,8 @@
 -- row (its month) the status is the deadline's outcome once the data reach it (is_final):
 -- achieved, or off_track — missed, however close. Passed with the data short of it, the row is
 -- judged on pace where the data end until the deadline's reports are due (report_due_days
--- after it), then no_data: a deadline is not on track years after it, on a report from before.
+-- after it: final_reports_due_date), then no_data and is_final_overdue: a deadline is not on
+-- track years after it, on a report from before.
 with targets as (
     select * from {{ ref('int_targets_resolved') }}
 ),
@@ -258,14 +259,22 @@ finals as (
         coalesce(
             month_end >= deadline_date and data_through_date >= deadline_date, false
         ) as is_final,
-        month_end >= deadline_date and {{ deadline_reports_due('deadline_date') }}
-            as is_final_overdue
+        {{ report_due_date('deadline_date') }} as final_reports_due_date
     from deadlines
+),
+
+overdue as (
+    select
+        *,
+        -- The deadline's row, its reports due, the data short of it: the outcome is overdue.
+        month_end >= deadline_date and not is_final and {{ as_of_date() }} > final_reports_due_date
+            as is_final_overdue
+    from finals
 ),
 
 final as (
     select
-        * exclude (is_final_overdue),
+        *,
         case
             when actual_value is null then 'no_data'
             when {{ meets('actual_value', 'comparator', 'target_value') }} then 'achieved'
@@ -282,7 +291,7 @@ final as (
             else actual_value / target_value
         end as attainment_ratio,
         month_end = max(month_end) over (partition by target_id) as is_latest
-    from finals
+    from overdue
 )
 
 -- The wide pass-through of the target's attributes is this model's purpose.

@@ -35,6 +35,8 @@ final as (
         target_value - actual_value as gap_to_target,
         status,
         is_final,
+        final_reports_due_date,
+        is_final_overdue,
         projected_value,
         projected_status
     from evaluated
