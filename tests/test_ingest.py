@@ -418,6 +418,45 @@ def test_unreadable_file_is_rejected_and_others_still_load(landing: Landing) -> 
     assert outcomes["progress/utf8.csv"].status == "loaded"
 
 
+def test_a_file_whose_header_lacks_a_column_is_rejected_with_its_rows_kept(
+    landing: Landing,
+) -> None:
+    # Period and indicator under names the reader does not know; a blank line is no row.
+    (landing.raw / "progress" / "xianning.csv").write_text(
+        "填报月,城市,项目,数值,单位\n2026-10,咸宁,技术合同成交额,2.5,亿元\n,,,,\n"
+        "2026-10,咸宁,规上高新技术企业,300,家\n",
+        encoding="utf-8",
+    )
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined) == (
+        "rejected",
+        2,
+        0,
+        2,
+    )
+    assert outcome.reason == (
+        "missing required column(s): 报告期 period, 指标 indicator; 2 row(s) quarantined as read"
+    )
+    rows = landing.rows(
+        "select source_row, column_name, reason_code, reason, raw_record::varchar, "
+        "other_reason_codes from dq.quarantine order by source_row"
+    )
+    assert [row[:3] for row in rows] == [
+        (2, "报告期 period", "columns_missing"),
+        (4, "报告期 period", "columns_missing"),
+    ]
+    assert rows[1][3] == (
+        "progress/xianning.csv, row 4: the file was rejected, its header lacks 报告期 period, "
+        "指标 indicator; expected a header naming 报告期 period, 城市/地区 geography, "
+        "指标 indicator, 数值 value (any alias, any order)"
+    )
+    assert rows[1][4] == (
+        '{"填报月":"2026-10","城市":"咸宁","项目":"规上高新技术企业","数值":"300","单位":"家"}'
+    )
+    assert rows[1][5] == []
+    assert landing.rows("select count(*) from raw.progress_rows") == [(0,)]
+
+
 def test_nested_folders_at_any_depth_are_read(landing: Landing) -> None:
     landing.add("utf8.csv", as_name="2026/q1/huangshi/report.csv")
     (outcome,) = landing.ingest()

@@ -4,7 +4,8 @@ For each file under raw/progress/ whose (path, SHA-256) is not yet in `raw.file_
 read it (CSV through DuckDB's own reader; XLSX through openpyxl), apply the rules of `rules.py`,
 then insert in one transaction its good rows into `raw.progress_rows`, its bad rows verbatim into
 `dq.quarantine` with a reason, and one `raw.file_manifest` row with the counts. A file that cannot
-be read at all is `rejected` in the manifest with the reason; the others still load. Re-running on
+be read at all is `rejected` in the manifest with the reason; one whose header lacks a required
+column is rejected with its rows quarantined as read; the others still load. Re-running on
 the same files changes nothing; an edited file (same path, new content) is a new version.
 """
 
@@ -34,7 +35,13 @@ from dagster_project.lib.progress.files import (
     transcode_to_utf8,
     unsafe_reason,
 )
-from dagster_project.lib.progress.headers import FIELD_LABELS, FIELDS, HeaderMatch, find_header
+from dagster_project.lib.progress.headers import (
+    FIELD_LABELS,
+    FIELDS,
+    REQUIRED_FIELDS,
+    HeaderMatch,
+    find_header,
+)
 from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
 from dagster_project.lib.progress.xlsx import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
@@ -503,6 +510,47 @@ def _land(
     return int(rows_in), int(loaded), int(quarantined)
 
 
+def _quarantine_unjudged(
+    con: duckdb.DuckDBPyConnection, staged: _Staged, loaded_at: dt.datetime, run_id: str
+) -> int:
+    """Quarantine, verbatim, every data row of a file rejected for its header (inside the
+    caller's transaction): the rules cannot judge a row without its period or value, and
+    DESIGN.md keeps every rejected row. Returns how many."""
+    match = staged.unjudged
+    assert match is not None
+    lacking = [FIELD_LABELS[f] for f in match.missing]
+    problem = (
+        f"the file was rejected, its header lacks {', '.join(lacking)}; expected a header "
+        f"naming {', '.join(FIELD_LABELS[f] for f in REQUIRED_FIELDS)} (any alias, any order)"
+    )
+    common = [staged.file.relative, staged.sha, loaded_at, run_id, lacking[0], problem]
+    record_sql, record_params = _raw_record_sql(match, first_param=len(common) + 1)
+    not_blank = " or ".join(
+        f"nullif(trim(c{i}), '') is not null" for i in range(len(match.headers))
+    )
+    ((inserted,),) = con.execute(
+        f"""
+        insert into dq.quarantine (
+            source_file, file_sha256, sheet, source_row, column_name, reason_code, reason,
+            raw_record, loaded_at, run_id, other_reason_codes
+        )
+        select
+            ?1, ?2, cells.sheet, cells.source_row, ?5, 'columns_missing',
+            concat_ws(', ',
+                ?1,
+                case when cells.sheet is not null then 'sheet ' || cells.sheet end,
+                'row ' || cells.source_row
+            ) || ': ' || ?6,
+            {record_sql}, ?3, ?4, []
+        from cells_{staged.file_no} as cells
+        where {not_blank}
+        order by cells.source_row
+        """,  # noqa: S608 - identifiers are ours (c0..cN, an integer); values are parameters
+        [*common, *record_params],
+    ).fetchall()
+    return int(inserted)
+
+
 def _status(rows_in: int, loaded: int, quarantined: int) -> tuple[str, str | None]:
     if rows_in == 0:
         return "rejected", "the file has a header but no data rows"
@@ -552,6 +600,8 @@ class _Staged:
     match: HeaderMatch | None
     file_no: int
     rows: int = 0
+    # A header that lacks a required column: the file is rejected, its rows quarantined as read.
+    unjudged: HeaderMatch | None = None
 
 
 def read_file(
@@ -573,9 +623,11 @@ def read_file(
         match = _read_into_cells(con, file, raw_dir, scratch, max_xlsx_bytes, outcome)
         con.execute(f"alter table cells rename to cells_{file_no}")
         if match.missing:
-            raise FileRejectedError(
-                "missing required column(s): " + ", ".join(FIELD_LABELS[m] for m in match.missing)
+            outcome.status = "rejected"
+            outcome.reason = "missing required column(s): " + ", ".join(
+                FIELD_LABELS[m] for m in match.missing
             )
+            return _Staged(file, sha, outcome, None, file_no, unjudged=match)
         count_sql = f"select count(*) from cells_{file_no}"  # noqa: S608 - an integer
         rows = con.execute(count_sql).fetchall()[0][0]
         return _Staged(file, sha, outcome, match, file_no, int(rows))
@@ -619,6 +671,11 @@ def land_batch(
                 )
                 outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined = counts
                 outcome.status, outcome.reason = _status(*counts)
+            elif staged.unjudged is not None:
+                quarantined = _quarantine_unjudged(con, staged, loaded_at, run_id)
+                outcome.rows_in = outcome.rows_quarantined = quarantined
+                if quarantined:
+                    outcome.reason = f"{outcome.reason}; {quarantined} row(s) quarantined as read"
             _record_manifest(con, staged.file, outcome, loaded_at, run_id)
             con.execute("commit")
         except BaseException:

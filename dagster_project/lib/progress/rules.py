@@ -72,6 +72,12 @@ REASONS: tuple[Reason, ...] = (
     ),
     Reason("unit_unknown", "unit", "the unit is not in reference/units.csv", "a unit listed there"),
     Reason(
+        "unit_conflicts_with_value",
+        "unit",
+        "the value ends with % but the unit is not %",
+        "a number in the unit given, or a % value with the unit % or blank",
+    ),
+    Reason(
         "unit_incompatible",
         "unit",
         "the unit cannot convert to the indicator's unit",
@@ -424,6 +430,9 @@ checked as (
             when (unit_key = '' or unit_key is null) and not v like '%\%' escape '\'
                 then 'unit_missing'
             when unit_as_reported is null then 'unit_unknown'
+            -- '12.5%' beside 家: which of the two is meant cannot be told, so neither is guessed.
+            when v like '%\%' escape '\' and unit_as_reported <> '%'
+                then 'unit_conflicts_with_value'
             when reported_dimension <> canonical_dimension then 'unit_incompatible'
         end as unit_reason
     from resolved
