@@ -172,6 +172,19 @@ def test_ambiguous_geography_alias_is_refused(raw_copy: Path) -> None:
     assert any("geography alias 'Wuhan' is ambiguous" in p for p in problems), problems
 
 
+def test_a_unit_is_whole_or_not_and_the_column_may_be_left_out(raw_copy: Path) -> None:
+    path = raw_copy / "reference" / "units.csv"
+    bundled = path.read_text(encoding="utf-8")
+    assert {u.unit for u in load_catalog(raw_copy).units if u.whole} >= {"家", "万辆", "人次"}
+    path.write_text(bundled.replace("家,count,1,yes,", "家,count,1,maybe,", 1), encoding="utf-8")
+    (problem,) = _problems(raw_copy)
+    assert problem.startswith("reference/units.csv: row 8: ") and "expected yes or no" in problem
+    # A units.csv from before the column: no unit is whole.
+    rows = [line.split(",") for line in bundled.splitlines()]
+    path.write_text("\n".join(",".join(r[:3] + r[4:]) for r in rows) + "\n", encoding="utf-8")
+    assert not any(u.whole for u in load_catalog(raw_copy).units)
+
+
 def test_shared_indicator_must_be_defined_identically(raw_copy: Path) -> None:
     def edit(d):
         for ind in d["indicators"]:

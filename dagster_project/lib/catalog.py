@@ -170,6 +170,9 @@ class Unit(_Strict):
     unit: str = Field(min_length=1)
     dimension: str = Field(min_length=1)
     factor: float = Field(gt=0)
+    # The unit counts whole things (enterprises, events, vehicles): a value times its factor is
+    # a whole number. Optional in units.csv (yes/no, blank is no).
+    whole: bool = False
     name_en: str
     aliases: tuple[str, ...]
 
@@ -280,6 +283,16 @@ def read_geographies(path: Path, relative: str) -> list[Geography]:
     return rows
 
 
+def _yes_no(text: str | None) -> bool:
+    """A yes/no cell of a reference file: blank is no."""
+    value = (text or "").strip().lower()
+    if value in ("yes", "true", "1", "是"):
+        return True
+    if value in ("", "no", "false", "0", "否"):
+        return False
+    raise ValueError(f"expected yes or no, got {text!r}")
+
+
 def read_units(path: Path, relative: str) -> list[Unit]:
     rows, problems = [], []
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -290,6 +303,7 @@ def read_units(path: Path, relative: str) -> list[Unit]:
                         unit=row["unit"],
                         dimension=row["dimension"],
                         factor=float(row["factor"]),
+                        whole=_yes_no(row.get("whole")),
                         name_en=row["name_en"],
                         aliases=_split_aliases(row["aliases"]),
                     )

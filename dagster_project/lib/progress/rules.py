@@ -117,6 +117,13 @@ REASONS: tuple[Reason, ...] = (
         "a value within the indicator's plausible_min..plausible_max in the catalog",
     ),
     Reason(
+        "value_not_whole",
+        "value",
+        "the value is not a whole number of things counted (its unit is whole in "
+        "reference/units.csv)",
+        "a whole number, e.g. 12 家 (a share or rate belongs to a % indicator)",
+    ),
+    Reason(
         "conflicting_rows",
         "value",
         "the file reports different values for the same geography, indicator and period",
@@ -343,6 +350,7 @@ resolved as (
         indicators.plausible_max,
         canonical.unit_dimension as canonical_dimension,
         canonical.unit_factor as canonical_factor,
+        canonical.unit_whole as canonical_whole,
         reported_unit.unit as unit_as_reported,
         reported_unit.unit_dimension as reported_dimension,
         reported_unit.unit_factor as reported_factor,
@@ -378,7 +386,9 @@ resolved as (
         from raw.indicators group by indicator_id
     ) as indicators on ind.indicator_id = indicators.indicator_id
     left join (
-        select unit, dimension as unit_dimension, factor as unit_factor from raw.units
+        select
+            unit, dimension as unit_dimension, factor as unit_factor, whole as unit_whole
+        from raw.units
     ) as canonical on indicators.unit = canonical.unit
     left join (
         select aliases.alias_key, units.unit, units.dimension as unit_dimension,
@@ -448,9 +458,16 @@ ruled as (
             period_reason, geography_reason, indicator_reason, basis_reason, reported_on_reason,
             value_reason, unit_reason
         ),
-        case when not is_blank_value
-            and (isnan(value) or value < plausible_min or value > plausible_max)
-            then 'value_out_of_range' end as range_reason,
+        case
+            when is_blank_value then null
+            when isnan(value) or value < plausible_min or value > plausible_max
+                then 'value_out_of_range'
+            -- A count's value in its base unit (家, 辆: factor 1) within a rounding error of a
+            -- whole number: 1.2345 万辆 is 12,345 vehicles.
+            when canonical_whole and abs(value * canonical_factor - round(value * canonical_factor))
+                > 1e-6 * greatest(1, abs(value * canonical_factor))
+                then 'value_not_whole'
+        end as range_reason,
         coalesce(
             case when period_reason in ('period_missing', 'period_unrecognised')
                 then period_reason end,
