@@ -59,7 +59,7 @@ def test_the_summary_counts_each_plan_and_names_only_lagging_targets_as_gaps(
     for (_, _, through), line in zip(lagging, lines[start + 1 :], strict=False):
         assert line.endswith(f"expected by {through}, where its data end)"), line
     assert not on_track & {line.split()[0] for line in lines if line.startswith("  ")}
-    assert lines[-1].startswith("files: ")
+    assert sum(line.startswith("files: ") for line in lines) == 1
 
 
 def test_a_missed_deadline_is_named_as_such_not_by_its_pace(
@@ -173,3 +173,47 @@ def test_the_summary_says_how_many_reports_are_missing_and_from_whom(published: 
         + " · ".join(f"{name} {count}" for name, count in most)
         + " (marts.fct_report_completeness)"
     )
+
+
+def test_the_summary_shows_what_this_run_could_not_land_in_the_quarantine_s_words(
+    published: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "plan_tracker.duckdb"
+    shutil.copyfile(published, copy)
+    with duckdb.connect(str(copy)) as con:
+        [(run_id,)] = con.execute(
+            "select run_id from marts.publish_log order by published_at desc limit 1"
+        ).fetchall()
+        reasons = con.execute(
+            "select reason from dq.quarantine where run_id = ? "
+            "order by source_file, sheet nulls first, source_row",
+            [run_id],
+        ).fetchall()
+        # A file the run could not read at all, and rows of an earlier run (not this one's).
+        con.execute(
+            "insert into raw.file_manifest (source_file, file_sha256, status, rows_in, "
+            "rows_loaded, rows_quarantined, reason, loaded_at, run_id) values ('progress/x.xlsx', "
+            "'abc', 'rejected', 0, 0, 0, 'not a readable XLSX workbook', now(), ?)",
+            [run_id],
+        )
+        con.execute("update dq.quarantine set run_id = 'earlier' where reason = ?", reasons[-1])
+        files = con.execute(
+            "select count(distinct source_file) from dq.quarantine where run_id = ?", [run_id]
+        ).fetchall()[0][0]
+    # The bundled data quarantine a few rows on purpose, all landed by the warehouse's one run.
+    assert len(reasons) > 3
+    lines = summary(copy).splitlines()
+    start = lines.index(
+        f"this run: 1 file(s) rejected unread · {len(reasons) - 1} row(s) of {files} file(s) "
+        "quarantined"
+    )
+    assert lines[start + 1] == "  progress/x.xlsx: not a readable XLSX workbook"
+    assert lines[start + 2 : start + 5] == [f"  {reason}" for (reason,) in reasons[:3]]
+    tail = lines[start + 5 :]
+    if len(reasons) - 1 > 3:
+        assert tail[0] == f"  and {len(reasons) - 4} more (dq.quarantine, run_id {run_id})"
+    # A run that landed everything says nothing of it.
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update dq.quarantine set run_id = 'earlier'")
+        con.execute("delete from raw.file_manifest where source_file = 'progress/x.xlsx'")
+    assert not any(line.startswith("this run:") for line in summary(copy).splitlines())

@@ -12,6 +12,7 @@ from dagster_project.lib.progress.withdrawals import vanished_files, withdrawn_c
 SHOWN_FILES = 5
 SHOWN_GEOGRAPHIES = 3
 SHOWN_OVERDUE = 5
+SHOWN_QUARANTINED = 3
 
 
 def _reports_line(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -62,6 +63,45 @@ def _overdue_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         lines.append(f"  {target_id} {indicator}: deadline {deadline}, reports due {due}, {data}")
     if len(overdue) > SHOWN_OVERDUE:
         lines.append(f"  and {len(overdue) - SHOWN_OVERDUE} more (marts.fct_target_vs_actual)")
+    return lines
+
+
+def _this_run_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What the published run itself could not land: its files rejected unread and the first of
+    its quarantined rows, each in the quarantine's own words (file, row, column, what was got
+    and expected), so that a sender's mistake reads at the terminal without a query."""
+    latest = con.execute(
+        "select run_id from marts.publish_log order by published_at desc limit 1"
+    ).fetchall()
+    if not latest:
+        return []
+    run_id = latest[0][0]
+    rejected = con.execute(
+        "select source_file, reason from raw.file_manifest "
+        "where run_id = ? and status = 'rejected' and rows_quarantined = 0 order by source_file",
+        [run_id],
+    ).fetchall()
+    [(rows, files)] = con.execute(
+        "select count(*), count(distinct source_file) from dq.quarantine where run_id = ?",
+        [run_id],
+    ).fetchall()
+    if not rejected and not rows:
+        return []
+    what = []
+    if rejected:
+        what.append(f"{len(rejected)} file(s) rejected unread")
+    if rows:
+        what.append(f"{rows} row(s) of {files} file(s) quarantined")
+    lines = [f"this run: {' · '.join(what)}"]
+    lines += [f"  {source_file}: {reason}" for source_file, reason in rejected]
+    shown = con.execute(
+        "select reason from dq.quarantine where run_id = ? "
+        "order by source_file, sheet nulls first, source_row limit ?",
+        [run_id, SHOWN_QUARANTINED],
+    ).fetchall()
+    lines += [f"  {reason}" for (reason,) in shown]
+    if rows > SHOWN_QUARANTINED:
+        lines.append(f"  and {rows - SHOWN_QUARANTINED} more (dq.quarantine, run_id {run_id})")
     return lines
 
 
@@ -144,6 +184,7 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
             f"partially loaded · {files.get('rejected', 0)} rejected · {quarantined} rows "
             "quarantined (reasons in dq.quarantine)"
         )
+        lines += _this_run_lines(con)
         withdrawn_files, withdrawn_rows = withdrawn_counts(con)
         if withdrawn_files:
             lines.append(
