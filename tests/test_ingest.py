@@ -282,6 +282,23 @@ def test_duplicate_and_conflicting_rows_in_one_file(landing: Landing) -> None:
         (5, "conflicting_rows"),
     ]
     assert [r[2] for r in landing.values()] == ["2026-03-01"]
+    # Each message names the rows the sender must reconcile it with, and what they give.
+    reasons = dict(landing.rows("select source_row, reason from dq.quarantine"))
+    assert "(got '5'; row 2 gives '5'); expected each geography" in reasons[3]
+    assert "(got '5'; row 5 gives '6'); expected one value" in reasons[4]
+    assert "(got '6'; row 4 gives '5'); expected one value" in reasons[5]
+
+
+def test_a_conflict_names_at_most_three_other_rows(landing: Landing) -> None:
+    rows = "".join(f"2026-05,黄石,技术合同成交额,{v},亿元,当期\n" for v in range(1, 7))
+    (landing.raw / "progress" / "many.csv").write_text(
+        "报告期,城市/地区,指标,数值,单位,口径\n" + rows, encoding="utf-8"
+    )
+    landing.ingest()
+    reasons = dict(landing.rows("select source_row, reason from dq.quarantine"))
+    assert len(reasons) == 6
+    assert "(got '1'; row 3 gives '2', row 4 gives '3', row 5 gives '4'); expected" in reasons[2]
+    assert "(got '3'; row 2 gives '1', row 3 gives '2', row 5 gives '4'); expected" in reasons[4]
 
 
 def test_rows_in_equals_loaded_plus_quarantined_for_every_file(landing: Landing) -> None:

@@ -398,6 +398,71 @@ def _near_names(con: duckdb.DuckDBPyConnection, file_no: int) -> None:
     )
 
 
+# How many other rows of the same key a conflicting or duplicate row's message names.
+SAME_KEY_SHOWN = 3
+
+
+def _same_key_rows(con: duckdb.DuckDBPyConnection, file_no: int, any_repeated: bool) -> None:
+    """Temp table `same_key` (source_row, sheet, others): for each row of file `file_no`
+    quarantined as conflicting_rows or duplicate_row, the other rows of the file with its
+    geography, indicator and period, and what they give (`row 3 gives '2.7'`) — what the sender
+    must reconcile. Hand-written: the rules only flag the rows. Each key's rows are listed once
+    (a group by, not a self join), so a file of one key repeated costs what its rows cost."""
+    con.execute(
+        f"""
+        create or replace temp table same_key as
+        with candidates as (
+            select source_row, sheet, geo_id, indicator_id, period_start, period_end,
+                is_reported, value_raw, reason_code
+            from parsed
+            where {str(any_repeated).lower()} and file_no = ?
+                and (reason_code is null or reason_code in ('conflicting_rows', 'duplicate_row'))
+        ),
+
+        repeated as (
+            select
+                geo_id, indicator_id, period_start, period_end, is_reported,
+                list(
+                    struct_pack(source_row := source_row, sheet := sheet, value_raw := value_raw)
+                    order by source_row, sheet
+                ) as key_rows
+            from candidates
+            group by all
+            having count(*) filter (where reason_code is not null) > 0
+        )
+
+        select
+            candidates.source_row,
+            candidates.sheet,
+            array_to_string(
+                list_transform(
+                    list_filter(
+                        repeated.key_rows,
+                        lambda r: not (
+                            r.source_row = candidates.source_row
+                            and r.sheet is not distinct from candidates.sheet
+                        )
+                    )[1:{SAME_KEY_SHOWN}],
+                    lambda r: concat_ws(
+                        ' ', 'sheet ' || r.sheet, 'row ' || r.source_row,
+                        'gives ' || coalesce('''' || r.value_raw || '''', 'a blank')
+                    )
+                ),
+                ', '
+            ) as others
+        from candidates
+        inner join repeated
+            on candidates.geo_id = repeated.geo_id
+            and candidates.indicator_id = repeated.indicator_id
+            and candidates.period_start = repeated.period_start
+            and candidates.period_end = repeated.period_end
+            and candidates.is_reported = repeated.is_reported
+        where candidates.reason_code is not null
+        """,  # noqa: S608 - a boolean and an integer of ours; the file number is a parameter
+        [file_no],
+    )
+
+
 def _land(
     con: duckdb.DuckDBPyConnection,
     file: ProgressFile,
@@ -425,14 +490,17 @@ def _land(
         """,
         [*common, file_no],
     )
-    rows_in, loaded, quarantined = con.execute(
+    rows_in, loaded, quarantined, repeated = con.execute(
         "select count(*), count(*) filter (where reason_code is null), "
-        "count(*) filter (where reason_code is not null) from parsed where file_no = ?",
+        "count(*) filter (where reason_code is not null), "
+        "count(*) filter (where reason_code in ('conflicting_rows', 'duplicate_row')) "
+        "from parsed where file_no = ?",
         [file_no],
     ).fetchone()  # type: ignore[misc]
     if not quarantined:  # the quarantine query joins every row back to its cells: 0.9 s at 9M
         return int(rows_in), int(loaded), int(quarantined)
     _near_names(con, file_no)
+    _same_key_rows(con, file_no, bool(repeated))
     record_sql, record_params = _raw_record_sql(match, first_param=len(common) + 2)
     raw_field = {f: RAW_COLUMNS[f] for f in FIELDS}
     value_of_field = (
@@ -459,7 +527,11 @@ def _land(
                 'row ' || parsed.source_row,
                 'column ' || reasons.column_label
             ) || ': ' || reasons.problem
-                || coalesce(' (got ''' || {value_of_field} || ''')', ' (blank)')
+                || coalesce(
+                    ' (got ''' || {value_of_field} || ''''
+                        || coalesce('; ' || same_key.others, '') || ')',
+                    ' (blank)'
+                )
                 || '; expected ' || reasons.expected
                 || coalesce('; did you mean ''' || near_names.near || '''?', '')
                 || coalesce(' — also ' || also.problems, '') as reason,
@@ -473,6 +545,8 @@ def _land(
             and parsed.sheet is not distinct from cells.sheet
         left join near_names on parsed.reason_code = near_names.reason_code
             and {value_of_field} = near_names.got
+        left join same_key on parsed.source_row = same_key.source_row
+            and parsed.sheet is not distinct from same_key.sheet
         left join (
             -- The row's other broken rules (other_reason_codes), each with what it got.
             select
