@@ -128,6 +128,12 @@ class Target(_Strict):
     source_quote_en: str = Field(min_length=1)
     also_stated_zh: tuple[str, ...] = ()
     note: str | None = None
+    # A 分解目标: this member geography's part of an area target of the plan (`part_of`, its
+    # target_id), with the same indicator, cadence and due date. The member's contribution is
+    # then judged against it rather than its first share of the area (fct_target_contribution).
+    part_of: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    # The document under plans/ its quotes come from, when not the plan's own (a 分解方案).
+    source_document: str | None = None
 
     @field_validator("target_value")
     @classmethod
@@ -406,14 +412,9 @@ def validate_catalog(catalog: Catalog, raw_dir: Path) -> None:
             problems.append(f"{f}: plan.plan_id: {meta.plan_id!r} must match the file name")
         if meta.horizon_end <= meta.horizon_start:
             problems.append(f"{f}: plan.horizon_end: must be after horizon_start")
-        doc_path = (raw_dir / "plans" / meta.source_document).resolve()
-        document = None
-        if not doc_path.is_file() or raw_dir not in doc_path.parents:
-            problems.append(
-                f"{f}: plan.source_document: {meta.source_document!r} not found under plans/"
-            )
-        else:
-            document = _normalised_text(doc_path.read_text(encoding="utf-8"))
+        document = _read_document(
+            raw_dir, meta.source_document, f"{f}: plan.source_document", problems
+        )
 
         plan_geos = {g.geo_id for g in plan.geographies}
         for i, member in enumerate(plan.geographies):
@@ -497,9 +498,15 @@ def validate_catalog(catalog: Catalog, raw_dir: Path) -> None:
                         f"{baseline.indicator_id}@{baseline.geo_id}, "
                         f"not {t.indicator_id}@{t.geo_id}"
                     )
-            _check_quote(where, "source_quote_zh", t.source_quote_zh, document, problems)
+            quoted_in = document
+            if t.source_document is not None:
+                quoted_in = _read_document(
+                    raw_dir, t.source_document, where("source_document"), problems
+                )
+            _check_quote(where, "source_quote_zh", t.source_quote_zh, quoted_in, problems)
             for k, quote in enumerate(t.also_stated_zh):
-                _check_quote(where, f"also_stated_zh[{k}]", quote, document, problems)
+                _check_quote(where, f"also_stated_zh[{k}]", quote, quoted_in, problems)
+        _check_parts(f, plan, geos, indicators, problems)
         for n, ex in enumerate(plan.excluded_figures):
             where = _at(f, f"excluded_figures[{n}]", "")
             _check_quote(where, "quote_zh", ex.quote_zh, document, problems)
@@ -507,6 +514,62 @@ def validate_catalog(catalog: Catalog, raw_dir: Path) -> None:
     _check_alias_collisions("plans/*.yaml", "indicator_id", indicator_alias_rows(catalog), problems)
     if problems:
         raise CatalogError(problems)
+
+
+def _read_document(raw_dir: Path, name: str, where: str, problems: list[str]) -> str | None:
+    """A source document under plans/, whitespace removed for quote checks; None (and a problem
+    at `where`) when it is not there."""
+    path = (raw_dir / "plans" / name).resolve()
+    if not path.is_file() or raw_dir not in path.parents:
+        problems.append(f"{where}: {name!r} not found under plans/")
+        return None
+    return _normalised_text(path.read_text(encoding="utf-8"))
+
+
+def _check_parts(
+    f: str,
+    plan: PlanFile,
+    geos: dict[str, Geography],
+    indicators: dict[str, Indicator],
+    problems: list[str],
+) -> None:
+    """A 分解目标 (`part_of`) names an area target of its plan, for one of the area's members,
+    with the same indicator (an additive one), cadence and due date, one per member."""
+    targets = {t.target_id: t for t in plan.targets}
+    seen: dict[tuple[str, str], str] = {}
+    for n, t in enumerate(plan.targets):
+        if t.part_of is None:
+            continue
+        where = _at(f, f"targets[{n}]", f"target_id {t.target_id!r}")
+        area = targets.get(t.part_of)
+        if area is None:
+            problems.append(f"{where('part_of')}: {t.part_of!r} is not a target of this plan")
+            continue
+        member = geos.get(t.geo_id)
+        if member is None or member.parent_geo_id != area.geo_id:
+            problems.append(
+                f"{where('geo_id')}: {t.geo_id!r} is not a member of {area.geo_id!r}, the "
+                f"geography of {area.target_id!r} (reference/geographies.csv parent_geo_id)"
+            )
+        for name in ("indicator_id", "cadence", "due_date", "flow_window"):
+            if getattr(t, name) != getattr(area, name):
+                problems.append(
+                    f"{where(name)}: {getattr(t, name)!s} differs from its area target "
+                    f"{area.target_id!r} ({getattr(area, name)!s}); a part shares its {name}"
+                )
+        indicator = indicators.get(t.indicator_id)
+        if indicator is not None and not indicator.is_additive:
+            problems.append(
+                f"{where('part_of')}: {t.indicator_id!r} does not add up across geographies, "
+                "so an area target of it has no parts"
+            )
+        key = (t.part_of, t.geo_id)
+        if key in seen:
+            problems.append(
+                f"{where('part_of')}: {t.geo_id!r} already has a part of {t.part_of!r}: "
+                f"{seen[key]!r}"
+            )
+        seen.setdefault(key, t.target_id)
 
 
 def _at(file: str, path: str, label: str) -> Callable[..., str]:

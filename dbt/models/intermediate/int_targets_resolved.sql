@@ -62,6 +62,8 @@ final as (
         source_quote_en,
         also_stated_zh,
         note,
+        part_of_target_id,
+        source_document,
         source_file,
         source_path,
         indicator_kind,

@@ -27,6 +27,8 @@ final as (
         source_quote_en,
         array_to_string(also_stated_zh, ' | ') as also_stated_zh,
         note,
+        part_of_target_id,
+        source_document,
         source_file,
         source_path
     from targets

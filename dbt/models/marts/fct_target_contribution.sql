@@ -1,8 +1,10 @@
 -- Each member's contribution to an area target (metro area, corridor) at the target's latest row,
--- for additive indicators. The member's own expected value keeps the share it had when the area
--- was first measured (按基数比例分解): member expected = area expected × member's first share.
--- Its status uses the same tolerance bands as the area's, and is no_data on a deadline passed
--- whose reports, due since, leave the member's data short of it. A member is read at the month its area
+-- for additive indicators. Where the catalog gives the member its own part of the target (a
+-- 分解目标: a target whose part_of is the area target), the member is judged on it: its expected
+-- value and status are that target's own. Otherwise the member's expected value keeps the share
+-- it had when the area was first measured (按基数比例分解): area expected × its first share,
+-- with the area's tolerance bands, and no_data on a deadline passed whose reports, due since,
+-- leave the member's data short of it. A member is read at the month its area
 -- is judged on (read_month_end: the year before's last for a flow due by a date with no report
 -- yet this year) and by the same measure: a cumulative actual adds its earlier years' totals.
 with evaluated as (
@@ -28,6 +30,20 @@ area_targets as (
     select *
     from evaluated
     where is_latest and is_additive
+),
+
+member_targets as (
+    -- 分解目标: a member's own part of an area target, at its latest row (the same month as its
+    -- area's: they share the due date).
+    select
+        part_of_target_id,
+        geo_id,
+        target_id as member_target_id,
+        target_value as member_target_value,
+        expected_value as member_expected_value,
+        status as member_status
+    from evaluated
+    where is_latest and part_of_target_id is not null
 ),
 
 members as (
@@ -106,8 +122,19 @@ final as (
         member_values.member_value / member_values.target_value as share_of_target,
         first_shares.first_share,
         first_shares.first_month as first_share_month,
-        member_values.area_expected_value * first_shares.first_share as expected_value,
+        member_targets.member_target_id,
+        member_targets.member_target_value,
         case
+            when member_targets.member_target_id is not null then 'member_target'
+            else 'first_share'
+        end as expected_basis,
+        case
+            when member_targets.member_target_id is not null
+                then member_targets.member_expected_value
+            else member_values.area_expected_value * first_shares.first_share
+        end as expected_value,
+        case
+            when member_targets.member_target_id is not null then member_targets.member_status
             when member_values.member_value is null then 'no_data'
             when member_values.area_expected_value is null or first_shares.first_share is null
                 then 'no_data'
@@ -133,6 +160,10 @@ final as (
         on
             member_values.target_id = first_shares.target_id
             and member_values.geo_id = first_shares.geo_id
+    left join member_targets
+        on
+            member_values.target_id = member_targets.part_of_target_id
+            and member_values.geo_id = member_targets.geo_id
 )
 
 select * from final

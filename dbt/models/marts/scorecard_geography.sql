@@ -31,7 +31,7 @@ contributed as (
     select
         geo_id,
         count(*) as contribution_count,
-        count(*) filter (where status = 'on_track') as contribution_on_track_count,
+        count(*) filter (where status in ('achieved', 'on_track')) as contribution_on_track_count,
         count(*) filter (where status in ('at_risk', 'off_track')) as contribution_lagging_count,
         count(*) filter (where status = 'no_data') as contribution_no_data_count
     from contributions

@@ -20,6 +20,8 @@ renamed as (
         source_quote_en,
         also_stated_zh,
         note,
+        cast(part_of as varchar) as part_of_target_id,
+        cast(source_document as varchar) as source_document,
         source_file,
         source_path
     from source
