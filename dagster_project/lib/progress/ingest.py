@@ -404,61 +404,63 @@ SAME_KEY_SHOWN = 3
 
 def _same_key_rows(con: duckdb.DuckDBPyConnection, file_no: int, any_repeated: bool) -> None:
     """Temp table `same_key` (source_row, sheet, others): for each row of file `file_no`
-    quarantined as conflicting_rows or duplicate_row, the other rows of the file with its
+    quarantined as conflicting_rows or duplicate_row, the first other rows of the file with its
     geography, indicator and period, and what they give (`row 3 gives '2.7'`) — what the sender
-    must reconcile. Hand-written: the rules only flag the rows. Each key's rows are listed once
-    (a group by, not a self join), so a file of one key repeated costs what its rows cost."""
+    must reconcile. Hand-written: the rules only flag the rows. Each flagged row is joined to the
+    first rows of its key only, numbered by a window (a file of 500,000 rows each sent twice:
+    0.65 s, against 0.9–1.3 s for a list of each key's rows filtered row by row)."""
     con.execute(
         f"""
         create or replace temp table same_key as
-        with candidates as (
-            select source_row, sheet, geo_id, indicator_id, period_start, period_end,
-                is_reported, value_raw, reason_code
+        with numbered as (
+            select
+                source_row, sheet, geo_id, indicator_id, period_start, period_end, is_reported,
+                value_raw, reason_code,
+                row_number() over (key_rows order by source_row, sheet) as key_rank,
+                -- The whole key, not a running count (a window with an order ends at its row).
+                count(*) filter (where reason_code is not null) over key_rows as flagged_in_key
             from parsed
             where {str(any_repeated).lower()} and file_no = ?
                 and (reason_code is null or reason_code in ('conflicting_rows', 'duplicate_row'))
+            window key_rows as (
+                partition by geo_id, indicator_id, period_start, period_end, is_reported
+            )
         ),
 
-        repeated as (
-            select
-                geo_id, indicator_id, period_start, period_end, is_reported,
-                list(
-                    struct_pack(source_row := source_row, sheet := sheet, value_raw := value_raw)
-                    order by source_row, sheet
-                ) as key_rows
-            from candidates
-            group by all
-            having count(*) filter (where reason_code is not null) > 0
+        kept as (
+            -- The flagged rows, and the first rows of their keys to name.
+            select *
+            from numbered
+            where
+                flagged_in_key > 0
+                and (key_rank <= {SAME_KEY_SHOWN + 1} or reason_code is not null)
         )
 
         select
-            candidates.source_row,
-            candidates.sheet,
+            flagged.source_row,
+            flagged.sheet,
             array_to_string(
-                list_transform(
-                    list_filter(
-                        repeated.key_rows,
-                        lambda r: not (
-                            r.source_row = candidates.source_row
-                            and r.sheet is not distinct from candidates.sheet
-                        )
-                    )[1:{SAME_KEY_SHOWN}],
-                    lambda r: concat_ws(
-                        ' ', 'sheet ' || r.sheet, 'row ' || r.source_row,
-                        'gives ' || coalesce('''' || r.value_raw || '''', 'a blank')
+                list(
+                    concat_ws(
+                        ' ', 'sheet ' || other.sheet, 'row ' || other.source_row,
+                        'gives ' || coalesce('''' || other.value_raw || '''', 'a blank')
                     )
-                ),
+                    order by other.key_rank
+                )[1:{SAME_KEY_SHOWN}],
                 ', '
             ) as others
-        from candidates
-        inner join repeated
-            on candidates.geo_id = repeated.geo_id
-            and candidates.indicator_id = repeated.indicator_id
-            and candidates.period_start = repeated.period_start
-            and candidates.period_end = repeated.period_end
-            and candidates.is_reported = repeated.is_reported
-        where candidates.reason_code is not null
-        """,  # noqa: S608 - a boolean and an integer of ours; the file number is a parameter
+        from kept as flagged
+        inner join kept as other
+            on flagged.geo_id = other.geo_id
+            and flagged.indicator_id = other.indicator_id
+            and flagged.period_start = other.period_start
+            and flagged.period_end = other.period_end
+            and flagged.is_reported = other.is_reported
+            and other.key_rank <= {SAME_KEY_SHOWN + 1}
+            and other.key_rank <> flagged.key_rank
+        where flagged.reason_code is not null
+        group by flagged.source_row, flagged.sheet
+        """,  # noqa: S608 - a boolean and integers of ours; the file number is a parameter
         [file_no],
     )
 
