@@ -19,7 +19,7 @@ export PLAN_TRACKER_MAX_XLSX_BYTES ?= 209715200
 export DBT_PROFILES_DIR := $(CURDIR)/dbt
 export DAGSTER_HOME ?= $(abspath $(PLAN_TRACKER_WAREHOUSE_DIR))/dagster_home
 
-.PHONY: help setup run test typecheck sqllint lint format ui report templates bench stress differential docs clean
+.PHONY: help setup run test typecheck sqllint lint format ui report templates explain bench stress differential docs clean
 
 help:  ## list the commands
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -77,6 +77,10 @@ report: setup  ## the offline scorecard page under $PLAN_TRACKER_WAREHOUSE_DIR/r
 
 templates: setup  ## for each geography, a CSV of the reports it owes, under $PLAN_TRACKER_WAREHOUSE_DIR/templates/
 	$(BIN)/plan-tracker templates
+
+explain: setup  ## how a target's status was reached: make explain TARGET=wm_t_new_platforms_2028
+	@test -n "$(TARGET)" || { echo "usage: make explain TARGET=<target_id>"; exit 2; }
+	$(BIN)/plan-tracker explain "$(TARGET)"
 
 docs: setup  ## dbt docs (one static page, viewable offline) under $PLAN_TRACKER_WAREHOUSE_DIR/docs/
 	test -f "$(abspath $(PLAN_TRACKER_WAREHOUSE_DIR))/work/plan_tracker.duckdb" || $(MAKE) run

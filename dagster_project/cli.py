@@ -160,6 +160,21 @@ def report(
     return 0
 
 
+def _explain(target_id: str) -> int:
+    from dagster_project.lib.explain import UnknownTargetError, explain
+
+    paths = configure_environment()
+    if not paths.published_db.exists():
+        print(f"no published warehouse at {paths.published_db}: run `make run` first")
+        return 1
+    try:
+        print(explain(paths.published_db, target_id))
+    except UnknownTargetError as exc:
+        print(f"plan-tracker: {exc}")
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="plan-tracker", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -179,9 +194,15 @@ def main(argv: list[str] | None = None) -> int:
         "templates",
         help="write, for each geography, a CSV of the reports it owes, to fill in and send back",
     )
+    explain_parser = sub.add_parser(
+        "explain", help="how a target's status today was reached: path, pace, reports, members"
+    )
+    explain_parser.add_argument("target_id", help="a target id, e.g. wm_t_new_platforms_2028")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.job, log_level=args.log_level, record=args.record)
+    if args.command == "explain":
+        return _explain(args.target_id)
     if args.command in ("report", "templates"):
         paths = configure_environment()
         if not paths.published_db.exists():

@@ -1,0 +1,281 @@
+"""`plan-tracker explain TARGET_ID`: how a target's status today was reached, step by step, from
+the published warehouse — the target and its sentence, the actual and where its data end, the
+expected path, pace against the bands, the projection, the reports behind the actual (file and
+row) and the members' parts. The plan office's "why is this one red?", answered from the marts
+with the lineage DESIGN.md promises, without writing SQL.
+
+Hand-written: the marts hold every figure, but no tool of the stack tells one target's story.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from dagster_project.lib.paths import DBT_DIR
+
+SHOWN_REPORTS = 8
+COMPARATOR_WORDS = {
+    ">": "more than",
+    ">=": "at least",
+    "=": "exactly",
+    "<=": "at most",
+    "<": "less than",
+}
+MEASURE_WORDS = {
+    "level": "its latest level",
+    "cumulative": "its total since the plan start",
+    "year_to_date": "the year's own total",
+}
+START_WORDS = {
+    "baseline": "the catalog's baseline",
+    "zero": "zero: a count of new things",
+    "first_report": "its first report",
+}
+
+
+class UnknownTargetError(LookupError):
+    """No such target; the message names the nearest ids."""
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[str, Any] | None:
+    cur = con.execute(sql, params)
+    row = cur.fetchone()
+    return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
+
+
+def _all(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _n(value: float | None) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def bands() -> tuple[float, float]:
+    """The status bands the dbt project judges pace with (dbt_project.yml vars)."""
+    project = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    dbt_vars = project.get("vars", {})
+    return float(dbt_vars["on_track_ratio"]), float(dbt_vars["at_risk_ratio"])
+
+
+def explain(published_db: Path, target_id: str) -> str:
+    """The story of `target_id`'s latest row, as lines of text; UnknownTargetError if none."""
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        t = _one(
+            con,
+            """
+            select
+                t.*, v.as_of_date, v.month_end, v.deadline_date, v.path_start_date,
+                v.path_start_source, v.expected_value, v.actual_value, v.data_through_date,
+                v.value_source, v.children_reported, v.children_expected, v.pace_ratio,
+                v.status, v.is_final, v.is_final_overdue, v.final_reports_due_date,
+                v.projected_value, v.projected_status, v.path_start_value as row_start_value,
+                i.name_zh as indicator_zh, g.name_zh as geo_zh, p.name_zh as plan_zh,
+                a.name_zh as action_zh
+            from marts.fct_target as t
+            inner join marts.fct_target_vs_actual as v
+                on t.target_id = v.target_id and v.is_latest
+            inner join marts.dim_indicator as i on t.indicator_id = i.indicator_id
+            inner join marts.dim_geography as g on t.geo_id = g.geo_id
+            inner join marts.dim_plan as p on t.plan_id = p.plan_id
+            inner join marts.dim_action as a on t.action_id = a.action_id
+            where t.target_id = ?
+            """,
+            [target_id],
+        )
+        if t is None:
+            known = [r[0] for r in con.execute("select target_id from marts.fct_target").fetchall()]
+            near = difflib.get_close_matches(target_id, known, n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            judged = (
+                " (it has no row judged yet: its plan may not have begun)"
+                if target_id in known
+                else ""
+            )
+            raise UnknownTargetError(
+                f"no target {target_id!r} is judged in {published_db}{judged}{hint}"
+            )
+        lines = _target_lines(t)
+        lines += _reports_lines(con, t)
+        lines += _member_lines(con, t)
+    return "\n".join(lines)
+
+
+def _target_lines(t: dict[str, Any]) -> list[str]:
+    unit = t["unit"]
+    on_track, at_risk = bands()
+    lines = [
+        f"{t['target_id']} · {t['indicator_zh']} · {t['geo_zh']} ({t['geo_id']})",
+        f"  plan    {t['plan_zh']} · {t['action_zh']}",
+        f"  target  {COMPARATOR_WORDS[t['comparator']]} {_n(t['target_value'])} {unit} by "
+        f"{t['due_date']} ({t['cadence']}; measured by {MEASURE_WORDS[t['measure']]})",
+        f"  source  “{t['source_quote_zh']}” ({t['source_document'] or t['source_file']}, "
+        f"{t['source_path']})",
+    ]
+    if t["part_of_target_id"]:
+        lines.append(f"  part of {t['part_of_target_id']} (分解目标)")
+    if t["cadence"] == "per_year":
+        lines.append(f"  this year's deadline {t['deadline_date']}")
+    lines.append(
+        f"  as of   {t['as_of_date']:%Y-%m-%d}, judged where its data end: "
+        f"{t['data_through_date'] or 'no data yet'}"
+    )
+    if t["actual_value"] is None:
+        lines.append("  actual  none: no report counts towards it yet, so the status is no_data")
+    else:
+        source = {
+            "reported": f"reported by {t['geo_zh']} itself",
+            "rolled_up": f"the sum of its members' ({t['children_reported']} of "
+            f"{t['children_expected']} reported)",
+            "carried": "carried from its last report",
+        }.get(t["value_source"], t["value_source"])
+        lines.append(f"  actual  {_n(t['actual_value'])} {unit} ({source})")
+    # A per-year target's path and projection run to its year's end, not the plan's.
+    until = t["deadline_date"] if t["cadence"] == "per_year" else t["due_date"]
+    if t["expected_value"] is not None:
+        start = (
+            f"from {_n(t['row_start_value'])} "
+            f"({START_WORDS.get(t['path_start_source'], t['path_start_source'])}, "
+            f"{t['path_start_date']}) "
+            if t["row_start_value"] is not None
+            else "from its first reported year's annual rate "
+        )
+        lines.append(
+            f"  path    {start}to {_n(t['target_value'])} by {until}: "
+            f"{_n(t['expected_value'])} {unit} expected by {t['data_through_date']}"
+        )
+    lines.append(f"  status  {t['status']}: {_why(t, on_track, at_risk)}")
+    if t["is_final"]:
+        lines.append(
+            f"  outlook final: its deadline {t['deadline_date']} has passed with data reaching it"
+        )
+    elif t["projected_value"] is not None:
+        lines.append(
+            f"  outlook {_n(t['projected_value'])} {unit} by {until} at the pace so far "
+            f"→ {t['projected_status']}"
+        )
+    return lines
+
+
+def _why(t: dict[str, Any], on_track: float, at_risk: float) -> str:
+    """Which rule of int_targets_evaluated gave the status."""
+    if t["actual_value"] is None:
+        return "no actual"
+    if t["status"] == "achieved":
+        return f"{_n(t['actual_value'])} already meets {t['comparator']} {_n(t['target_value'])}"
+    if t["is_final"]:
+        return (
+            f"missed — {_n(t['actual_value'])} against {t['comparator']} "
+            f"{_n(t['target_value'])} at its deadline, {t['deadline_date']}"
+        )
+    if t["is_final_overdue"]:
+        return (
+            f"its deadline {t['deadline_date']} has passed, its reports were due "
+            f"{t['final_reports_due_date']}, and the data stop short of it: the outcome is unknown"
+        )
+    if t["pace_ratio"] is None:
+        return "no pace: the path has not started where the data end"
+    if t["row_start_value"] is None:
+        return (
+            f"pace {t['pace_ratio']:.2f}, the share of the expected progress made; on_track "
+            f"from {on_track:.2f}, at_risk from {at_risk:.2f}"
+        )
+    return (
+        f"pace {t['pace_ratio']:.2f} = ({_n(t['actual_value'])} − {_n(t['row_start_value'])}) / "
+        f"({_n(t['expected_value'])} − {_n(t['row_start_value'])}); on_track from {on_track:.2f}, "
+        f"at_risk from {at_risk:.2f}"
+    )
+
+
+def _reports_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str]:
+    """The reports the actual stands on: the latest revision of each period of the target's
+    geography (its members' for a rolled-up value) from the plan's start to where the data end."""
+    if t["data_through_date"] is None:
+        return []
+    geographies = "v.geo_id = ?"
+    if t["value_source"] == "rolled_up":
+        geographies = "v.geo_id in (select geo_id from marts.dim_geography where parent_geo_id = ?)"
+    reports = _all(
+        con,
+        f"""
+        select v.*, g.name_zh as geo_zh
+        from marts.fct_actual as v
+        inner join marts.dim_geography as g on v.geo_id = g.geo_id
+        where {geographies} and v.indicator_id = ?
+            and v.period_end <= ? and v.period_end > ?
+        order by v.period_end desc, v.geo_id, v.period_start
+        """,  # noqa: S608 - one of two fixed conditions; values are parameters
+        [t["geo_id"], t["indicator_id"], t["data_through_date"], _window_start(t)],
+    )
+    if not reports:
+        return []
+    lines = [
+        f"  reports (marts.fct_actual, the latest revision of each period; "
+        f"{min(len(reports), SHOWN_REPORTS)} of {len(reports)}, newest first):"
+    ]
+    for r in reports[:SHOWN_REPORTS]:
+        value = "not reported (blank)" if r["value"] is None else f"{_n(r['value'])} {r['unit']}"
+        where = f"{r['source_file']}" + (f" sheet {r['sheet']}" if r["sheet"] else "")
+        lines.append(
+            f"    {r['geo_zh']} {r['period_start']}..{r['period_end']} {value} · revision "
+            f"{r['revision']} of {r['revision_count']}, reported {r['reported_on'] or 'undated'} "
+            f"· {where} row {r['source_row']}"
+        )
+    return lines
+
+
+def _window_start(t: dict[str, Any]) -> dt.date:
+    """The day before the first period shown: a flow's periods since the plan start (a per-year
+    or annual total, since its year's start); a level's reports from a year before the plan."""
+    day = dt.timedelta(days=1)
+    if t["measure"] == "cumulative":
+        return t["start_date"] - day
+    if t["measure"] == "year_to_date":
+        return t["data_through_date"].replace(month=1, day=1) - day
+    return t["start_date"] - dt.timedelta(days=366)
+
+
+def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str]:
+    members = _all(
+        con,
+        """
+        select c.*, g.name_zh as geo_zh
+        from marts.fct_target_contribution as c
+        inner join marts.dim_geography as g on c.geo_id = g.geo_id
+        where c.target_id = ?
+        order by c.status = 'no_data', c.actual_value / nullif(c.expected_value, 0), c.geo_id
+        """,
+        [t["target_id"]],
+    )
+    if not members:
+        return []
+    lines = ["  members (marts.fct_target_contribution, furthest behind first):"]
+    silent = [m["geo_zh"] for m in members if m["actual_value"] is None]
+    for m in members:
+        if m["actual_value"] is None:
+            continue
+        basis = (
+            f"its own target {m['member_target_id']}"
+            if m["expected_basis"] == "member_target"
+            else f"its first share {m['first_share']:.1%} ({m['first_share_month']})"
+            if m["first_share"] is not None
+            else "no share yet"
+        )
+        lines.append(
+            f"    {m['geo_zh']} {_n(m['actual_value'])} of {_n(m['expected_value'])} expected "
+            f"({basis}) → {m['status']}"
+        )
+    if silent:
+        lines.append(f"    no figure of its own yet: {', '.join(silent)}")
+    return lines

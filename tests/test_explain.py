@@ -1,0 +1,138 @@
+"""`plan-tracker explain TARGET_ID` (lib/explain.py): a target's status told from the published
+warehouse, each figure the mart's, each report traceable to its file and row."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.lib.explain import SHOWN_REPORTS, UnknownTargetError, bands, explain
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def published(bundled_warehouse: Path) -> Path:
+    return bundled_warehouse / "plan_tracker.duckdb"
+
+
+def _latest(published: Path) -> list[tuple]:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.execute(
+            "select target_id, status, projected_status, value_source, measure, actual_value, "
+            "pace_ratio from marts.fct_target_vs_actual where is_latest order by target_id"
+        ).fetchall()
+
+
+def test_every_target_is_told_with_the_mart_s_status(published: Path) -> None:
+    on_track, at_risk = bands()
+    assert (on_track, at_risk) == (0.95, 0.80)  # dbt_project.yml's, which the README states
+    for target_id, status, projected, _, _, _, pace in _latest(published):
+        lines = explain(published, target_id).splitlines()
+        assert lines[0].startswith(f"{target_id} · ")
+        (line,) = [x for x in lines if x.startswith("  status  ")]
+        assert line.startswith(f"  status  {status}: "), line
+        if status in ("on_track", "at_risk", "off_track"):
+            assert f"pace {pace:.2f}" in line and "on_track from 0.95, at_risk from 0.80" in line
+        outlook = [x for x in lines if x.startswith("  outlook ")]
+        assert not outlook or outlook[0].endswith(f"→ {projected}") or "final" in outlook[0]
+
+
+def test_the_reports_shown_are_the_mart_s_and_add_up_to_a_total(published: Path) -> None:
+    # A total since the plan start, reported by the target's own geography: its reports are the
+    # whole of its actual.
+    totals = [
+        (target_id, actual)
+        for target_id, _, _, source, measure, actual, _ in _latest(published)
+        if measure == "cumulative" and source == "reported" and actual is not None
+    ]
+    assert totals
+    with duckdb.connect(str(published), read_only=True) as con:
+        for target_id, actual in totals:
+            lines = explain(published, target_id).splitlines()
+            start = next(i for i, x in enumerate(lines) if x.startswith("  reports "))
+            counts = re.search(r"; (\d+) of (\d+),", lines[start])
+            assert counts, lines[start]
+            shown, total = map(int, counts.groups())
+            assert shown == min(total, SHOWN_REPORTS)
+            reports = lines[start + 1 : start + 1 + shown]
+            values = []
+            for report in reports:
+                lineage = re.search(r"· (progress/\S+)(?: sheet \S+)? row (\d+)$", report)
+                assert lineage, report
+                file, row = lineage.groups()
+                [(value,)] = con.execute(
+                    "select value from marts.fct_actual where source_file = ? and source_row = ?",
+                    [file, int(row)],
+                ).fetchall()
+                values.append(value)
+            if total <= SHOWN_REPORTS:
+                assert sum(values) == pytest.approx(actual), target_id
+
+
+def test_a_rolled_up_target_names_its_members_and_their_reports(published: Path) -> None:
+    [(target_id,)] = [
+        (t,) for t, _, _, source, measure, *_ in _latest(published) if source == "rolled_up"
+    ][:1]
+    text = explain(published, target_id)
+    assert "the sum of its members' (" in text
+    assert "  members (marts.fct_target_contribution, furthest behind first):" in text
+
+
+def test_a_deadline_s_outcome_and_an_overdue_one_are_told_as_such(
+    published: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "later.duckdb"
+    shutil.copyfile(published, copy)
+    with duckdb.connect(str(copy)) as con:
+        first, second = (
+            r[0]
+            for r in con.execute(
+                "select target_id from marts.fct_target_vs_actual where is_latest "
+                "and actual_value is not null order by target_id limit 2"
+            ).fetchall()
+        )
+        con.execute(
+            "update marts.fct_target_vs_actual set is_final = true, status = 'off_track' "
+            "where target_id = ? and is_latest",
+            [first],
+        )
+        con.execute(
+            "update marts.fct_target_vs_actual set is_final_overdue = true, status = 'no_data', "
+            "final_reports_due_date = '2031-01-15' where target_id = ? and is_latest",
+            [second],
+        )
+    missed = explain(copy, first)
+    assert "  status  off_track: missed — " in missed
+    assert "  outlook final: its deadline " in missed
+    overdue = explain(copy, second)
+    assert "its reports were due 2031-01-15, and the data stop short of it" in overdue
+
+
+def test_an_unknown_target_is_refused_with_the_nearest_ids(published: Path) -> None:
+    with pytest.raises(UnknownTargetError, match=r"did you mean wm_t_new_platforms_2028"):
+        explain(published, "wm_t_new_platform_2028")
+
+
+def test_the_command_tells_a_target_or_says_what_is_wrong(published: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env["PLAN_TRACKER_WAREHOUSE_DIR"] = str(tmp_path)
+    command = [str(Path(sys.executable).with_name("plan-tracker")), "explain"]
+    missing = subprocess.run(
+        [*command, "wm_t_new_platforms_2028"], env=env, capture_output=True, text=True
+    )
+    assert missing.returncode == 1 and missing.stdout.startswith("no published warehouse at ")
+    shutil.copyfile(published, tmp_path / "plan_tracker.duckdb")
+    told = subprocess.run(
+        [*command, "wm_t_new_platforms_2028"], env=env, capture_output=True, text=True, check=True
+    )
+    assert told.stdout == explain(published, "wm_t_new_platforms_2028") + "\n"
+    wrong = subprocess.run([*command, "nothing"], env=env, capture_output=True, text=True)
+    assert wrong.returncode == 1 and wrong.stdout.startswith("plan-tracker: no target 'nothing'")
