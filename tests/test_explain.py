@@ -13,7 +13,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib.explain import SHOWN_REPORTS, UnknownTargetError, bands, explain
+from dagster_project.lib.explain import (
+    SHOWN_MEMBERS,
+    SHOWN_REPORTS,
+    UnknownTargetError,
+    bands,
+    explain,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -136,3 +142,37 @@ def test_the_command_tells_a_target_or_says_what_is_wrong(published: Path, tmp_p
     assert told.stdout == explain(published, "wm_t_new_platforms_2028") + "\n"
     wrong = subprocess.run([*command, "nothing"], env=env, capture_output=True, text=True)
     assert wrong.returncode == 1 and wrong.stdout.startswith("plan-tracker: no target 'nothing'")
+
+
+def test_an_area_of_many_members_shows_the_furthest_behind_and_counts_the_rest(
+    published: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "many.duckdb"
+    shutil.copyfile(published, copy)
+    with duckdb.connect(str(copy)) as con:
+        [(target_id, members)] = con.execute(
+            "select target_id, count(*) from marts.fct_target_contribution "
+            "where actual_value is not null group by 1 order by 2 desc, 1 limit 1"
+        ).fetchall()
+        # Copies of one member under new ids, as if the area had dozens.
+        for n in range(20):
+            con.execute(
+                "insert into marts.dim_geography by name select * replace (? as geo_id) "
+                "from marts.dim_geography where geo_id = (select min(geo_id) from "
+                "marts.fct_target_contribution where target_id = ? and actual_value is not null)",
+                [f"copy_{n:02}", target_id],
+            )
+            con.execute(
+                "insert into marts.fct_target_contribution by name select * replace "
+                "(? as geo_id, actual_value * 2 as actual_value, 'on_track' as status) "
+                "from marts.fct_target_contribution where target_id = ? and geo_id = ("
+                "select min(geo_id) from marts.fct_target_contribution where target_id = ? "
+                "and actual_value is not null)",
+                [f"copy_{n:02}", target_id, target_id],
+            )
+    lines = explain(copy, target_id).splitlines()
+    start = lines.index("  members (marts.fct_target_contribution, furthest behind first):")
+    shown = lines[start + 1 : start + 1 + SHOWN_MEMBERS]
+    assert all(line.startswith("    ") and " expected (" in line for line in shown)
+    rest = lines[start + 1 + SHOWN_MEMBERS]
+    assert rest.startswith(f"    and {members + 20 - SHOWN_MEMBERS} more: ")

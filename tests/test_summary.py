@@ -168,9 +168,9 @@ def test_the_summary_says_how_many_reports_are_missing_and_from_whom(published: 
     assert missing and late  # the bundled data, judged today, lack some reports
     (line,) = [line for line in lines if line.startswith("reports: ")]
     assert line == (
-        f"reports: {expected} expected so far · {received} received ({late} late) · "
-        f"{missing} missing, most from "
-        + " · ".join(f"{name} {count}" for name, count in most)
+        f"reports: {expected:,} expected so far · {received:,} received ({late:,} late) · "
+        f"{missing:,} missing, most from "
+        + " · ".join(f"{name} {count:,}" for name, count in most)
         + " (marts.fct_report_completeness)"
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import yaml
 from dagster_project.lib.paths import DBT_DIR
 
 SHOWN_REPORTS = 8
+SHOWN_MEMBERS = 10
 COMPARATOR_WORDS = {
     ">": "more than",
     ">=": "at least",
@@ -209,22 +211,23 @@ def _reports_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[st
     reports = _all(
         con,
         f"""
-        select v.*, g.name_zh as geo_zh
+        select v.*, g.name_zh as geo_zh, count(*) over () as total
         from marts.fct_actual as v
         inner join marts.dim_geography as g on v.geo_id = g.geo_id
         where {geographies} and v.indicator_id = ?
             and v.period_end <= ? and v.period_end > ?
         order by v.period_end desc, v.geo_id, v.period_start
+        limit ?
         """,  # noqa: S608 - one of two fixed conditions; values are parameters
-        [t["geo_id"], t["indicator_id"], t["data_through_date"], _window_start(t)],
+        [t["geo_id"], t["indicator_id"], t["data_through_date"], _window_start(t), SHOWN_REPORTS],
     )
     if not reports:
         return []
     lines = [
         f"  reports (marts.fct_actual, the latest revision of each period; "
-        f"{min(len(reports), SHOWN_REPORTS)} of {len(reports)}, newest first):"
+        f"{len(reports)} of {reports[0]['total']:,}, newest first):"
     ]
-    for r in reports[:SHOWN_REPORTS]:
+    for r in reports:
         value = "not reported (blank)" if r["value"] is None else f"{_n(r['value'])} {r['unit']}"
         where = f"{r['source_file']}" + (f" sheet {r['sheet']}" if r["sheet"] else "")
         lines.append(
@@ -247,6 +250,8 @@ def _window_start(t: dict[str, Any]) -> dt.date:
 
 
 def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str]:
+    """The members furthest behind their part (at most SHOWN_MEMBERS: an area of a province has
+    thousands), then how the others stand, and who has no figure of its own yet."""
     members = _all(
         con,
         """
@@ -254,17 +259,16 @@ def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str
         from marts.fct_target_contribution as c
         inner join marts.dim_geography as g on c.geo_id = g.geo_id
         where c.target_id = ?
-        order by c.status = 'no_data', c.actual_value / nullif(c.expected_value, 0), c.geo_id
+        order by c.actual_value / nullif(c.expected_value, 0), c.geo_id
         """,
         [t["target_id"]],
     )
     if not members:
         return []
-    lines = ["  members (marts.fct_target_contribution, furthest behind first):"]
+    judged = [m for m in members if m["actual_value"] is not None]
     silent = [m["geo_zh"] for m in members if m["actual_value"] is None]
-    for m in members:
-        if m["actual_value"] is None:
-            continue
+    lines = ["  members (marts.fct_target_contribution, furthest behind first):"]
+    for m in judged[:SHOWN_MEMBERS]:
         basis = (
             f"its own target {m['member_target_id']}"
             if m["expected_basis"] == "member_target"
@@ -276,6 +280,15 @@ def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str
             f"    {m['geo_zh']} {_n(m['actual_value'])} of {_n(m['expected_value'])} expected "
             f"({basis}) → {m['status']}"
         )
+    rest = judged[SHOWN_MEMBERS:]
+    if rest:
+        counts = Counter(m["status"] for m in rest)
+        lines.append(
+            f"    and {len(rest)} more: "
+            + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        )
     if silent:
-        lines.append(f"    no figure of its own yet: {', '.join(silent)}")
+        shown = ", ".join(silent[:SHOWN_MEMBERS])
+        more = f" and {len(silent) - SHOWN_MEMBERS} more" if len(silent) > SHOWN_MEMBERS else ""
+        lines.append(f"    no figure of its own yet: {shown}{more}")
     return lines

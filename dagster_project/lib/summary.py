@@ -26,8 +26,8 @@ def _reports_line(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not expected:
         return []
     line = (
-        f"reports: {expected} expected so far · {received} received ({late} late) · "
-        f"{missing} missing"
+        f"reports: {expected:,} expected so far · {received:,} received ({late:,} late) · "
+        f"{missing:,} missing"
     )
     if missing:
         most = con.execute(
@@ -35,7 +35,7 @@ def _reports_line(con: duckdb.DuckDBPyConnection) -> list[str]:
             "where reports_missing > 0 order by reports_missing desc, geo_id limit ?",
             [SHOWN_GEOGRAPHIES],
         ).fetchall()
-        line += ", most from " + " · ".join(f"{name} {count}" for name, count in most)
+        line += ", most from " + " · ".join(f"{name} {count:,}" for name, count in most)
     return [line + " (marts.fct_report_completeness)"]
 
 
