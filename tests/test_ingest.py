@@ -435,6 +435,19 @@ def test_unreadable_file_is_rejected_and_others_still_load(landing: Landing) -> 
     assert outcomes["progress/utf8.csv"].status == "loaded"
 
 
+@pytest.mark.parametrize("period_header", ["年月", "月度", "统计月份", "报告月份"])
+def test_the_period_column_under_a_month_s_usual_names(
+    landing: Landing, period_header: str
+) -> None:
+    (landing.raw / "progress" / "xianning.csv").write_text(
+        f"{period_header},城市,指标,数值,单位\n2026-10,咸宁,技术合同成交额,2.5,亿元\n",
+        encoding="utf-8",
+    )
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    assert landing.values()[0][2:5] == ("2026-10-01", "2026-10-31", 2.5)
+
+
 def test_a_file_whose_header_lacks_a_column_is_rejected_with_its_rows_kept(
     landing: Landing,
 ) -> None:

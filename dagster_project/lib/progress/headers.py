@@ -26,6 +26,10 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
         "时间",
         "月份",
         "统计时间",
+        "年月",
+        "月度",
+        "统计月份",
+        "报告月份",
     ),
     "geography": (
         "geography",
