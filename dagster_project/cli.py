@@ -14,12 +14,13 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from dagster_project.lib.paths import Paths
+from dagster_project.lib.paths import DBT_DIR, Paths
 
 DEFAULT_RAW_DIR = "raw"
 DEFAULT_WAREHOUSE_DIR = "warehouse"
@@ -90,6 +91,25 @@ def run(
         print(f"plan-tracker: {error}; nothing was run", file=out)
         return 2
     started = time.monotonic()
+    # A run started without `make` after the dbt project changed: its manifest is prepared again
+    # first, as `make setup` would (lib/dbt_prepare.py).
+    from dagster_project.lib.dbt_prepare import dbt_error, prepare_manifest
+
+    try:
+        changed = prepare_manifest()
+    except subprocess.CalledProcessError as error:
+        print(
+            f"plan-tracker: dbt cannot parse the project; nothing was run\n{dbt_error(error)}",
+            file=out,
+        )
+        return 1
+    if changed:
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        print(
+            f"dbt: the project changed since its manifest was prepared "
+            f"({changed[0].relative_to(DBT_DIR)}{more}): parsed again",
+            file=out,
+        )
     # dbt's console log follows the run's level (its file log, dbt.log, keeps info).
     if log_level == "ERROR":
         os.environ.setdefault("DBT_QUIET", "true")

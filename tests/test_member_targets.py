@@ -10,6 +10,8 @@ import pytest
 import yaml
 
 from dagster_project.lib.catalog import CatalogError, load_catalog
+from dagster_project.lib.explain import explain
+from dagster_project.lib.report import write_report
 from tests.conftest import run_pipeline
 
 PLAN = "wuhan_metro_sti_2026_2028"
@@ -118,3 +120,8 @@ def test_a_member_with_its_own_part_is_judged_on_it(raw_copy: Path, tmp_path: Pa
     others = [rest for geo_id, rest in rows.items() if geo_id != "xianning"]
     assert len(others) == 8 and {r[0] for r in others} == {"first_share"}
     assert all(r[1] is None for r in others)
+    page = write_report(warehouse / "plan_tracker.duckdb", tmp_path / "report")
+    assert page.read_text(encoding="utf-8").count(f"分解自 part of {AREA_TARGET}") == 1
+    assert f"  part of {AREA_TARGET} (分解目标)" in explain(
+        warehouse / "plan_tracker.duckdb", "wm_t_hightech_enterprises_2028_xianning"
+    )

@@ -83,6 +83,13 @@ def _outlook(t: dict[str, Any]) -> str:
     return f"预测 {esc(STATUS_LABELS.get(t['projected_status'], ''))}"
 
 
+def _part_of(t: dict[str, Any]) -> str:
+    """A 分解目标 names the area target it is a part of (fct_target.part_of_target_id)."""
+    if not t["part_of_target_id"]:
+        return ""
+    return f" · 分解自 part of {esc(t['part_of_target_id'])}"
+
+
 def _last_year(t: dict[str, Any]) -> str:
     """A per-year target's result for the year before, under this year's status (in January,
     before a report of the new year, that status is no data)."""
@@ -147,7 +154,8 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
     targets = _rows(
         con,
         """
-        select v.*, t.source_quote_zh, t.source_quote_en, i.name_zh as indicator_zh,
+        select v.*, t.source_quote_zh, t.source_quote_en, t.part_of_target_id,
+            i.name_zh as indicator_zh,
             i.name_en as indicator_en, g.name_zh as geo_zh, a.name_zh as action_zh,
             a.action_seq, year(last_year.month_end) as last_year,
             last_year.status as last_year_status, last_year.is_final as last_year_final,
@@ -208,7 +216,7 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
         out.append(
             f'<tr title="{esc(t["source_quote_zh"])}"><td>{esc(t["action_zh"])}</td>'
             f"<td>{esc(t['indicator_zh'])}<br><small>{esc(t['indicator_en'])} · "
-            f"{esc(t['geo_zh'])}</small></td>"
+            f"{esc(t['geo_zh'])}{_part_of(t)}</small></td>"
             f"<td>{_target_bar(t)}<br><small>{numbers}</small></td>"
             f"<td>{_badge(t['status'], t['is_final'])}<br><small>{_outlook(t)}</small>"
             f"{_last_year(t)}</td>"
