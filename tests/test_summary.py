@@ -204,8 +204,7 @@ def test_the_summary_shows_what_this_run_could_not_land_in_the_quarantine_s_word
     assert len(reasons) > 3
     lines = summary(copy).splitlines()
     start = lines.index(
-        f"this run: 1 file(s) rejected unread · {len(reasons) - 1} row(s) of {files} file(s) "
-        "quarantined"
+        f"this run: 1 file(s) rejected · {len(reasons) - 1} row(s) of {files} file(s) quarantined"
     )
     assert lines[start + 1] == "  progress/x.xlsx: not a readable XLSX workbook"
     assert lines[start + 2 : start + 5] == [f"  {reason}" for (reason,) in reasons[:3]]

@@ -67,7 +67,8 @@ def _overdue_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _this_run_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """What the published run itself could not land: its files rejected unread and the first of
+    """What the published run itself could not land: its files rejected with no row kept (unread,
+    empty) and the first of
     its quarantined rows, each in the quarantine's own words (file, row, column, what was got
     and expected), so that a sender's mistake reads at the terminal without a query."""
     latest = con.execute(
@@ -89,7 +90,7 @@ def _this_run_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         return []
     what = []
     if rejected:
-        what.append(f"{len(rejected)} file(s) rejected unread")
+        what.append(f"{len(rejected)} file(s) rejected")
     if rows:
         what.append(f"{rows} row(s) of {files} file(s) quarantined")
     lines = [f"this run: {' · '.join(what)}"]
