@@ -67,10 +67,10 @@ def _overdue_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _this_run_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """What the published run itself could not land: its files rejected with no row kept (unread,
-    empty) and the first of
-    its quarantined rows, each in the quarantine's own words (file, row, column, what was got
-    and expected), so that a sender's mistake reads at the terminal without a query."""
+    """What the published run itself could not land: its files rejected with no row kept
+    (unreadable, or empty) and the first of its quarantined rows, each in the quarantine's own
+    words (file, row, column, what was got and expected), so that a sender's mistake reads at
+    the terminal without a query."""
     latest = con.execute(
         "select run_id from marts.publish_log order by published_at desc limit 1"
     ).fetchall()
