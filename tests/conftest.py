@@ -66,6 +66,16 @@ def bundled_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def later_copy(bundled_warehouse: Path, tmp_path: Path) -> Path:
+    """A writable copy of the bundled published warehouse, for a test to change into one judged
+    later or otherwise (data reaching a deadline cannot land before it has passed)."""
+    copy = tmp_path / "later" / "plan_tracker.duckdb"
+    copy.parent.mkdir()
+    shutil.copyfile(bundled_warehouse / "plan_tracker.duckdb", copy)
+    return copy
+
+
+@pytest.fixture
 def copies(bundled_warehouse: Path, tmp_path: Path) -> tuple[Path, Path]:
     """A private raw folder and a copy of the bundled published warehouse, to run on again."""
     raw = tmp_path / "raw"

@@ -92,11 +92,8 @@ def test_a_rolled_up_target_names_its_members_and_their_reports(published: Path)
     assert "  members (marts.fct_target_contribution, furthest behind first):" in text
 
 
-def test_a_deadline_s_outcome_and_an_overdue_one_are_told_as_such(
-    published: Path, tmp_path: Path
-) -> None:
-    copy = tmp_path / "later.duckdb"
-    shutil.copyfile(published, copy)
+def test_a_deadline_s_outcome_and_an_overdue_one_are_told_as_such(later_copy: Path) -> None:
+    copy = later_copy
     with duckdb.connect(str(copy)) as con:
         first, second = (
             r[0]
@@ -145,10 +142,9 @@ def test_the_command_tells_a_target_or_says_what_is_wrong(published: Path, tmp_p
 
 
 def test_an_area_of_many_members_shows_the_furthest_behind_and_counts_the_rest(
-    published: Path, tmp_path: Path
+    later_copy: Path,
 ) -> None:
-    copy = tmp_path / "many.duckdb"
-    shutil.copyfile(published, copy)
+    copy = later_copy
     with duckdb.connect(str(copy)) as con:
         [(target_id, members)] = con.execute(
             "select target_id, count(*) from marts.fct_target_contribution "

@@ -63,12 +63,11 @@ def test_each_target_says_the_date_its_data_reach(bundled_warehouse: Path, repor
 
 
 def test_a_deadline_with_its_outcome_reads_missed_not_off_track(
-    bundled_warehouse: Path, report: Path, tmp_path: Path
+    later_copy: Path, report: Path, tmp_path: Path
 ) -> None:
     # Data reaching a deadline cannot land before it has passed; a copy of the warehouse stands
     # in for one judged later: a lagging target's latest row made its deadline's outcome.
-    db = tmp_path / "later.duckdb"
-    shutil.copyfile(bundled_warehouse / "plan_tracker.duckdb", db)
+    db = later_copy
     with duckdb.connect(str(db)) as con:
         [(before, projected_off)] = con.execute(
             "select count(*), bool_or(projected_status = 'off_track') filter (where target_id = "
@@ -82,7 +81,7 @@ def test_a_deadline_with_its_outcome_reads_missed_not_off_track(
             "where is_latest and status = 'off_track') and is_latest"
         )
     assert before >= 2
-    page = write_report(db, tmp_path / "later").read_text(encoding="utf-8")
+    page = write_report(db, tmp_path / "page").read_text(encoding="utf-8")
     assert page.count("未完成 missed") == page.count("已到期 deadline passed: final") == 1
     # That target only (its status, and its projection's if off track, now one final outcome):
     # the other off-track targets still read as a pace.
@@ -91,19 +90,16 @@ def test_a_deadline_with_its_outcome_reads_missed_not_off_track(
     assert page.count("滞后 off track") == original.count("滞后 off track") - 1 - projected_off
 
 
-def test_a_deadline_whose_reports_are_overdue_says_so(
-    bundled_warehouse: Path, tmp_path: Path
-) -> None:
+def test_a_deadline_whose_reports_are_overdue_says_so(later_copy: Path, tmp_path: Path) -> None:
     # As above, a copy judged later: one target's deadline passed, its reports due and not in.
-    db = tmp_path / "later.duckdb"
-    shutil.copyfile(bundled_warehouse / "plan_tracker.duckdb", db)
+    db = later_copy
     with duckdb.connect(str(db)) as con:
         con.execute(
             "update marts.fct_target_vs_actual set is_final_overdue = true, status = 'no_data', "
             "final_reports_due_date = '2031-01-15' where target_id = ("
             "select min(target_id) from marts.fct_target_vs_actual where is_latest) and is_latest"
         )
-    page = write_report(db, tmp_path / "later").read_text(encoding="utf-8")
+    page = write_report(db, tmp_path / "page").read_text(encoding="utf-8")
     assert page.count("逾期未报 reports overdue, due") == 1
     assert "已到期 deadline passed: 逾期未报 reports overdue, due 2031-01-15" in page
 
@@ -136,9 +132,8 @@ def test_a_per_year_target_shows_the_outcome_of_the_year_before() -> None:
     ) in _last_year({**unknown, "last_year_actual": None})
 
 
-def test_text_from_inputs_is_escaped(bundled_warehouse: Path, tmp_path: Path) -> None:
-    db = tmp_path / "hostile.duckdb"
-    shutil.copyfile(bundled_warehouse / "plan_tracker.duckdb", db)
+def test_text_from_inputs_is_escaped(later_copy: Path, tmp_path: Path) -> None:
+    db = later_copy
     with duckdb.connect(str(db)) as con:
         con.execute(
             "update marts.dim_geography set name_zh = '<script>alert(1)</script>' "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -62,13 +61,10 @@ def test_the_summary_counts_each_plan_and_names_only_lagging_targets_as_gaps(
     assert sum(line.startswith("files: ") for line in lines) == 1
 
 
-def test_a_missed_deadline_is_named_as_such_not_by_its_pace(
-    bundled_warehouse: Path, tmp_path: Path
-) -> None:
-    # Data reaching a deadline cannot land before it has passed; a copy of the warehouse stands
-    # in for one judged later: the lagging target's latest row made its deadline's outcome.
-    published = tmp_path / "plan_tracker.duckdb"
-    shutil.copyfile(bundled_warehouse / "plan_tracker.duckdb", published)
+def test_a_missed_deadline_is_named_as_such_not_by_its_pace(later_copy: Path) -> None:
+    # A copy stands in for the warehouse judged later: the lagging target's latest row made its
+    # deadline's outcome.
+    published = later_copy
     with duckdb.connect(str(published)) as con:
         [(target_id, indicator, actual, target, unit, due)] = con.execute(
             "select v.target_id, i.name_zh, v.actual_value, v.target_value, v.unit, v.due_date "
@@ -90,14 +86,13 @@ def test_a_missed_deadline_is_named_as_such_not_by_its_pace(
 
 
 def test_deadlines_passed_without_an_outcome_are_named_first_due_first(
-    published: Path, tmp_path: Path
+    published: Path, later_copy: Path
 ) -> None:
     # Judged today, no deadline of the bundled plans has passed.
     assert "deadlines passed" not in summary(published)
     # A copy stands in for a later warehouse: seven latest rows whose deadline's reports are
     # overdue, one of them met before (its outcome known), and one row final.
-    copy = tmp_path / "plan_tracker.duckdb"
-    shutil.copyfile(published, copy)
+    copy = later_copy
     with duckdb.connect(str(copy)) as con:
         rows = con.execute(
             "select target_id from marts.fct_target_vs_actual where is_latest "
@@ -176,10 +171,9 @@ def test_the_summary_says_how_many_reports_are_missing_and_from_whom(published: 
 
 
 def test_the_summary_shows_what_this_run_could_not_land_in_the_quarantine_s_words(
-    published: Path, tmp_path: Path
+    later_copy: Path,
 ) -> None:
-    copy = tmp_path / "plan_tracker.duckdb"
-    shutil.copyfile(published, copy)
+    copy = later_copy
     with duckdb.connect(str(copy)) as con:
         [(run_id,)] = con.execute(
             "select run_id from marts.publish_log order by published_at desc limit 1"
