@@ -179,3 +179,27 @@ def test_page_renders_in_headless_chromium_without_errors_or_requests(
     assert requests == [url]
     assert screenshot.stat().st_size > 10_000
     assert "武汉都市圈科技同兴三年行动方案" in text and "黄石" in text
+
+
+def test_a_lagging_target_s_status_is_explained_under_it(
+    report: Path, bundled_warehouse: Path
+) -> None:
+    published_db = bundled_warehouse / "plan_tracker.duckdb"
+    page = report.read_text(encoding="utf-8")
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        lagging = [
+            r[0]
+            for r in con.execute(
+                "select target_id from marts.fct_target_vs_actual where is_latest "
+                "and status in ('off_track', 'at_risk', 'no_data') order by target_id"
+            ).fetchall()
+        ]
+        on_track = con.execute(
+            "select min(target_id) from marts.fct_target_vs_actual where is_latest "
+            "and status in ('on_track', 'achieved')"
+        ).fetchall()[0][0]
+    assert lagging and on_track
+    assert page.count("<summary>为什么 why</summary>") == len(lagging)
+    for target_id in lagging:
+        assert f"<pre>{target_id} · " in page
+    assert f"<pre>{on_track} · " not in page

@@ -74,43 +74,47 @@ def bands() -> tuple[float, float]:
 def explain(published_db: Path, target_id: str) -> str:
     """The story of `target_id`'s latest row, as lines of text; UnknownTargetError if none."""
     with duckdb.connect(str(published_db), read_only=True) as con:
-        t = _one(
-            con,
-            """
-            select
-                t.*, v.as_of_date, v.month_end, v.deadline_date, v.path_start_date,
-                v.path_start_source, v.expected_value, v.actual_value, v.data_through_date,
-                v.value_source, v.children_reported, v.children_expected, v.pace_ratio,
-                v.status, v.is_final, v.is_final_overdue, v.final_reports_due_date,
-                v.projected_value, v.projected_status, v.path_start_value as row_start_value,
-                i.name_zh as indicator_zh, g.name_zh as geo_zh, p.name_zh as plan_zh,
-                a.name_zh as action_zh
-            from marts.fct_target as t
-            inner join marts.fct_target_vs_actual as v
-                on t.target_id = v.target_id and v.is_latest
-            inner join marts.dim_indicator as i on t.indicator_id = i.indicator_id
-            inner join marts.dim_geography as g on t.geo_id = g.geo_id
-            inner join marts.dim_plan as p on t.plan_id = p.plan_id
-            inner join marts.dim_action as a on t.action_id = a.action_id
-            where t.target_id = ?
-            """,
-            [target_id],
+        try:
+            return explain_target(con, target_id)
+        except UnknownTargetError as error:
+            raise UnknownTargetError(f"{error} (warehouse {published_db})") from None
+
+
+def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
+    """`explain` on an open connection to a published warehouse (the scorecard page's)."""
+    t = _one(
+        con,
+        """
+        select
+            t.*, v.as_of_date, v.month_end, v.deadline_date, v.path_start_date,
+            v.path_start_source, v.expected_value, v.actual_value, v.data_through_date,
+            v.value_source, v.children_reported, v.children_expected, v.pace_ratio,
+            v.status, v.is_final, v.is_final_overdue, v.final_reports_due_date,
+            v.projected_value, v.projected_status, v.path_start_value as row_start_value,
+            i.name_zh as indicator_zh, g.name_zh as geo_zh, p.name_zh as plan_zh,
+            a.name_zh as action_zh
+        from marts.fct_target as t
+        inner join marts.fct_target_vs_actual as v
+            on t.target_id = v.target_id and v.is_latest
+        inner join marts.dim_indicator as i on t.indicator_id = i.indicator_id
+        inner join marts.dim_geography as g on t.geo_id = g.geo_id
+        inner join marts.dim_plan as p on t.plan_id = p.plan_id
+        inner join marts.dim_action as a on t.action_id = a.action_id
+        where t.target_id = ?
+        """,
+        [target_id],
+    )
+    if t is None:
+        known = [r[0] for r in con.execute("select target_id from marts.fct_target").fetchall()]
+        near = difflib.get_close_matches(target_id, known, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        judged = (
+            " (it has no row judged yet: its plan may not have begun)" if target_id in known else ""
         )
-        if t is None:
-            known = [r[0] for r in con.execute("select target_id from marts.fct_target").fetchall()]
-            near = difflib.get_close_matches(target_id, known, n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(near)}?" if near else ""
-            judged = (
-                " (it has no row judged yet: its plan may not have begun)"
-                if target_id in known
-                else ""
-            )
-            raise UnknownTargetError(
-                f"no target {target_id!r} is judged in {published_db}{judged}{hint}"
-            )
-        lines = _target_lines(t)
-        lines += _reports_lines(con, t)
-        lines += _member_lines(con, t)
+        raise UnknownTargetError(f"no target {target_id!r} is judged{judged}{hint}")
+    lines = _target_lines(t)
+    lines += _reports_lines(con, t)
+    lines += _member_lines(con, t)
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from dagster_project.lib.explain import explain_target
 from dagster_project.lib.sql import OFFICE_TIMEZONE
 
 STATUS_COLOURS = {
@@ -81,6 +82,20 @@ def _outlook(t: dict[str, Any]) -> str:
         # Its reports due and not in (fct_target_vs_actual.is_final_overdue): no outcome yet.
         return f"已到期 deadline passed: {OVERDUE_LABEL} {esc(t['final_reports_due_date'])}"
     return f"预测 {esc(STATUS_LABELS.get(t['projected_status'], ''))}"
+
+
+# The targets whose status the page explains in full (lib/explain.py): those that need the
+# office's attention. Not every target: at a province's scale an explanation reads thousands of
+# members' rows.
+EXPLAINED = ("off_track", "at_risk", "no_data")
+
+
+def _why(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> str:
+    """How a lagging target's status was reached, folded under it: `make explain`'s text."""
+    if t["status"] not in EXPLAINED:
+        return ""
+    text = explain_target(con, t["target_id"])
+    return f'<details class="why"><summary>为什么 why</summary><pre>{esc(text)}</pre></details>'
 
 
 def _part_of(t: dict[str, Any]) -> str:
@@ -219,7 +234,7 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
             f"{esc(t['geo_zh'])}{_part_of(t)}</small></td>"
             f"<td>{_target_bar(t)}<br><small>{numbers}</small></td>"
             f"<td>{_badge(t['status'], t['is_final'])}<br><small>{_outlook(t)}</small>"
-            f"{_last_year(t)}</td>"
+            f"{_last_year(t)}{_why(con, t)}</td>"
             f'<td class="quote">{esc(t["source_quote_zh"])}<br>'
             f"<small>{esc(t['source_quote_en'])}</small></td></tr>"
         )
@@ -493,6 +508,7 @@ font-size:12px;vertical-align:top;text-align:left}
 .quote{max-width:320px;color:#57606a}.heat td{width:34px;height:20px}
 .grid{display:flex;flex-wrap:wrap;gap:12px}.trend{margin:0}.trend figcaption{font-size:12px}
 .legend{font-size:10px;max-width:360px}.meta,.counts{font-size:13px}
+.why pre{white-space:pre-wrap;font-size:11px;max-width:560px;margin:4px 0}
 @media print{.plan{page-break-after:always}}
 """
 
