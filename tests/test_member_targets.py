@@ -3,6 +3,10 @@ from a document of its own, and the member's contribution judged on it."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -11,11 +15,13 @@ import yaml
 
 from dagster_project.lib.catalog import CatalogError, load_catalog
 from dagster_project.lib.explain import explain
+from dagster_project.lib.paths import DBT_DIR
 from dagster_project.lib.report import write_report
 from tests.conftest import run_pipeline
 
 PLAN = "wuhan_metro_sti_2026_2028"
 AREA_TARGET = "wm_t_hightech_enterprises_2028"
+DBT = Path(sys.executable).with_name("dbt")
 DECOMPOSITION = "咸宁市科技同兴任务分解方案：到2028年，全市规上高新技术企业达到400家。\n"
 
 
@@ -125,3 +131,46 @@ def test_a_member_with_its_own_part_is_judged_on_it(raw_copy: Path, tmp_path: Pa
     assert f"  part of {AREA_TARGET} (分解目标)" in explain(
         warehouse / "plan_tracker.duckdb", "wm_t_hightech_enterprises_2028_xianning"
     )
+
+
+@pytest.mark.slow
+def test_parts_that_do_not_add_up_to_their_area_target_are_warned_of(
+    bundled_warehouse: Path, tmp_path: Path
+) -> None:
+    # Every member given a part (a copy of the built working warehouse, the parts written into
+    # its fct_target): 9 × 800 = 7,200 against more than 7,500, then 9 × 850 = 7,650.
+    work = tmp_path / "work.duckdb"
+    shutil.copyfile(bundled_warehouse / "work" / "plan_tracker.duckdb", work)
+
+    def warned(each: float) -> str:
+        with duckdb.connect(str(work)) as con:
+            con.execute("delete from marts.fct_target where part_of_target_id is not null")
+            con.execute(
+                "insert into marts.fct_target by name select * replace ("
+                "  target_id || '_' || g.geo_id as target_id, g.geo_id as geo_id,"
+                "  ? as target_value, target_id as part_of_target_id) "
+                "from marts.fct_target, (select geo_id from marts.dim_geography "
+                "  where parent_geo_id = 'wuhan_metro') as g where target_id = ?",
+                [each, AREA_TARGET],
+            )
+        result = subprocess.run(
+            [
+                *(
+                    str(DBT),
+                    "test",
+                    "--select",
+                    "assert_member_targets_add_up_to_their_area_target",
+                ),
+                *("--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path)),
+            ],
+            cwd=DBT_DIR,
+            env={**os.environ, "PLAN_TRACKER_WORK_DB": str(work)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout[-3000:]  # a warning does not fail
+        return result.stdout
+
+    assert "WARN 1 assert_member_targets_add_up_to_their_area_target" in warned(800)
+    assert "PASS assert_member_targets_add_up_to_their_area_target" in warned(850)
