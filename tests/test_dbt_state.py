@@ -200,6 +200,12 @@ def test_fingerprint_follows_content_not_location(tmp_path: Path) -> None:
     units = raw / "reference" / "units.csv"
     units.write_text(units.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert fingerprint(raw, dbt) != fingerprint(REPO / "raw", dbt)
+    # A singular test of the project changed: its next build is a full one, which runs it.
+    copy = tmp_path / "dbt"
+    shutil.copytree(dbt, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    assert fingerprint(raw, copy) == fingerprint(raw, dbt)
+    (copy / "tests" / "assert_new.sql").write_text("select 1 where false\n", encoding="utf-8")
+    assert fingerprint(raw, copy) != fingerprint(raw, dbt)
 
 
 def test_a_state_table_from_before_the_reason_column_is_brought_up_to_date() -> None:

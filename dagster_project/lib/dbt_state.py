@@ -133,11 +133,13 @@ class BuildPlan:
 
 def fingerprint(raw_dir: Path, dbt_dir: Path) -> str:
     """A digest of everything besides the reports that the actuals chain depends on: a change
-    of the ledger of withdrawn files too, rare, makes a full refresh."""
+    of the ledger of withdrawn files too, rare, makes a full refresh. The singular tests too: an
+    incremental build runs only the tests downstream of the reports, so a test of the catalog's
+    models added or changed would wait for the next full refresh."""
     return files_digest(
         {
             raw_dir: ["plans", "reference", WITHDRAWALS_FILE],
-            dbt_dir: ["models", "macros", "dbt_project.yml"],
+            dbt_dir: ["models", "macros", "tests", "dbt_project.yml"],
         }
     )
 
