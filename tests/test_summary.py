@@ -210,3 +210,27 @@ def test_the_summary_shows_what_this_run_could_not_land_in_the_quarantine_s_word
         con.execute("update dq.quarantine set run_id = 'earlier'")
         con.execute("delete from raw.file_manifest where source_file = 'progress/x.xlsx'")
     assert not any(line.startswith("this run:") for line in summary(copy).splitlines())
+
+
+def test_reports_dated_after_today_are_named(published: Path, later_copy: Path) -> None:
+    assert "dated after today" not in summary(published)
+    with duckdb.connect(str(later_copy)) as con:
+        rows = con.execute(
+            "select source_file, sheet, source_row from raw.progress_rows "
+            "order by source_file, sheet, source_row limit 4"
+        ).fetchall()
+        for n, (source_file, sheet, row) in enumerate(rows):
+            con.execute(
+                "update raw.progress_rows set reported_on = ? where source_file = ? "
+                "and sheet is not distinct from ? and source_row = ?",
+                [f"2099-01-0{n + 1}", source_file, sheet, row],
+            )
+    [line] = [x for x in summary(later_copy).splitlines() if x.startswith("dated after today")]
+    shown = " · ".join(
+        f"{source_file}{f' sheet {sheet}' if sheet else ''} row {row} (2099-01-0{n + 1})"
+        for n, (source_file, sheet, row) in enumerate(rows[:3])
+    )
+    assert line == (
+        "dated after today, not counted until that day (a typo of the date?): 4 report(s), "
+        f"{shown} and 1 more"
+    )

@@ -8,6 +8,7 @@ import duckdb
 
 from dagster_project.lib.progress.files import discover
 from dagster_project.lib.progress.withdrawals import vanished_files, withdrawn_counts
+from dagster_project.lib.sql import OFFICE_TODAY_SQL
 
 SHOWN_FILES = 5
 SHOWN_GEOGRAPHIES = 3
@@ -106,6 +107,34 @@ def _this_run_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return lines
 
 
+def _dated_ahead_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Landed reports dated after today (in the office's time zone): no report is filed in the
+    future, so most are a typo of the date (2026-12-10 for 2026-11-10). They land, as reports
+    dated ahead must for a look back with an earlier as-of date, but count only from their date
+    on (dbt's known_on): said here, so that the sender can be asked."""
+    [(count,)] = con.execute(
+        f"select count(*) from raw.progress_rows where reported_on > {OFFICE_TODAY_SQL}"  # noqa: S608
+    ).fetchall()
+    if not count:
+        return []
+    first = con.execute(
+        # A constant expression of ours; the limit is a parameter.
+        f"select source_file, sheet, source_row, reported_on from raw.progress_rows "  # noqa: S608
+        f"where reported_on > {OFFICE_TODAY_SQL} "
+        "order by reported_on, source_file, sheet nulls first, source_row limit ?",
+        [SHOWN_QUARANTINED],
+    ).fetchall()
+    shown = " · ".join(
+        f"{source_file}{f' sheet {sheet}' if sheet else ''} row {row} ({reported_on})"
+        for source_file, sheet, row, reported_on in first
+    )
+    more = f" and {count - len(first)} more" if count > len(first) else ""
+    return [
+        f"dated after today, not counted until that day (a typo of the date?): {count} report(s), "
+        f"{shown}{more}"
+    ]
+
+
 def summary(published_db: Path, raw_dir: Path | None = None) -> str:
     """What a published warehouse says, in a few lines; with `raw_dir`, also the landed files no
     longer under raw/progress whose reports still count."""
@@ -186,6 +215,7 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
             "quarantined (reasons in dq.quarantine)"
         )
         lines += _this_run_lines(con)
+        lines += _dated_ahead_lines(con)
         withdrawn_files, withdrawn_rows = withdrawn_counts(con)
         if withdrawn_files:
             lines.append(
