@@ -14,6 +14,7 @@ SHOWN_FILES = 5
 SHOWN_GEOGRAPHIES = 3
 SHOWN_OVERDUE = 5
 SHOWN_QUARANTINED = 3
+SHOWN_DATED_AHEAD = 3
 
 
 def _reports_line(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -122,7 +123,7 @@ def _dated_ahead_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         f"select source_file, sheet, source_row, reported_on from raw.progress_rows "  # noqa: S608
         f"where reported_on > {OFFICE_TODAY_SQL} "
         "order by reported_on, source_file, sheet nulls first, source_row limit ?",
-        [SHOWN_QUARANTINED],
+        [SHOWN_DATED_AHEAD],
     ).fetchall()
     shown = " · ".join(
         f"{source_file}{f' sheet {sheet}' if sheet else ''} row {row} ({reported_on})"

@@ -55,12 +55,6 @@
     cast({{ period_end }} + to_days({{ var('report_due_days') }}) as date)
 {%- endmacro %}
 
-{#- Whether a deadline's reports are due by the as-of date (as any report of a period ending
-    then): from then on, data short of the deadline say nothing of its outcome
-    (int_targets_evaluated, fct_target_contribution). -#}
-{% macro deadline_reports_due(deadline) -%}
-    ({{ as_of_date() }} > {{ report_due_date(deadline) }})
-{%- endmacro %}
 
 {#- Whether `actual` satisfies `comparator` against `target` ("=" within a relative 1e-9). -#}
 {% macro meets(actual, comparator, target) -%}

@@ -63,7 +63,8 @@ members as (
         area_targets.expected_value as area_expected_value,
         area_targets.path_start_value as area_path_start_value,
         area_targets.path_start_date as area_path_start_date,
-        area_targets.deadline_date
+        area_targets.deadline_date,
+        area_targets.final_reports_due_date
     from area_targets
     inner join geographies on area_targets.geo_id = geographies.parent_geo_id
 ),
@@ -143,7 +144,7 @@ final as (
             when
                 member_values.month_end >= member_values.deadline_date
                 and member_values.data_through_date < member_values.deadline_date
-                and {{ deadline_reports_due('member_values.deadline_date') }}
+                and {{ as_of_date() }} > member_values.final_reports_due_date
                 then 'no_data'
             when
                 member_values.member_value
