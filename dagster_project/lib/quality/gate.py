@@ -4,8 +4,9 @@ something a person (and `dq.check_results`) can read.
 Why a wrapper of our own: `dagster-ge` only supports Great Expectations < 1.0. This is the small
 part it would do: load the committed file context, bind the run's suite parameters, run the
 stage's checkpoint on an in-memory DataFrame (GX's SQL datasource on a DuckDB file returns wrong
-results today: the connection is released before rows are read; pandas is reliable), and report
-failures with the stage, the expectation, the offending values and the rows they came from.
+results today: the connection is released before rows are read, GX issue #11579; pandas is
+reliable — docs/performance.md measures what computing the gates in DuckDB would save), and
+report failures with the stage, the expectation, the offending values and the rows they came from.
 """
 
 from __future__ import annotations
