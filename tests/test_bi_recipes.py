@@ -30,6 +30,7 @@ MARTS = [
     "scorecard_action",
     "scorecard_geography",
     "publish_log",
+    "target_status_log",
 ]
 
 

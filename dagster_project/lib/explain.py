@@ -19,9 +19,11 @@ import duckdb
 import yaml
 
 from dagster_project.lib.paths import DBT_DIR
+from dagster_project.lib.sql import OFFICE_TIMEZONE, table_exists
 
 SHOWN_REPORTS = 8
 SHOWN_MEMBERS = 10
+SHOWN_CHANGES = 5
 COMPARATOR_WORDS = {
     ">": "more than",
     ">=": "at least",
@@ -113,6 +115,7 @@ def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
         )
         raise UnknownTargetError(f"no target {target_id!r} is judged{judged}{hint}")
     lines = _target_lines(t)
+    lines += _history_lines(con, target_id)
     lines += _reports_lines(con, t)
     lines += _member_lines(con, t)
     return "\n".join(lines)
@@ -202,6 +205,42 @@ def _why(t: dict[str, Any], on_track: float, at_risk: float) -> str:
         f"({_n(t['expected_value'])} − {_n(t['row_start_value'])}); on_track from {on_track:.2f}, "
         f"at_risk from {at_risk:.2f}"
     )
+
+
+def _history_lines(con: duckdb.DuckDBPyConnection, target_id: str) -> list[str]:
+    """The target's statuses as the publications showed them, one line each time it changed
+    (marts.target_status_log, lib/status_log.py): since when it stands where it is."""
+    if not table_exists(con, "marts", "target_status_log"):
+        return []
+    rows = _all(
+        con,
+        f"""
+        select
+            strftime(timezone('{OFFICE_TIMEZONE}', published_at), '%Y-%m-%d %H:%M')
+                as published,
+            as_of_date, status, projected_status, previous_status,
+            count(*) over () as total
+        from marts.target_status_log
+        where target_id = ?
+        order by published_at desc
+        limit ?
+        """,  # noqa: S608 - the time zone is a constant
+        [target_id, SHOWN_CHANGES],
+    )
+    if not rows:
+        return []
+    lines = [
+        f"  history as published (marts.target_status_log; {len(rows)} of {rows[0]['total']}, "
+        "newest first, Beijing time):"
+    ]
+    for number, r in enumerate(rows):
+        since = "since " if number == 0 else ""
+        first = " · first published" if r["previous_status"] is None else ""
+        lines.append(
+            f"    {since}{r['published']} (as of {r['as_of_date']}): {r['status']}, projection "
+            f"{r['projected_status'] or '—'}{first}"
+        )
+    return lines
 
 
 def _reports_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str]:

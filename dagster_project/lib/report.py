@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from dagster_project.lib.explain import explain_target
-from dagster_project.lib.sql import OFFICE_TIMEZONE
+from dagster_project.lib.sql import OFFICE_TIMEZONE, table_exists
 
 STATUS_COLOURS = {
     "achieved": "#1a7f37",
@@ -98,6 +98,22 @@ def _why(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> str:
     return f'<details class="why"><summary>为什么 why</summary><pre>{esc(text)}</pre></details>'
 
 
+def _since(t: dict[str, Any], latest_run: str | None) -> str:
+    """Under the status: since when the publications have shown it (marts.target_status_log,
+    lib/status_log.py), or what it and its projection were if this publication changed them."""
+    if t["logged_status"] is None or t["logged_status"] != t["status"]:
+        return ""  # no log yet, or a look back (which logs nothing)
+    changes = []
+    if t["logged_run"] == latest_run and t["previous_status"] is not None:
+        if t["previous_status"] != t["status"]:
+            changes.append(f"本次变化 changed from {esc(_label(t['previous_status']))}")
+        if t["previous_projected_status"] != t["projected_status"]:
+            changes.append(f"预测原为 projection was {esc(_label(t['previous_projected_status']))}")
+    if not any(c.startswith("本次") for c in changes):
+        changes.insert(0, f"自 since {esc(t['status_since'])}")
+    return "<br><small>" + " · ".join(changes) + "</small>"
+
+
 def _part_of(t: dict[str, Any]) -> str:
     """A 分解目标 names the area target it is a part of (fct_target.part_of_target_id)."""
     if not t["part_of_target_id"]:
@@ -165,11 +181,38 @@ def _target_bar(t: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
+# Each target's latest row of the status log, or none where the warehouse has no log yet.
+_LOGGED_SQL = f"""
+select
+    target_id, status as logged_status, previous_status, previous_projected_status,
+    run_id as logged_run,
+    -- The first publication of the status it has had since (its projection may have moved).
+    cast(timezone('{OFFICE_TIMEZONE}', max(published_at) filter (
+        where previous_status is distinct from status
+    ) over (partition by target_id)) as date) as status_since
+from marts.target_status_log
+qualify row_number() over (partition by target_id order by published_at desc) = 1
+"""  # noqa: S608 - the time zone is a constant
+_NOTHING_LOGGED_SQL = """
+select
+    null::varchar as target_id, null::varchar as logged_status, null::varchar as previous_status,
+    null::varchar as previous_projected_status, null::varchar as logged_run,
+    null::date as status_since
+where false
+"""
+
+
+def _plan_section(
+    con: duckdb.DuckDBPyConnection, plan: dict[str, Any], latest_run: str | None
+) -> str:
+    logged = _LOGGED_SQL if table_exists(con, "marts", "target_status_log") else _NOTHING_LOGGED_SQL
     targets = _rows(
         con,
-        """
+        f"""
+        with logged as ({logged})
         select v.*, t.source_quote_zh, t.source_quote_en, t.part_of_target_id,
+            logged.logged_status, logged.previous_status, logged.previous_projected_status,
+            logged.logged_run, logged.status_since,
             i.name_zh as indicator_zh,
             i.name_en as indicator_en, g.name_zh as geo_zh, a.name_zh as action_zh,
             a.action_seq, year(last_year.month_end) as last_year,
@@ -187,9 +230,10 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
         inner join marts.dim_indicator as i on t.indicator_id = i.indicator_id
         inner join marts.dim_geography as g on t.geo_id = g.geo_id
         inner join marts.dim_action as a on t.action_id = a.action_id
+        left join logged on v.target_id = logged.target_id
         where v.is_latest and v.plan_id = ?
         order by a.action_seq, t.target_id
-        """,
+        """,  # noqa: S608 - one of two constant queries
         [plan["plan_id"]],
     )
     counts = " ".join(
@@ -234,7 +278,7 @@ def _plan_section(con: duckdb.DuckDBPyConnection, plan: dict[str, Any]) -> str:
             f"{esc(t['geo_zh'])}{_part_of(t)}</small></td>"
             f"<td>{_target_bar(t)}<br><small>{numbers}</small></td>"
             f"<td>{_badge(t['status'], t['is_final'])}<br><small>{_outlook(t)}</small>"
-            f"{_last_year(t)}{_why(con, t)}</td>"
+            f"{_since(t, latest_run)}{_last_year(t)}{_why(con, t)}</td>"
             f'<td class="quote">{esc(t["source_quote_zh"])}<br>'
             f"<small>{esc(t['source_quote_en'])}</small></td></tr>"
         )
@@ -536,7 +580,7 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
     )
     plans = _rows(con, "select * from marts.scorecard_plan order by plan_id")
     sections: Iterable[str] = [
-        *(_plan_section(con, p) for p in plans),
+        *(_plan_section(con, p, latest.get("run_id")) for p in plans),
         _heat_map(con),
         _trends(con),
         _completeness(con),

@@ -8,13 +8,14 @@ import duckdb
 
 from dagster_project.lib.progress.files import discover
 from dagster_project.lib.progress.withdrawals import vanished_files, withdrawn_counts
-from dagster_project.lib.sql import OFFICE_TODAY_SQL
+from dagster_project.lib.sql import OFFICE_TODAY_SQL, table_exists
 
 SHOWN_FILES = 5
 SHOWN_GEOGRAPHIES = 3
 SHOWN_OVERDUE = 5
 SHOWN_QUARANTINED = 3
 SHOWN_DATED_AHEAD = 3
+SHOWN_CHANGES = 8
 
 
 def _reports_line(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -39,6 +40,74 @@ def _reports_line(con: duckdb.DuckDBPyConnection) -> list[str]:
         ).fetchall()
         line += ", most from " + " · ".join(f"{name} {count:,}" for name, count in most)
     return [line + " (marts.fct_report_completeness)"]
+
+
+def _status_change_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The targets whose status or projection this publication changed, from the log the
+    publication keeps (lib/status_log.py): what moved since the office last looked, worst news
+    first. Nothing for the first publication; a look back logs nothing, and says so."""
+    if not table_exists(con, "marts", "target_status_log"):
+        return []
+    latest = con.execute(
+        "select run_id from marts.publish_log order by published_at desc limit 1"
+    ).fetchall()
+    [(logged_before, logged_latest, current)] = con.execute(
+        """
+        select
+            count(*) filter (where run_id <> $run_id),
+            max(as_of_date),
+            (select max(as_of_date) from marts.fct_target_vs_actual where is_latest)
+        from marts.target_status_log
+        """,
+        {"run_id": latest[0][0] if latest else ""},
+    ).fetchall()
+    if current is not None and logged_latest is not None and current < logged_latest:
+        return [
+            f"status log: not written by a look back (as of {current}, before {logged_latest}, "
+            "the latest logged; marts.target_status_log)"
+        ]
+    if not latest or not logged_before:
+        return []  # the first publication: every target is new
+    rows = con.execute(
+        """
+        select
+            log.target_id, i.name_zh, log.status, log.previous_status, log.projected_status,
+            log.previous_projected_status, log.pace_ratio
+        from marts.target_status_log as log
+        inner join marts.fct_target as t on log.target_id = t.target_id
+        inner join marts.dim_indicator as i on t.indicator_id = i.indicator_id
+        where log.run_id = ?
+        order by
+            list_position(
+                ['off_track', 'at_risk', 'no_data', 'on_track', 'achieved'], log.status
+            ),
+            log.target_id
+        """,
+        [latest[0][0]],
+    ).fetchall()
+    changed = [row for row in rows if row[3] is not None]
+    first = len(rows) - len(changed)
+    if not changed and not first:
+        return ["status changes since the last publication: none"]
+    lines = [
+        f"status changes since the last publication: {len(changed)}"
+        + (f" · {first} target(s) published for the first time" if first else "")
+        + " (marts.target_status_log)"
+    ]
+    for target_id, indicator, status, before, projected, projected_before, pace in changed[
+        :SHOWN_CHANGES
+    ]:
+        moves = []
+        if status != before:
+            moves.append(
+                f"{before} → {status}" + (f" (pace {pace:.2f})" if pace is not None else "")
+            )
+        if projected != projected_before:
+            moves.append(f"projection {projected_before} → {projected}")
+        lines.append(f"  {target_id} {indicator}: {' · '.join(moves)}")
+    if len(changed) > SHOWN_CHANGES:
+        lines.append(f"  and {len(changed) - SHOWN_CHANGES} more")
+    return lines
 
 
 def _overdue_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -197,6 +266,7 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
                     f"({actual:,.2f} of {expected:,.2f} {unit} expected by {through}, "
                     "where its data end)"
                 )
+        lines += _status_change_lines(con)
         lines += _overdue_lines(con)
         lines += _reports_line(con)
         files = dict(

@@ -4,8 +4,9 @@ readers open.
 Why publish by copy and rename: DuckDB allows one writing process or many reading ones, never both.
 BI tools hold the published file open read-only all day; the pipeline never opens that file for
 writing. It builds into `work/plan_tracker.duckdb`, and after every gate passes copies that file to
-a name beside the published one, stamps it (`marts.publish_log`), exports the marts, and renames it
-over the published file. `rename(2)` is atomic: a reader opens either the old file or the new one,
+a name beside the published one, stamps it (`marts.publish_log`; the targets whose status changed
+in `marts.target_status_log`, lib/status_log.py), exports the marts, and renames it over the
+published file. `rename(2)` is atomic: a reader opens either the old file or the new one,
 and a reader that already has the old one open keeps reading it undisturbed.
 
 The copy is made into the publication before last when it can: the file a publication replaces is
@@ -43,6 +44,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from dagster_project.lib import status_log
 from dagster_project.lib.exports import (
     clear_state,
     plan_exports,
@@ -267,6 +269,7 @@ def publish(
             # DuckDB's open and writes wait for a flush in progress.
             flush = threading.Thread(target=_fsync, args=(tmp,), daemon=True)
             flush.start()
+            logged = status_log.record(con, run_id, published_at)
             counts = {
                 f"{schema}.{table}": con.execute(
                     f"select count(*) from {quote_ident(schema)}.{quote_ident(table)}"  # noqa: S608
@@ -304,9 +307,11 @@ def publish(
     # The working file keeps the history of publications too, so the next copy carries it.
     with connect(work) as con:
         con.execute("insert into marts.publish_log values (?, ?, ?, ?, ?)", row)
+        status_log.append(con, logged.rows)
     save_state(paths.exports_dir, run_id, plan, [t for _, t in tables])
     log.info("published %s (run %s, %d tables)", paths.published_db, run_id, len(counts))
     log.info("exports: %s", plan.describe())
+    log.info("status log: %d target(s) changed or first published", len(logged.rows))
     return PublishResult(run_id, published_at, paths.published_db, counts, exports, plan.describe())
 
 

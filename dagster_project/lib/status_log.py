@@ -1,0 +1,143 @@
+"""`marts.target_status_log`: each target's status as the publications showed it, one row each
+time it changed — so that the office can say what moved since the last publication, and since
+when a target has been where it is.
+
+Written by the publication (lib/warehouse.py), into the copy about to be published and then into
+the working file, as `marts.publish_log` is. Why not a dbt snapshot, dbt's own tool for a history
+of changes: a snapshot records when dbt builds, before the gates judge the build, so it would
+keep statuses that a blocked run never published and that nobody saw; and a look back
+(PLAN_TRACKER_AS_OF_DATE before the last logged date) would enter the past as the newest change.
+The log holds what was published, moving forward only: a publication whose as-of date is
+before the latest logged one logs nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from dagster_project.lib.sql import quote_literal, table_exists
+
+TABLE = "marts.target_status_log"
+
+DDL = f"""
+create table if not exists {TABLE} (
+    target_id varchar not null,
+    run_id varchar not null,
+    published_at timestamp with time zone not null,
+    as_of_date date not null,
+    status varchar not null,
+    projected_status varchar,
+    pace_ratio double,
+    actual_value double,
+    expected_value double,
+    data_through_date date,
+    previous_status varchar,
+    previous_projected_status varchar,
+    previous_as_of_date date
+)
+"""
+
+# Column comments, English and Chinese, for the BI tools that show them (DBeaver, Superset).
+COMMENTS: dict[str, str] = {
+    "": "Each target's status as published, one row each time it changed (or was first "
+    "published) · 各目标发布状态变化记录",
+    "target_id": "The target (marts.fct_target) · 目标编号",
+    "run_id": "The publication that first showed this status (marts.publish_log) · "
+    "首次发布该状态的运行",
+    "published_at": "When that publication was made · 发布时间",
+    "as_of_date": "The date that publication judged the status at · 评估日期",
+    "status": "Status then: achieved, on_track, at_risk, off_track, no_data · 当时状态",
+    "projected_status": "Projected status at the deadline then · 当时预测状态",
+    "pace_ratio": "Share of the expected progress made, then · 当时进度比",
+    "actual_value": "Actual then, in the target's unit · 当时实际值",
+    "expected_value": "Expected by the date the data reached, then · 当时应达值",
+    "data_through_date": "Where the data ended, then · 当时数据截至",
+    "previous_status": "Status before this change; empty when first published · 变化前状态",
+    "previous_projected_status": "Projected status before this change · 变化前预测状态",
+    "previous_as_of_date": "As-of date of the row this one follows · 上一记录评估日期",
+}
+
+# The targets' statuses in the warehouse being published, against the last logged row of each:
+# a row for each target first published or whose status or projection changed — unless the
+# publication looks back, before the latest as-of date logged.
+_CHANGES_SQL = f"""
+with current_status as (
+    select
+        target_id, as_of_date, status, projected_status, pace_ratio, actual_value,
+        expected_value, data_through_date
+    from marts.fct_target_vs_actual
+    where is_latest
+),
+
+last_logged as (
+    select target_id, status, projected_status, as_of_date
+    from {TABLE}
+    qualify row_number() over (partition by target_id order by published_at desc) = 1
+)
+
+select
+    current_status.target_id, ? as run_id, ? as published_at, current_status.as_of_date,
+    current_status.status, current_status.projected_status, current_status.pace_ratio,
+    current_status.actual_value, current_status.expected_value, current_status.data_through_date,
+    last_logged.status, last_logged.projected_status, last_logged.as_of_date
+from current_status
+left join last_logged on current_status.target_id = last_logged.target_id
+where
+    (
+        last_logged.target_id is null
+        or current_status.status is distinct from last_logged.status
+        or current_status.projected_status is distinct from last_logged.projected_status
+    )
+    and current_status.as_of_date
+    >= coalesce((select max(as_of_date) from {TABLE}), current_status.as_of_date)
+order by current_status.target_id
+"""  # noqa: S608 - TABLE is this module's constant
+
+
+@dataclass(frozen=True)
+class Logged:
+    rows: list[tuple[object, ...]]
+    # The latest as-of date logged before, when this publication's is earlier (a look back):
+    # nothing was logged.
+    looked_back_from: dt.date | None = None
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the log, with its comments, in a warehouse that has none yet."""
+    if table_exists(con, "marts", "target_status_log"):
+        return
+    con.execute(DDL)
+    for column, text in COMMENTS.items():
+        target = f"column {TABLE}.{column}" if column else f"table {TABLE}"
+        # COMMENT takes no bound parameters; the texts are this module's constants.
+        con.execute(f"comment on {target} is {quote_literal(text)}")
+
+
+def record(con: duckdb.DuckDBPyConnection, run_id: str, published_at: dt.datetime) -> Logged:
+    """Append this publication's changes to the log of the warehouse `con` has open (the copy
+    being published); the rows, to append to the working file too (`append`). Nothing when the
+    warehouse has no target evaluation yet."""
+    if not table_exists(con, "marts", "fct_target_vs_actual"):
+        return Logged([])
+    ensure_table(con)
+    rows = [tuple(r) for r in con.execute(_CHANGES_SQL, [run_id, published_at]).fetchall()]
+    append(con, rows)
+    looked_back_from = None
+    if not rows:
+        [(logged, current)] = con.execute(
+            f"select (select max(as_of_date) from {TABLE}), "  # noqa: S608 - constant
+            "(select max(as_of_date) from marts.fct_target_vs_actual where is_latest)"
+        ).fetchall()
+        if logged is not None and current is not None and current < logged:
+            looked_back_from = logged
+    return Logged(rows, looked_back_from)
+
+
+def append(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
+    ensure_table(con)
+    if rows:
+        placeholders = ", ".join("?" * len(rows[0]))
+        con.executemany(f"insert into {TABLE} values ({placeholders})", rows)  # noqa: S608
