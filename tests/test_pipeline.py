@@ -247,6 +247,7 @@ def test_a_new_month_moves_only_the_targets_it_touches_and_a_correction_only_lat
     changed = {key for key in before if before[key] != after_new_month.get(key)}
     assert changed, "the new month changed nothing"
     assert {target for target, _ in changed} == {"wm_t_tech_contract_turnover_2028"}
+    _assert_the_status_log_ends_with_the_published_statuses(warehouse)
 
     (inbox / "huangshi_2026-03_fix.csv").write_text(
         header + "2026-03,黄石,技术合同成交额,1,亿元,当期,2026-11-20\n", encoding="utf-8"
@@ -256,6 +257,32 @@ def test_a_new_month_moves_only_the_targets_it_touches_and_a_correction_only_lat
     changed = {key for key in after_new_month if after_new_month[key] != after_fix.get(key)}
     assert changed
     assert min(month for _, month in changed) == "2026-03-31"
+    _assert_the_status_log_ends_with_the_published_statuses(warehouse)
+
+
+def _assert_the_status_log_ends_with_the_published_statuses(warehouse: Path) -> None:
+    """Whatever the runs moved, each target's last row of marts.target_status_log is its status
+    and projection as published (lib/status_log.py)."""
+    with duckdb.connect(str(warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        [(targets, differing)] = con.execute(
+            """
+            with logged as (
+                select target_id, status, projected_status
+                from marts.target_status_log
+                qualify row_number() over (partition by target_id order by published_at desc) = 1
+            )
+            select
+                count(*),
+                count(*) filter (
+                    where logged.status is distinct from v.status
+                    or logged.projected_status is distinct from v.projected_status
+                )
+            from marts.fct_target_vs_actual as v
+            left join logged on v.target_id = logged.target_id
+            where v.is_latest
+            """
+        ).fetchall()
+    assert targets and not differing
 
 
 def test_check_results_cover_every_stage(bundled_warehouse: Path) -> None:
