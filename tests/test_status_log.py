@@ -54,6 +54,7 @@ def test_the_first_publication_logs_every_target_and_an_unchanged_one_nothing(
 ) -> None:
     first = status_log.record(con, "r1", _at(1))
     assert [row[0] for row in first.rows] == ["a", "b"]  # the latest rows only
+    assert (first.changed, first.describe()) == (0, "0 target(s) changed, 2 first published")
     assert status_log.record(con, "r2", _at(2)).rows == []
     # The as-of date moving on with the same statuses is no change either.
     con.execute("update marts.fct_target_vs_actual set as_of_date = '2026-11-28'")
@@ -167,7 +168,8 @@ def test_a_publication_that_moves_a_status_is_told_by_the_summary_explain_and_th
             "where target_id = ? and is_latest",
             [target_id],
         )
-    publish(paths, "run-moved", "test")
+    moved = publish(paths, "run-moved", "test").status_logged
+    assert (moved.changed, moved.describe()) == (1, "1 target(s) changed, 0 first published")
     for db in (paths.published_db, paths.work_db):
         with connect(db, read_only=True) as con:
             assert con.execute(
@@ -195,7 +197,8 @@ def test_a_publication_that_moves_a_status_is_told_by_the_summary_explain_and_th
         con.execute(
             "update marts.fct_target_vs_actual set as_of_date = as_of_date - interval 30 day"
         )
-    publish(paths, "run-back", "test")
+    back = publish(paths, "run-back", "test").status_logged
+    assert back.describe().startswith("nothing logged: a look back, before ")
     assert "status log: not written by a look back (as of " in summary(paths.published_db)
     with connect(paths.published_db, read_only=True) as con:
         assert not con.execute(

@@ -97,12 +97,26 @@ order by current_status.target_id
 """  # noqa: S608 - TABLE is this module's constant
 
 
+# The position of previous_status in a logged row (the table's column order).
+PREVIOUS_STATUS = 10
+
+
 @dataclass(frozen=True)
 class Logged:
     rows: list[tuple[object, ...]]
     # The latest as-of date logged before, when this publication's is earlier (a look back):
     # nothing was logged.
     looked_back_from: dt.date | None = None
+
+    @property
+    def changed(self) -> int:
+        """Targets whose status or projection changed (the others logged are new)."""
+        return sum(row[PREVIOUS_STATUS] is not None for row in self.rows)
+
+    def describe(self) -> str:
+        if self.looked_back_from is not None:
+            return f"nothing logged: a look back, before {self.looked_back_from}"
+        return f"{self.changed} target(s) changed, {len(self.rows) - self.changed} first published"
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:

@@ -37,7 +37,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,7 @@ class PublishResult:
     row_counts: dict[str, int]
     exports: list[Path]
     exports_note: str = ""
+    status_logged: status_log.Logged = field(default_factory=lambda: status_log.Logged([]))
 
 
 PUBLISH_LOG_DDL = """
@@ -311,8 +312,10 @@ def publish(
     save_state(paths.exports_dir, run_id, plan, [t for _, t in tables])
     log.info("published %s (run %s, %d tables)", paths.published_db, run_id, len(counts))
     log.info("exports: %s", plan.describe())
-    log.info("status log: %d target(s) changed or first published", len(logged.rows))
-    return PublishResult(run_id, published_at, paths.published_db, counts, exports, plan.describe())
+    log.info("status log: %s", logged.describe())
+    return PublishResult(
+        run_id, published_at, paths.published_db, counts, exports, plan.describe(), logged
+    )
 
 
 _removals: list[threading.Thread] = []

@@ -30,5 +30,8 @@ def published_warehouse(
             "exports": len(result.exports),
             "exports_note": result.exports_note,
             "row_counts": dg.MetadataValue.json(result.row_counts),
+            # marts.target_status_log (lib/status_log.py): what this publication moved.
+            "status_changes": result.status_logged.changed,
+            "status_log": result.status_logged.describe(),
         }
     )
