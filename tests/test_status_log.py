@@ -8,13 +8,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from dagster_project.lib import status_log
 from dagster_project.lib.explain import explain
 from dagster_project.lib.paths import Paths
 from dagster_project.lib.report import render
 from dagster_project.lib.summary import summary
-from dagster_project.lib.warehouse import connect, publish
+from dagster_project.lib.warehouse import PUBLISH_LOG_DDL, connect, publish
 
 LATEST = """
 create or replace table marts.fct_target_vs_actual as
@@ -124,6 +125,8 @@ def test_a_warehouse_without_target_evaluation_logs_nothing() -> None:
 def test_the_log_s_columns_are_described_in_english_and_chinese(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
+    """Every column, described once for dbt docs (the `published` source), carries its
+    description as a comment."""
     status_log.record(con, "r1", _at(1))
     comments = dict(
         con.execute(
@@ -131,9 +134,12 @@ def test_the_log_s_columns_are_described_in_english_and_chinese(
             "where table_name = 'target_status_log'"
         ).fetchall()
     )
-    assert set(comments) == set(status_log.COMMENTS) - {""}
+    assert list(comments) == [
+        d[0] for d in con.execute("describe marts.target_status_log").fetchall()
+    ]
+    assert comments == {c: d for c, d in status_log.descriptions().items() if c}
     for column, text in comments.items():
-        assert text and " · " in text and any("\u4e00" <= c <= "\u9fff" for c in text), column
+        assert text and " / " in text and any("\u4e00" <= c <= "\u9fff" for c in text), column
 
 
 @pytest.mark.slow
@@ -204,3 +210,14 @@ def test_a_publication_that_moves_a_status_is_told_by_the_summary_explain_and_th
         assert not con.execute(
             "select count(*) from marts.target_status_log where run_id = 'run-back'"
         ).fetchone()[0]  # type: ignore[index]
+
+
+def test_the_publish_log_s_documented_columns_are_its_columns() -> None:
+    """dbt docs describe marts.publish_log from the `published` source: the same columns."""
+    sources = yaml.safe_load(status_log.DESCRIBED_IN.read_text(encoding="utf-8"))["sources"]
+    [documented] = [t for s in sources for t in s["tables"] if t["name"] == "publish_log"]
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(PUBLISH_LOG_DDL)
+    columns = [row[0] for row in con.execute("describe marts.publish_log").fetchall()]
+    assert [c["name"] for c in documented["columns"]] == columns

@@ -17,7 +17,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
+import yaml
 
+from dagster_project.lib.paths import DBT_DIR
 from dagster_project.lib.sql import quote_literal, table_exists
 
 TABLE = "marts.target_status_log"
@@ -40,25 +42,20 @@ create table if not exists {TABLE} (
 )
 """
 
-# Column comments, English and Chinese, for the BI tools that show them (DBeaver, Superset).
-COMMENTS: dict[str, str] = {
-    "": "Each target's status as published, one row each time it changed (or was first "
-    "published) · 各目标发布状态变化记录",
-    "target_id": "The target (marts.fct_target) · 目标编号",
-    "run_id": "The publication that first showed this status (marts.publish_log) · "
-    "首次发布该状态的运行",
-    "published_at": "When that publication was made · 发布时间",
-    "as_of_date": "The date that publication judged the status at · 评估日期",
-    "status": "Status then: achieved, on_track, at_risk, off_track, no_data · 当时状态",
-    "projected_status": "Projected status at the deadline then · 当时预测状态",
-    "pace_ratio": "Share of the expected progress made, then · 当时进度比",
-    "actual_value": "Actual then, in the target's unit · 当时实际值",
-    "expected_value": "Expected by the date the data reached, then · 当时应达值",
-    "data_through_date": "Where the data ended, then · 当时数据截至",
-    "previous_status": "Status before this change; empty when first published · 变化前状态",
-    "previous_projected_status": "Projected status before this change · 变化前预测状态",
-    "previous_as_of_date": "As-of date of the row this one follows · 上一记录评估日期",
-}
+# The table's and its columns' descriptions, English and Chinese: written once, for dbt docs,
+# where the log is declared as a source; put on the table as DuckDB comments too, for the BI tools
+# that show them (DBeaver, Superset).
+DESCRIBED_IN = DBT_DIR / "models" / "marts" / "_marts__published.yml"
+
+
+def descriptions() -> dict[str, str]:
+    """{"": the table's description, column: its description} from DESCRIBED_IN."""
+    sources = yaml.safe_load(DESCRIBED_IN.read_text(encoding="utf-8"))["sources"]
+    [table] = [
+        t for source in sources for t in source["tables"] if t["name"] == "target_status_log"
+    ]
+    return {"": table["description"]} | {c["name"]: c["description"] for c in table["columns"]}
+
 
 # The targets' statuses in the warehouse being published, against the last logged row of each:
 # a row for each target first published or whose status or projection changed — unless the
@@ -124,7 +121,7 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     if table_exists(con, "marts", "target_status_log"):
         return
     con.execute(DDL)
-    for column, text in COMMENTS.items():
+    for column, text in descriptions().items():
         target = f"column {TABLE}.{column}" if column else f"table {TABLE}"
         # COMMENT takes no bound parameters; the texts are this module's constants.
         con.execute(f"comment on {target} is {quote_literal(text)}")
