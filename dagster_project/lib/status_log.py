@@ -117,9 +117,8 @@ class Logged:
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the log, with its comments, in a warehouse that has none yet."""
-    if table_exists(con, "marts", "target_status_log"):
-        return
+    """Create the log in a warehouse that has none yet, and describe it as the code publishing
+    describes it."""
     con.execute(DDL)
     for column, text in descriptions().items():
         target = f"column {TABLE}.{column}" if column else f"table {TABLE}"
@@ -148,7 +147,9 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, published_at: dt.datetim
 
 
 def append(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
-    ensure_table(con)
+    """Append logged rows (the working file's copy of them: its comments are set when the
+    next publication copies it)."""
+    con.execute(DDL)
     if rows:
         placeholders = ", ".join("?" * len(rows[0]))
         con.executemany(f"insert into {TABLE} values ({placeholders})", rows)  # noqa: S608
