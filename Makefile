@@ -72,7 +72,7 @@ ui: setup  ## Dagster UI and daemon on 127.0.0.1:3000 (schedules and sensors liv
 	$(BIN)/plan-tracker instance >/dev/null
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev --host 127.0.0.1 --port 3000 -m dagster_project.definitions
 
-report: setup  ## the offline scorecard page under $PLAN_TRACKER_WAREHOUSE_DIR/report/
+report: setup  ## the offline scorecard page and Excel workbook under $PLAN_TRACKER_WAREHOUSE_DIR/report/
 	$(BIN)/plan-tracker report
 
 templates: setup  ## for each geography, a CSV of the reports it owes, under $PLAN_TRACKER_WAREHOUSE_DIR/templates/

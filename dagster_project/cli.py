@@ -209,7 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         help="store the run in $DAGSTER_HOME's instance, so it shows in the UI's run history",
     )
     sub.add_parser("instance", help="write the Dagster instance configuration if missing")
-    sub.add_parser("report", help="write the offline scorecard page from the published warehouse")
+    sub.add_parser(
+        "report",
+        help="write the offline scorecard page and workbook (scorecard.xlsx) from the published "
+        "warehouse",
+    )
     sub.add_parser(
         "templates",
         help="write, for each geography, a CSV of the reports it owes, to fill in and send back",
@@ -230,8 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if args.command == "report":
             from dagster_project.lib.report import write_report
+            from dagster_project.lib.workbook import write_workbook
 
             print(f"wrote {write_report(paths.published_db, paths.report_dir)}")
+            print(f"wrote {write_workbook(paths.published_db, paths.report_dir)}")
             return 0
         from dagster_project.lib.templates import write_templates
 

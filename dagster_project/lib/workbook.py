@@ -1,0 +1,363 @@
+"""The scorecard as an Excel workbook, `report/scorecard.xlsx` beside the page (`make report`):
+what a plan office forwards, prints, sorts and annotates — its working tool — with the same
+figures as the page, read from the published warehouse.
+
+Sheets: 说明 About (the publication, the rules), 目标 Targets (each target's status today and
+since when), 成员 Members (each member's part of an area target), 缺报 Missing (the reports owed),
+状态变化 Changes (marts.target_status_log). Headers in Chinese and English; numbers stay numbers;
+a status cell has the page's colour. A sheet that would pass MAX_ROWS rows (at a province's
+scale the missing reports run to millions, beyond Excel's 1,048,576) keeps the first, worst
+first, and says so on the About sheet.
+
+Written with openpyxl in write-only mode (rows streamed to the file, not held as cell objects).
+Text from the warehouse goes in as text, never as a formula: a name beginning with `=` stays a
+name (formula injection).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from dagster_project.lib.explain import bands
+from dagster_project.lib.report import STATUS_COLOURS, STATUS_LABELS
+from dagster_project.lib.sql import OFFICE_TIMEZONE, table_exists
+
+MAX_ROWS = 20_000
+# Excel reads a string beginning with these as a formula.
+_FORMULA_START = ("=", "+", "-", "@")
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
+
+
+@dataclass
+class Sheet:
+    title: str
+    headers: list[str]
+    rows: list[tuple[Any, ...]]
+    widths: list[int]
+    total: int = 0  # rows before MAX_ROWS
+    status_columns: set[int] = field(default_factory=set)  # columns holding a status id
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def _query(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()
+) -> tuple[list[tuple[Any, ...]], int]:
+    """The first MAX_ROWS rows of `sql` (in its order), and how many it has."""
+    rows = con.execute(f"{sql} limit {MAX_ROWS + 1}", list(params)).fetchall()
+    if len(rows) <= MAX_ROWS:
+        return rows, len(rows)
+    [(total,)] = con.execute(f"select count(*) from ({sql})", list(params)).fetchall()  # noqa: S608
+    return rows[:MAX_ROWS], total
+
+
+def _status_order(column: str) -> str:
+    return f"list_position(['off_track', 'at_risk', 'no_data', 'on_track', 'achieved'], {column})"
+
+
+def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
+    since = "null::date"
+    logged = "select null::varchar as target_id, null::timestamptz as published_at where false"
+    if table_exists(con, "marts", "target_status_log"):
+        # The first publication of the status held since (lib/report.py reads it the same way).
+        logged = """
+            select target_id, max(published_at) filter (
+                where previous_status is distinct from status
+            ) as published_at
+            from marts.target_status_log
+            group by target_id
+        """
+        since = f"cast(timezone('{OFFICE_TIMEZONE}', logged.published_at) as date)"
+    rows, total = _query(
+        con,
+        f"""
+        with logged as ({logged})
+        select
+            p.name_zh, a.name_zh, i.name_zh, g.name_zh,
+            v.comparator, v.target_value, v.unit, v.due_date,
+            v.actual_value, v.expected_value, v.pace_ratio, v.status,
+            v.projected_value, v.projected_status, v.data_through_date, {since},
+            t.source_quote_zh, v.target_id
+        from marts.fct_target_vs_actual as v
+        inner join marts.fct_target as t on v.target_id = t.target_id
+        inner join marts.dim_plan as p on v.plan_id = p.plan_id
+        inner join marts.dim_action as a on v.action_id = a.action_id
+        inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
+        inner join marts.dim_geography as g on v.geo_id = g.geo_id
+        left join logged on v.target_id = logged.target_id
+        where v.is_latest
+        order by v.plan_id, a.action_seq, v.target_id
+        """,  # noqa: S608 - one of two constant queries
+    )
+    return Sheet(
+        "目标 Targets",
+        [
+            "规划 plan",
+            "行动 action",
+            "指标 indicator",
+            "地区 geography",
+            "比较 comparator",
+            "目标 target",
+            "单位 unit",
+            "截止 due",
+            "实际 actual",
+            "应达 expected",
+            "进度 pace",
+            "状态 status",
+            "预测 projected",
+            "预测状态 projected status",
+            "数据截至 data through",
+            "状态自 status since",
+            "原文 source",
+            "target_id",
+        ],
+        rows,
+        [24, 16, 24, 14, 8, 10, 8, 11, 12, 12, 8, 16, 12, 16, 13, 13, 60, 30],
+        total,
+        {11, 13},
+    )
+
+
+def _members(con: duckdb.DuckDBPyConnection) -> Sheet:
+    rows, total = _query(
+        con,
+        f"""
+        select
+            c.target_id, i.name_zh, area.name_zh, member.name_zh, c.actual_value,
+            c.expected_value, c.status, c.expected_basis, c.member_target_id,
+            c.data_through_date
+        from marts.fct_target_contribution as c
+        inner join marts.dim_indicator as i on c.indicator_id = i.indicator_id
+        inner join marts.dim_geography as area on c.area_geo_id = area.geo_id
+        inner join marts.dim_geography as member on c.geo_id = member.geo_id
+        order by c.target_id, {_status_order("c.status")}, c.geo_id
+        """,  # noqa: S608 - constants
+    )
+    return Sheet(
+        "成员 Members",
+        [
+            "target_id",
+            "指标 indicator",
+            "区域 area",
+            "成员 member",
+            "实际 actual",
+            "应达 expected",
+            "状态 status",
+            "依据 basis",
+            "分解目标 member target",
+            "数据截至 data through",
+        ],
+        rows,
+        [30, 24, 14, 14, 12, 12, 16, 14, 30, 13],
+        total,
+        {6},
+    )
+
+
+def _missing(con: duckdb.DuckDBPyConnection) -> Sheet:
+    rows, total = _query(
+        con,
+        """
+        select
+            g.name_zh, i.name_zh, c.period_start, c.period_end, c.report_due_date, c.days_late,
+            c.geo_id, c.indicator_id
+        from marts.fct_report_completeness as c
+        inner join marts.dim_geography as g on c.geo_id = g.geo_id
+        inner join marts.dim_indicator as i on c.indicator_id = i.indicator_id
+        where c.report_status = 'missing'
+        order by c.days_late desc, c.geo_id, c.indicator_id, c.period_start
+        """,
+    )
+    return Sheet(
+        "缺报 Missing",
+        [
+            "地区 geography",
+            "指标 indicator",
+            "期初 period start",
+            "期末 period end",
+            "应报日 due",
+            "逾期天数 days late",
+            "geo_id",
+            "indicator_id",
+        ],
+        rows,
+        [14, 24, 12, 12, 12, 10, 16, 30],
+        total,
+    )
+
+
+def _changes(con: duckdb.DuckDBPyConnection) -> Sheet | None:
+    if not table_exists(con, "marts", "target_status_log"):
+        return None
+    rows, total = _query(
+        con,
+        f"""
+        select
+            strftime(timezone('{OFFICE_TIMEZONE}', log.published_at), '%Y-%m-%d %H:%M'),
+            log.as_of_date, log.target_id, i.name_zh, log.previous_status, log.status,
+            log.previous_projected_status, log.projected_status, log.pace_ratio
+        from marts.target_status_log as log
+        inner join marts.fct_target as t on log.target_id = t.target_id
+        inner join marts.dim_indicator as i on t.indicator_id = i.indicator_id
+        order by log.published_at desc, log.target_id
+        """,  # noqa: S608 - constants
+    )
+    return Sheet(
+        "状态变化 Changes",
+        [
+            "发布 published (北京时间)",
+            "评估日期 as of",
+            "target_id",
+            "指标 indicator",
+            "原状态 was",
+            "状态 status",
+            "原预测 projection was",
+            "预测状态 projected status",
+            "进度 pace",
+        ],
+        rows,
+        [18, 12, 30, 24, 16, 16, 16, 16, 8],
+        total,
+        {4, 5, 6, 7},
+    )
+
+
+def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
+    published = con.execute(
+        f"""
+        select
+            run_id, strftime(timezone('{OFFICE_TIMEZONE}', published_at), '%Y-%m-%d %H:%M:%S'),
+            code_version
+        from marts.publish_log
+        order by published_at desc
+        limit 1
+        """  # noqa: S608 - constants
+    ).fetchall()
+    run_id, published_at, code = published[0] if published else ("(not published)", None, None)
+    [(as_of,)] = con.execute(
+        "select max(as_of_date) from marts.fct_target_vs_actual where is_latest"
+    ).fetchall()
+    on_track, at_risk = bands()
+    rows: list[tuple[Any, ...]] = [
+        ("规划目标进度看板 Plan tracker scorecard", ""),
+        ("发布时间 published (北京时间 Beijing)", published_at),
+        ("运行 run", run_id),
+        ("版本 code", code),
+        ("评估日期 as of", as_of),
+        (
+            "状态 status",
+            f"进度 pace = 实际进展 / 应达进展 (share of the expected progress made); 正常 on track "
+            f"≥ {on_track:.2f}, 有风险 at risk ≥ {at_risk:.2f}, 滞后 off track below; 已完成 "
+            "achieved: the target is met; 无数据 no data: no report counts yet",
+        ),
+        ("来源 source", "the published warehouse: marts.fct_target_vs_actual and the marts beside"),
+    ]
+    for sheet in sheets:
+        if sheet.truncated:
+            rows.append(
+                (
+                    f"{sheet.title}",
+                    f"the first {len(sheet.rows):,} of {sheet.total:,} rows, worst first; "
+                    "every row is in the warehouse",
+                )
+            )
+    rows.append(
+        (
+            "示例数据 illustrative",
+            "the 2026 reports bundled with plan-tracker are invented (README)",
+        )
+    )
+    return Sheet("说明 About", ["项目 item", "内容 value"], rows, [34, 110])
+
+
+def sheets(con: duckdb.DuckDBPyConnection) -> list[Sheet]:
+    """Every sheet of the workbook, About first, from an open published warehouse."""
+    body = [_targets(con), _members(con), _missing(con)]
+    changes = _changes(con)
+    if changes is not None:
+        body.append(changes)
+    return [_about(con, body), *body]
+
+
+def _cell(ws: WriteOnlyWorksheet, value: Any, status: bool = False) -> WriteOnlyCell | Any:
+    if status and isinstance(value, str) and value in STATUS_LABELS:
+        cell = WriteOnlyCell(ws, value=STATUS_LABELS[value])
+        colour = STATUS_COLOURS[value].lstrip("#").upper()
+        cell.fill = PatternFill("solid", fgColor=colour)
+        cell.font = Font(color="FFFFFF", bold=True)
+        return cell
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"  # text, not a formula
+        return cell
+    if isinstance(value, dt.date):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    if isinstance(value, float):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "#,##0.00"
+        return cell
+    return value
+
+
+def write(sheet_list: list[Sheet], path: Path) -> None:
+    workbook = Workbook(write_only=True)
+    for sheet in sheet_list:
+        ws = workbook.create_sheet(sheet.title)
+        ws.freeze_panes = "A2"
+        for number, width in enumerate(sheet.widths, start=1):
+            ws.column_dimensions[_column_letter(number)].width = width
+        header = []
+        for text in sheet.headers:
+            cell = WriteOnlyCell(ws, value=text)
+            cell.font = _HEADER_FONT
+            cell.fill = _HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            header.append(cell)
+        ws.append(header)
+        for row in sheet.rows:
+            ws.append(
+                [
+                    _cell(ws, value, status=index in sheet.status_columns)
+                    for index, value in enumerate(row)
+                ]
+            )
+        if sheet.rows:
+            ws.auto_filter.ref = f"A1:{_column_letter(len(sheet.headers))}{len(sheet.rows) + 1}"
+    workbook.save(path)
+
+
+def _column_letter(number: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(number)
+
+
+def write_workbook(published_db: Path, report_dir: Path) -> Path:
+    """Write `report_dir/scorecard.xlsx` from the published warehouse (read-only), atomically."""
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        sheet_list = sheets(con)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    target = report_dir / "scorecard.xlsx"
+    tmp = report_dir / f".scorecard.{os.getpid()}.xlsx"
+    try:
+        write(sheet_list, tmp)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

@@ -1,0 +1,132 @@
+"""The scorecard workbook (lib/workbook.py): the page's figures in Excel, as the plan office
+works with them — every target with the mart's status, numbers as numbers, text never a
+formula, long sheets cut with a note."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from dagster_project.lib import workbook
+from dagster_project.lib.report import STATUS_COLOURS, STATUS_LABELS
+from tests.conftest import PLAN_TRACKER, REPO, pipeline_env
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def published(bundled_warehouse: Path) -> Path:
+    return bundled_warehouse / "plan_tracker.duckdb"
+
+
+def _rows(path: Path, sheet: str) -> list[tuple]:
+    return list(load_workbook(path)[sheet].iter_rows(min_row=2, values_only=True))
+
+
+def test_every_target_is_there_with_the_mart_s_figures(published: Path, tmp_path: Path) -> None:
+    path = workbook.write_workbook(published, tmp_path)
+    book = load_workbook(path)
+    assert book.sheetnames == [
+        "说明 About",
+        "目标 Targets",
+        "成员 Members",
+        "缺报 Missing",
+        "状态变化 Changes",
+    ]
+    with duckdb.connect(str(published), read_only=True) as con:
+        marts = {
+            target_id: (status, actual, through)
+            for target_id, status, actual, through in con.execute(
+                "select target_id, status, actual_value, data_through_date "
+                "from marts.fct_target_vs_actual where is_latest"
+            ).fetchall()
+        }
+        [(run_id,)] = con.execute(
+            "select run_id from marts.publish_log order by published_at desc limit 1"
+        ).fetchall()
+        [(missing,)] = con.execute(
+            "select count(*) from marts.fct_report_completeness where report_status = 'missing'"
+        ).fetchall()
+        [(logged,)] = con.execute("select count(*) from marts.target_status_log").fetchall()
+        [(members,)] = con.execute("select count(*) from marts.fct_target_contribution").fetchall()
+    sheet = book["目标 Targets"]
+    headers = [cell.value for cell in sheet[1]]
+    column = {name: headers.index(name) for name in headers}
+    rows = list(sheet.iter_rows(min_row=2))
+    assert {row[column["target_id"]].value: None for row in rows}.keys() == marts.keys()
+    for row in rows:
+        status, actual, through = marts[row[column["target_id"]].value]
+        cell = row[column["状态 status"]]
+        assert cell.value == STATUS_LABELS[status]
+        assert cell.fill.fgColor.rgb.endswith(STATUS_COLOURS[status].lstrip("#").upper())
+        # Numbers and dates stay what they are, so that the office can sort and sum them.
+        assert row[column["实际 actual"]].value == actual
+        if through is not None:
+            value = row[column["数据截至 data through"]]
+            assert value.value.date() == through and value.number_format == "yyyy-mm-dd"
+        assert row[column["状态自 status since"]].value is not None
+    about = dict(_rows(path, "说明 About"))
+    assert about["运行 run"] == run_id
+    assert len(_rows(path, "缺报 Missing")) == missing > 0
+    assert len(_rows(path, "状态变化 Changes")) == logged > 0
+    assert len(_rows(path, "成员 Members")) == members > 0
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+
+
+def test_text_from_the_warehouse_is_never_a_formula(later_copy: Path, tmp_path: Path) -> None:
+    with duckdb.connect(str(later_copy)) as con:
+        con.execute(
+            'update marts.dim_geography set name_zh = \'=HYPERLINK("http://x","黄石")\' '
+            "where geo_id = 'huangshi'"
+        )
+    path = workbook.write_workbook(later_copy, tmp_path)
+    cells = [
+        cell
+        for row in load_workbook(path)["缺报 Missing"].iter_rows(min_row=2)
+        for cell in row
+        if isinstance(cell.value, str) and cell.value.startswith("=")
+    ]
+    assert cells and all(cell.data_type == "s" for cell in cells)
+
+
+def test_a_sheet_longer_than_the_limit_keeps_the_worst_rows_and_says_so(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workbook, "MAX_ROWS", 5)
+    path = workbook.write_workbook(published, tmp_path)
+    missing = _rows(path, "缺报 Missing")
+    with duckdb.connect(str(published), read_only=True) as con:
+        worst = con.execute(
+            "select days_late from marts.fct_report_completeness "
+            "where report_status = 'missing' order by days_late desc limit 5"
+        ).fetchall()
+        [(total,)] = con.execute(
+            "select count(*) from marts.fct_report_completeness where report_status = 'missing'"
+        ).fetchall()
+    assert [row[5] for row in missing] == [days for (days,) in worst]
+    about = dict(_rows(path, "说明 About"))
+    assert about["缺报 Missing"] == (
+        f"the first 5 of {total:,} rows, worst first; every row is in the warehouse"
+    )
+
+
+def test_make_report_writes_the_page_and_the_workbook(bundled_warehouse: Path) -> None:
+    result = subprocess.run(
+        [str(PLAN_TRACKER), "report"],
+        env=pipeline_env(REPO / "raw", bundled_warehouse),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    written = [Path(line.removeprefix("wrote ")) for line in result.stdout.splitlines()]
+    assert [p.name for p in written] == ["index.html", "scorecard.xlsx"]
+    assert all(p.exists() and p.parent == bundled_warehouse / "report" for p in written)
+    modified = dt.datetime.fromtimestamp(written[1].stat().st_mtime)
+    assert dt.datetime.now() - modified < dt.timedelta(minutes=2)
