@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 
 from dagster_project.definitions import defs
+from dagster_project.defs.jobs import REPORT
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def test_dbt_sources_join_the_ingest_assets_in_one_graph(definitions: dg.Definit
 
 def test_every_duckdb_writer_is_in_the_one_pool(definitions: dg.Definitions) -> None:
     graph = definitions.resolve_asset_graph()
-    for key in graph.materializable_asset_keys:
+    for key in graph.materializable_asset_keys - {REPORT}:  # the report only reads
         node = graph.get(key)
         assert node.pools == {"duckdb_writer"}, key
 
@@ -68,3 +69,21 @@ def test_quality_gates_block_publication(definitions: dg.Definitions) -> None:
         "actuals_pass_staging_suite",
         "status_passes_marts_suite",
     } <= blocking
+
+
+def test_the_report_is_made_after_a_publication_in_a_run_of_its_own(
+    definitions: dg.Definitions,
+) -> None:
+    """The pipeline's run does not write the page and workbook (at scale they would add ~8 s to
+    each run); a sensor requests report_job after each successful full_refresh_job run."""
+    full = {n.name for n in definitions.resolve_job_def("full_refresh_job").nodes}
+    assert "warehouse__published" in full and "warehouse__report" not in full
+    assert [n.name for n in definitions.resolve_job_def("report_job").nodes] == [
+        "warehouse__report"
+    ]
+    sensor = definitions.resolve_sensor_def("report_after_publication_sensor")
+    assert isinstance(sensor, dg.RunStatusSensorDefinition)
+    assert sensor.job_name == "report_job"
+    assert dg.AssetKey(["warehouse", "published"]) in (
+        definitions.resolve_asset_graph().get(REPORT).parent_keys
+    )

@@ -8,6 +8,7 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 from openpyxl import load_workbook
@@ -130,3 +131,32 @@ def test_make_report_writes_the_page_and_the_workbook(bundled_warehouse: Path) -
     assert all(p.exists() and p.parent == bundled_warehouse / "report" for p in written)
     modified = dt.datetime.fromtimestamp(written[1].stat().st_mtime)
     assert dt.datetime.now() - modified < dt.timedelta(minutes=2)
+
+
+def test_the_report_asset_writes_the_page_and_the_workbook_from_the_published_file(
+    copies: tuple[Path, Path],
+) -> None:
+    """What report_after_publication_sensor's run materialises (defs/publish/assets.py)."""
+    from dagster_project.defs.jobs import report_after_publication_sensor
+    from dagster_project.defs.publish.assets import scorecard_report
+    from dagster_project.defs.resources import PlanTrackerSettings
+
+    raw, warehouse = copies
+    settings = PlanTrackerSettings(raw_dir=str(raw), warehouse_dir=str(warehouse))
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([scorecard_report], resources={"settings": settings}, instance=instance)
+    assert result.success
+    [materialization] = result.asset_materializations_for_node("warehouse__report")
+    written = {Path(str(value.value)).name for value in materialization.metadata.values()}
+    assert written == {"index.html", "scorecard.xlsx"}
+    assert (warehouse / "report" / "scorecard.xlsx").exists()
+    # The sensor asks for one report run per successful run, keyed by it.
+    context = dg.build_run_status_sensor_context(
+        sensor_name="report_after_publication_sensor",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_success_event(),
+    )
+    request = report_after_publication_sensor(context)
+    assert isinstance(request, dg.RunRequest)
+    assert request.run_key == f"report-after-{result.run_id}"

@@ -11,11 +11,22 @@ from dagster_project.defs.ingest.catalog_assets import plan_catalog
 from dagster_project.defs.ingest.progress_assets import progress_reports
 from dagster_project.lib.sql import OFFICE_TIMEZONE
 
+# The scorecard page and workbook (defs/publish/assets.py), made after a publication in a run of
+# their own, not by the pipeline's.
+REPORT = dg.AssetKey(["warehouse", "report"])
+
 full_refresh_job = dg.define_asset_job(
     name="full_refresh_job",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(REPORT),
     executor_def=dg.in_process_executor,
     description="Ingest every new input, build every model, run every check, publish.",
+)
+
+report_job = dg.define_asset_job(
+    name="report_job",
+    selection=dg.AssetSelection.assets(REPORT),
+    executor_def=dg.in_process_executor,
+    description="Write the scorecard page and workbook from the published warehouse.",
 )
 
 ingest_job = dg.define_asset_job(
@@ -50,3 +61,18 @@ def run_failure_log_sensor(context: dg.RunFailureSensorContext) -> None:
         f"run {context.dagster_run.run_id} of {context.dagster_run.job_name} failed: "
         f"{context.failure_event.message}" + ("; " + " | ".join(steps) if steps else "")
     )
+
+
+@dg.run_status_sensor(
+    name="report_after_publication_sensor",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[full_refresh_job],
+    request_job=report_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "After each successful full_refresh_job run (the schedule's, the progress sensor's, the "
+        "UI's), writes the scorecard page and workbook from the warehouse it published."
+    ),
+)
+def report_after_publication_sensor(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+    return dg.RunRequest(run_key=f"report-after-{context.dagster_run.run_id}")

@@ -1,5 +1,6 @@
 """Publish: copy the working warehouse to `plan_tracker.duckdb` by atomic rename, after every
-upstream asset and blocking check of the run has passed."""
+upstream asset and blocking check of the run has passed; then, in a run of its own, the scorecard
+page and workbook from what was published."""
 
 import dagster as dg
 
@@ -33,5 +34,34 @@ def published_warehouse(
             # marts.target_status_log (lib/status_log.py): what this publication moved.
             "status_changes": result.status_logged.changed,
             "status_log": result.status_logged.describe(),
+        }
+    )
+
+
+@dg.asset(
+    key=["warehouse", "report"],
+    deps=[published_warehouse],
+    group_name="publish",
+    kinds={"html", "excel"},
+    description=(
+        "The scorecard page and workbook (report/index.html, report/scorecard.xlsx), read from "
+        "the published warehouse. Not a step of the pipeline's run (at 9M reports it would add "
+        "~8 s to every run): report_after_publication_sensor requests it after each successful "
+        "scheduled, sensor or UI run; `make report` writes the same files."
+    ),
+)
+def scorecard_report(settings: PlanTrackerSettings) -> dg.MaterializeResult:
+    # Reads the published file only (read-only, as any BI tool): no pool, no pipeline lock.
+    # Imported here: every run's start loads these definitions, and openpyxl is not needed there.
+    from dagster_project.lib.report import write_report
+    from dagster_project.lib.workbook import write_workbook
+
+    paths = settings.paths
+    page = write_report(paths.published_db, paths.report_dir)
+    book = write_workbook(paths.published_db, paths.report_dir)
+    return dg.MaterializeResult(
+        metadata={
+            "page": dg.MetadataValue.path(str(page)),
+            "workbook": dg.MetadataValue.path(str(book)),
         }
     )
