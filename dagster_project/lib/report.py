@@ -17,8 +17,10 @@ from typing import Any
 
 import duckdb
 
+from dagster_project.lib import status_log
 from dagster_project.lib.explain import explain_target
-from dagster_project.lib.sql import OFFICE_TIMEZONE, table_exists
+from dagster_project.lib.sql import OFFICE_TIMEZONE
+from dagster_project.lib.status_log import WORST_FIRST
 
 STATUS_COLOURS = {
     "achieved": "#1a7f37",
@@ -34,7 +36,7 @@ STATUS_LABELS = {
     "off_track": "滞后 off track",
     "no_data": "无数据 no data",
 }
-STATUS_ORDER = ["off_track", "at_risk", "no_data", "on_track", "achieved"]
+STATUS_ORDER = list(WORST_FIRST)
 # A deadline passed with the data reaching it (fct_target_vs_actual.is_final): off track is
 # its outcome, missed, no longer a pace.
 MISSED_LABEL = "未完成 missed"
@@ -181,31 +183,10 @@ def _target_bar(t: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-# Each target's latest row of the status log, or none where the warehouse has no log yet.
-_LOGGED_SQL = f"""
-select
-    target_id, status as logged_status, previous_status, previous_projected_status,
-    run_id as logged_run,
-    -- The first publication of the status it has had since (its projection may have moved).
-    cast(timezone('{OFFICE_TIMEZONE}', max(published_at) filter (
-        where previous_status is distinct from status
-    ) over (partition by target_id)) as date) as status_since
-from marts.target_status_log
-qualify row_number() over (partition by target_id order by published_at desc) = 1
-"""  # noqa: S608 - the time zone is a constant
-_NOTHING_LOGGED_SQL = """
-select
-    null::varchar as target_id, null::varchar as logged_status, null::varchar as previous_status,
-    null::varchar as previous_projected_status, null::varchar as logged_run,
-    null::date as status_since
-where false
-"""
-
-
 def _plan_section(
     con: duckdb.DuckDBPyConnection, plan: dict[str, Any], latest_run: str | None
 ) -> str:
-    logged = _LOGGED_SQL if table_exists(con, "marts", "target_status_log") else _NOTHING_LOGGED_SQL
+    logged = status_log.latest_sql(con)
     targets = _rows(
         con,
         f"""

@@ -20,9 +20,19 @@ import duckdb
 import yaml
 
 from dagster_project.lib.paths import DBT_DIR
-from dagster_project.lib.sql import quote_literal, table_exists
+from dagster_project.lib.sql import OFFICE_TIMEZONE, quote_literal, table_exists
 
 TABLE = "marts.target_status_log"
+
+# The status vocabulary (DESIGN.md), worst news first.
+WORST_FIRST = ("off_track", "at_risk", "no_data", "on_track", "achieved")
+
+
+def worst_first_sql(column: str) -> str:
+    """A SQL sort key putting `column`'s statuses worst first."""
+    statuses = ", ".join(f"'{status}'" for status in WORST_FIRST)
+    return f"list_position([{statuses}], {column})"
+
 
 DDL = f"""
 create table if not exists {TABLE} (
@@ -153,3 +163,30 @@ def append(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> No
     if rows:
         placeholders = ", ".join("?" * len(rows[0]))
         con.executemany(f"insert into {TABLE} values ({placeholders})", rows)  # noqa: S608
+
+
+# Each target's latest logged row, with the day (in the office's time zone) of the first
+# publication of the status it has held since — its projection may have moved after.
+_LATEST_SQL = f"""
+select
+    target_id, status as logged_status, previous_status, previous_projected_status,
+    run_id as logged_run,
+    cast(timezone('{OFFICE_TIMEZONE}', max(published_at) filter (
+        where previous_status is distinct from status
+    ) over (partition by target_id)) as date) as status_since
+from {TABLE}
+qualify row_number() over (partition by target_id order by published_at desc) = 1
+"""  # noqa: S608 - constants
+_NOTHING_LOGGED_SQL = """
+select
+    null::varchar as target_id, null::varchar as logged_status, null::varchar as previous_status,
+    null::varchar as previous_projected_status, null::varchar as logged_run,
+    null::date as status_since
+where false
+"""
+
+
+def latest_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """A query of each target's latest logged row (`_LATEST_SQL`'s columns); none where the
+    warehouse has no log yet (published before it existed)."""
+    return _LATEST_SQL if table_exists(con, "marts", "target_status_log") else _NOTHING_LOGGED_SQL

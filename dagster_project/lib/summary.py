@@ -9,6 +9,7 @@ import duckdb
 from dagster_project.lib.progress.files import discover
 from dagster_project.lib.progress.withdrawals import vanished_files, withdrawn_counts
 from dagster_project.lib.sql import OFFICE_TODAY_SQL, table_exists
+from dagster_project.lib.status_log import worst_first_sql
 
 SHOWN_FILES = 5
 SHOWN_GEOGRAPHIES = 3
@@ -69,7 +70,7 @@ def _status_change_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not latest or not logged_before:
         return []  # the first publication: every target is new
     rows = con.execute(
-        """
+        f"""
         select
             log.target_id, i.name_zh, log.status, log.previous_status, log.projected_status,
             log.previous_projected_status, log.pace_ratio
@@ -77,12 +78,8 @@ def _status_change_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         inner join marts.fct_target as t on log.target_id = t.target_id
         inner join marts.dim_indicator as i on t.indicator_id = i.indicator_id
         where log.run_id = ?
-        order by
-            list_position(
-                ['off_track', 'at_risk', 'no_data', 'on_track', 'achieved'], log.status
-            ),
-            log.target_id
-        """,
+        order by {worst_first_sql("log.status")}, log.target_id
+        """,  # noqa: S608 - a constant sort key
         [latest[0][0]],
     ).fetchall()
     changed = [row for row in rows if row[3] is not None]

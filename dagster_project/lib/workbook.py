@@ -29,9 +29,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from dagster_project.lib import status_log
 from dagster_project.lib.explain import bands
 from dagster_project.lib.report import STATUS_COLOURS, STATUS_LABELS
 from dagster_project.lib.sql import OFFICE_TIMEZONE, table_exists
+from dagster_project.lib.status_log import worst_first_sql
 
 MAX_ROWS = 20_000
 # Excel reads a string beginning with these as a formula.
@@ -65,23 +67,8 @@ def _query(
     return rows[:MAX_ROWS], total
 
 
-def _status_order(column: str) -> str:
-    return f"list_position(['off_track', 'at_risk', 'no_data', 'on_track', 'achieved'], {column})"
-
-
 def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
-    since = "null::date"
-    logged = "select null::varchar as target_id, null::timestamptz as published_at where false"
-    if table_exists(con, "marts", "target_status_log"):
-        # The first publication of the status held since (lib/report.py reads it the same way).
-        logged = """
-            select target_id, max(published_at) filter (
-                where previous_status is distinct from status
-            ) as published_at
-            from marts.target_status_log
-            group by target_id
-        """
-        since = f"cast(timezone('{OFFICE_TIMEZONE}', logged.published_at) as date)"
+    logged = status_log.latest_sql(con)
     rows, total = _query(
         con,
         f"""
@@ -90,7 +77,8 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
             p.name_zh, a.name_zh, i.name_zh, g.name_zh,
             v.comparator, v.target_value, v.unit, v.due_date,
             v.actual_value, v.expected_value, v.pace_ratio, v.status,
-            v.projected_value, v.projected_status, v.data_through_date, {since},
+            v.projected_value, v.projected_status, v.data_through_date,
+            case when logged.logged_status = v.status then logged.status_since end,
             t.source_quote_zh, v.target_id
         from marts.fct_target_vs_actual as v
         inner join marts.fct_target as t on v.target_id = t.target_id
@@ -144,7 +132,7 @@ def _members(con: duckdb.DuckDBPyConnection) -> Sheet:
         inner join marts.dim_indicator as i on c.indicator_id = i.indicator_id
         inner join marts.dim_geography as area on c.area_geo_id = area.geo_id
         inner join marts.dim_geography as member on c.geo_id = member.geo_id
-        order by c.target_id, {_status_order("c.status")}, c.geo_id
+        order by c.target_id, {worst_first_sql("c.status")}, c.geo_id
         """,  # noqa: S608 - constants
     )
     return Sheet(
