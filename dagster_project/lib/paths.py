@@ -3,6 +3,8 @@ warehouse folder (every file the pipeline writes)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,3 +65,16 @@ class Paths:
 
     def ensure(self) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
+
+
+def write_atomically(target: Path, write: Callable[[Path], object]) -> Path:
+    """Have `write` make a file beside `target`, then rename it over `target`: a reader (a
+    browser, Excel, a file share) sees the old file or the new one, never half of one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.{os.getpid()}{target.suffix}")
+    try:
+        write(tmp)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +18,7 @@ import duckdb
 
 from dagster_project.lib import status_log
 from dagster_project.lib.explain import explain_target
+from dagster_project.lib.paths import write_atomically
 from dagster_project.lib.sql import OFFICE_TIMEZONE
 from dagster_project.lib.status_log import WORST_FIRST
 
@@ -588,9 +588,6 @@ def write_report(published_db: Path, report_dir: Path) -> Path:
     """Render the page from the published warehouse (read-only) and write it atomically."""
     with duckdb.connect(str(published_db), read_only=True) as con:
         page = render(con)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    target = report_dir / "index.html"
-    tmp = report_dir / f".index.{os.getpid()}.html"
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
-    return target
+    return write_atomically(
+        report_dir / "index.html", lambda tmp: tmp.write_text(page, encoding="utf-8")
+    )

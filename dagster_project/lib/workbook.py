@@ -17,7 +17,6 @@ name (formula injection).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +26,12 @@ import duckdb
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from dagster_project.lib import status_log
 from dagster_project.lib.explain import bands
+from dagster_project.lib.paths import write_atomically
 from dagster_project.lib.report import STATUS_COLOURS, STATUS_LABELS
 from dagster_project.lib.sql import OFFICE_TIMEZONE, table_exists
 from dagster_project.lib.status_log import worst_first_sql
@@ -309,7 +310,7 @@ def write(sheet_list: list[Sheet], path: Path) -> None:
         ws = workbook.create_sheet(sheet.title)
         ws.freeze_panes = "A2"
         for number, width in enumerate(sheet.widths, start=1):
-            ws.column_dimensions[_column_letter(number)].width = width
+            ws.column_dimensions[get_column_letter(number)].width = width
         header = []
         for text in sheet.headers:
             cell = WriteOnlyCell(ws, value=text)
@@ -326,26 +327,12 @@ def write(sheet_list: list[Sheet], path: Path) -> None:
                 ]
             )
         if sheet.rows:
-            ws.auto_filter.ref = f"A1:{_column_letter(len(sheet.headers))}{len(sheet.rows) + 1}"
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.headers))}{len(sheet.rows) + 1}"
     workbook.save(path)
-
-
-def _column_letter(number: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(number)
 
 
 def write_workbook(published_db: Path, report_dir: Path) -> Path:
     """Write `report_dir/scorecard.xlsx` from the published warehouse (read-only), atomically."""
     with duckdb.connect(str(published_db), read_only=True) as con:
         sheet_list = sheets(con)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    target = report_dir / "scorecard.xlsx"
-    tmp = report_dir / f".scorecard.{os.getpid()}.xlsx"
-    try:
-        write(sheet_list, tmp)
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return write_atomically(report_dir / "scorecard.xlsx", lambda tmp: write(sheet_list, tmp))
