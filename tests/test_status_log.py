@@ -167,11 +167,27 @@ def test_a_publication_that_moves_a_status_is_told_by_the_summary_explain_and_th
     publish(paths, "run-same", "test")
     assert "status changes since the last publication: none" in summary(paths.published_db)
 
-    # A build (here: an edit of the working file) moves one target on track.
+    # A build (here: an edit of the working file) moves one target on track, with a file
+    # landed by the run (here: a row of an earlier file, as if sent again).
     with connect(paths.work_db) as con:
         con.execute(
             "update marts.fct_target_vs_actual set status = 'on_track' "
             "where target_id = ? and is_latest",
+            [target_id],
+        )
+        con.execute(
+            """
+            insert into raw.progress_rows
+            select rows.* replace ('run-moved' as run_id, 'progress/inbox/sent.csv' as source_file)
+            from raw.progress_rows as rows
+            inner join marts.fct_target as t
+                on rows.indicator_id = t.indicator_id
+                and (rows.geo_id = t.geo_id or rows.geo_id in (
+                    select geo_id from marts.dim_geography where parent_geo_id = t.geo_id
+                ))
+            where t.target_id = ?
+            limit 1
+            """,
             [target_id],
         )
     moved = publish(paths, "run-moved", "test").status_logged
@@ -187,6 +203,7 @@ def test_a_publication_that_moves_a_status_is_told_by_the_summary_explain_and_th
     start = lines.index("status changes since the last publication: 1 (marts.target_status_log)")
     assert lines[start + 1].startswith(f"  {target_id} ")
     assert f": {status} → on_track (pace " in lines[start + 1]
+    assert lines[start + 1].endswith("; landed this run: progress/inbox/sent.csv")
 
     told = explain(paths.published_db, target_id)
     assert "history as published (marts.target_status_log; 2 of 2" in told

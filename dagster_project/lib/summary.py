@@ -84,6 +84,7 @@ def _status_change_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall()
     changed = [row for row in rows if row[3] is not None]
     first = len(rows) - len(changed)
+    files = _files_behind(con, latest[0][0], [row[0] for row in changed[:SHOWN_CHANGES]])
     if not changed and not first:
         return ["status changes since the last publication: none"]
     lines = [
@@ -101,10 +102,45 @@ def _status_change_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
             )
         if projected != projected_before:
             moves.append(f"projection {projected_before} → {projected}")
-        lines.append(f"  {target_id} {indicator}: {' · '.join(moves)}")
+        behind = files.get(target_id, [])
+        landed = ""
+        if behind:
+            more = f" and {len(behind) - SHOWN_FILES} more" if len(behind) > SHOWN_FILES else ""
+            landed = f"; landed this run: {', '.join(behind[:SHOWN_FILES])}{more}"
+        lines.append(f"  {target_id} {indicator}: {' · '.join(moves)}{landed}")
     if len(changed) > SHOWN_CHANGES:
         lines.append(f"  and {len(changed) - SHOWN_CHANGES} more")
     return lines
+
+
+def _files_behind(
+    con: duckdb.DuckDBPyConnection, run_id: str, target_ids: list[str]
+) -> dict[str, list[str]]:
+    """For each target, the files this run landed with reports of its indicator for its
+    geography or a member of it: what most likely moved it (a status also moves with the date,
+    a withdrawal or the catalog, which no file shows)."""
+    if not target_ids:
+        return {}
+    found: dict[str, list[str]] = {}
+    for target_id, source_file in con.execute(
+        """
+        select distinct t.target_id, r.source_file
+        from marts.fct_target as t
+        inner join raw.progress_rows as r
+            on t.indicator_id = r.indicator_id
+            and (
+                r.geo_id = t.geo_id
+                or r.geo_id in (
+                    select g.geo_id from marts.dim_geography as g where g.parent_geo_id = t.geo_id
+                )
+            )
+        where t.target_id in (select unnest(?)) and r.run_id = ?
+        order by t.target_id, r.source_file
+        """,
+        [target_ids, run_id],
+    ).fetchall():
+        found.setdefault(target_id, []).append(source_file)
+    return found
 
 
 def _overdue_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
