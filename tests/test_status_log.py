@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from openpyxl import load_workbook
 
 from dagster_project.lib import status_log
 from dagster_project.lib.explain import explain
@@ -16,6 +17,7 @@ from dagster_project.lib.paths import Paths
 from dagster_project.lib.report import render
 from dagster_project.lib.summary import summary
 from dagster_project.lib.warehouse import PUBLISH_LOG_DDL, connect, publish
+from dagster_project.lib.workbook import write_workbook
 
 LATEST = """
 create or replace table marts.fct_target_vs_actual as
@@ -238,3 +240,21 @@ def test_the_publish_log_s_documented_columns_are_its_columns() -> None:
     con.execute(PUBLISH_LOG_DDL)
     columns = [row[0] for row in con.execute("describe marts.publish_log").fetchall()]
     assert [c["name"] for c in documented["columns"]] == columns
+
+
+@pytest.mark.slow
+def test_a_warehouse_published_before_the_log_existed_reads_as_before(
+    later_copy: Path, tmp_path: Path
+) -> None:
+    """A published file without marts.target_status_log (older code published it): the summary,
+    explain, the page and the workbook leave the history out, and nothing fails."""
+    with duckdb.connect(str(later_copy)) as con:
+        con.execute("drop table marts.target_status_log")
+        [(target_id,)] = con.execute("select target_id from marts.fct_target limit 1").fetchall()
+    assert "status changes" not in summary(later_copy)
+    assert "history as published" not in explain(later_copy, target_id)
+    with connect(later_copy, read_only=True) as con:
+        page = render(con)
+    assert "自 since" not in page and "本次变化" not in page
+    book = write_workbook(later_copy, tmp_path)
+    assert "状态变化 Changes" not in load_workbook(book).sheetnames
