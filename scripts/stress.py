@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib import status_log
+
 REPO = Path(__file__).resolve().parents[1]
 PLAN_TRACKER = Path(sys.executable).with_name("plan-tracker")
 CITIES = ["武汉", "黄石", "鄂州", "孝感", "黄冈", "咸宁", "仙桃", "天门", "潜江"]
@@ -80,11 +82,15 @@ def run(raw: Path, warehouse: Path, kill_after: float | None) -> str:
 
 
 def published_is_whole(path: Path) -> bool:
+    """The published file opens, holds every target, and its status log ends with the statuses
+    it publishes (a kill between a publication and its working file's copy of the log must not
+    leave the log behind)."""
     if not path.exists():
         return True
     try:
         with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute("select count(*) from marts.fct_target").fetchall()[0][0] == 24
+            targets = con.execute("select count(*) from marts.fct_target").fetchall()[0][0]
+            return targets == 24 and status_log.disagreements(con) == 0
     except duckdb.Error:
         return False
 

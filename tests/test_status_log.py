@@ -258,3 +258,48 @@ def test_a_warehouse_published_before_the_log_existed_reads_as_before(
     assert "自 since" not in page and "本次变化" not in page
     book = write_workbook(later_copy, tmp_path)
     assert "状态变化 Changes" not in load_workbook(book).sheetnames
+
+
+@pytest.mark.slow
+def test_a_publication_cut_short_before_the_working_file_s_copy_of_the_log_is_made_good(
+    copies: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the rename, before the working file has the log's new rows: the next
+    publication (from the working file) logs the change again, and its log ends with what it
+    publishes (lib/status_log.py; `make stress` checks the same after random kills)."""
+    raw, warehouse = copies
+    paths = Paths.from_dirs(raw, warehouse)
+    with connect(paths.work_db) as con:
+        [(target_id,)] = con.execute(
+            "select target_id from marts.fct_target_vs_actual "
+            "where is_latest and status <> 'achieved' order by target_id limit 1"
+        ).fetchall()
+        con.execute(
+            "update marts.fct_target_vs_actual set status = 'achieved' "
+            "where target_id = ? and is_latest",
+            [target_id],
+        )
+
+    def killed(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(status_log, "append", killed)
+    with pytest.raises(KeyboardInterrupt):
+        publish(paths, "run-cut", "test")
+    monkeypatch.undo()
+    with connect(paths.published_db, read_only=True) as con:  # published, with its log row
+        assert status_log.disagreements(con) == 0
+        assert con.execute(
+            "select count(*) from marts.target_status_log where run_id = 'run-cut'"
+        ).fetchall() == [(1,)]
+    with connect(paths.work_db, read_only=True) as con:  # the working file lacks it
+        assert status_log.disagreements(con) == 1
+
+    publish(paths, "run-next", "test")
+    with connect(paths.published_db, read_only=True) as con:
+        assert status_log.disagreements(con) == 0
+        assert con.execute(
+            "select run_id, status from marts.target_status_log "
+            "where target_id = ? order by published_at desc limit 1",
+            [target_id],
+        ).fetchall() == [("run-next", "achieved")]

@@ -144,7 +144,7 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, published_at: dt.datetim
         return Logged([])
     ensure_table(con)
     rows = [tuple(r) for r in con.execute(_CHANGES_SQL, [run_id, published_at]).fetchall()]
-    append(con, rows)
+    _insert(con, rows)
     looked_back_from = None
     if not rows:
         [(logged, current)] = con.execute(
@@ -160,6 +160,10 @@ def append(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> No
     """Append logged rows (the working file's copy of them: its comments are set when the
     next publication copies it)."""
     con.execute(DDL)
+    _insert(con, rows)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
     if rows:
         placeholders = ", ".join("?" * len(rows[0]))
         con.executemany(f"insert into {TABLE} values ({placeholders})", rows)  # noqa: S608
@@ -169,8 +173,8 @@ def append(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> No
 # publication of the status it has held since — its projection may have moved after.
 _LATEST_SQL = f"""
 select
-    target_id, status as logged_status, previous_status, previous_projected_status,
-    run_id as logged_run,
+    target_id, status as logged_status, projected_status as logged_projected_status,
+    previous_status, previous_projected_status, run_id as logged_run,
     cast(timezone('{OFFICE_TIMEZONE}', max(published_at) filter (
         where previous_status is distinct from status
     ) over (partition by target_id)) as date) as status_since
@@ -179,7 +183,8 @@ qualify row_number() over (partition by target_id order by published_at desc) = 
 """  # noqa: S608 - constants
 _NOTHING_LOGGED_SQL = """
 select
-    null::varchar as target_id, null::varchar as logged_status, null::varchar as previous_status,
+    null::varchar as target_id, null::varchar as logged_status,
+    null::varchar as logged_projected_status, null::varchar as previous_status,
     null::varchar as previous_projected_status, null::varchar as logged_run,
     null::date as status_since
 where false
@@ -190,3 +195,24 @@ def latest_sql(con: duckdb.DuckDBPyConnection) -> str:
     """A query of each target's latest logged row (`_LATEST_SQL`'s columns); none where the
     warehouse has no log yet (published before it existed)."""
     return _LATEST_SQL if table_exists(con, "marts", "target_status_log") else _NOTHING_LOGGED_SQL
+
+
+def disagreements(con: duckdb.DuckDBPyConnection) -> int:
+    """How many targets' last logged row is not their status and projection in this warehouse:
+    0 in every publication that is not a look back, whatever runs were killed before it
+    (`make stress` and the pipeline's tests check it)."""
+    if not table_exists(con, "marts", "target_status_log"):
+        return 0
+    [(count,)] = con.execute(
+        f"""
+        with logged as ({_LATEST_SQL})
+        select count(*)
+        from marts.fct_target_vs_actual as v
+        left join logged on v.target_id = logged.target_id
+        where v.is_latest and (
+            logged.logged_status is distinct from v.status
+            or logged.logged_projected_status is distinct from v.projected_status
+        )
+        """  # noqa: S608 - constants
+    ).fetchall()
+    return int(count)
