@@ -67,41 +67,55 @@ def descriptions() -> dict[str, str]:
     return {"": table["description"]} | {c["name"]: c["description"] for c in table["columns"]}
 
 
-# The targets' statuses in the warehouse being published, against the last logged row of each:
-# a row for each target first published or whose status or projection changed — unless the
-# publication looks back, before the latest as-of date logged.
-_CHANGES_SQL = f"""
-with current_status as (
-    select
-        target_id, as_of_date, status, projected_status, pace_ratio, actual_value,
-        expected_value, data_through_date
-    from marts.fct_target_vs_actual
-    where is_latest
-),
+# Each target's latest logged row, with the day (in the office's time zone) of the first
+# publication of the status it has held since — its projection may have moved after.
+_LATEST_SQL = f"""
+select
+    target_id, status as logged_status, projected_status as logged_projected_status,
+    as_of_date as logged_as_of_date, previous_status, previous_projected_status,
+    run_id as logged_run,
+    cast(timezone('{OFFICE_TIMEZONE}', max(published_at) filter (
+        where previous_status is distinct from status
+    ) over (partition by target_id)) as date) as status_since
+from {TABLE}
+qualify row_number() over (partition by target_id order by published_at desc) = 1
+"""  # noqa: S608 - constants
+_NOTHING_LOGGED_SQL = """
+select
+    null::varchar as target_id, null::varchar as logged_status,
+    null::varchar as logged_projected_status, null::date as logged_as_of_date,
+    null::varchar as previous_status,
+    null::varchar as previous_projected_status, null::varchar as logged_run,
+    null::date as status_since
+where false
+"""
 
-last_logged as (
-    select target_id, status, projected_status, as_of_date
-    from {TABLE}
-    qualify row_number() over (partition by target_id order by published_at desc) = 1
-)
+
+def latest_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """A query of each target's latest logged row (`_LATEST_SQL`'s columns); none where the
+    warehouse has no log yet (published before it existed)."""
+    return _LATEST_SQL if table_exists(con, "marts", "target_status_log") else _NOTHING_LOGGED_SQL
+
+
+# The targets' statuses in the warehouse being published, against the last logged row of each:
+# a row for each target first published or whose status or projection changed. The caller
+# logs nothing for a look back (`looked_back_from`).
+_CHANGES_SQL = f"""
+with logged as ({_LATEST_SQL})
 
 select
-    current_status.target_id, ? as run_id, ? as published_at, current_status.as_of_date,
-    current_status.status, current_status.projected_status, current_status.pace_ratio,
-    current_status.actual_value, current_status.expected_value, current_status.data_through_date,
-    last_logged.status, last_logged.projected_status, last_logged.as_of_date
-from current_status
-left join last_logged on current_status.target_id = last_logged.target_id
-where
-    (
-        last_logged.target_id is null
-        or current_status.status is distinct from last_logged.status
-        or current_status.projected_status is distinct from last_logged.projected_status
-    )
-    and current_status.as_of_date
-    >= coalesce((select max(as_of_date) from {TABLE}), current_status.as_of_date)
-order by current_status.target_id
-"""  # noqa: S608 - TABLE is this module's constant
+    v.target_id, ? as run_id, ? as published_at, v.as_of_date, v.status, v.projected_status,
+    v.pace_ratio, v.actual_value, v.expected_value, v.data_through_date,
+    logged.logged_status, logged.logged_projected_status, logged.logged_as_of_date
+from marts.fct_target_vs_actual as v
+left join logged on v.target_id = logged.target_id
+where v.is_latest and (
+    logged.target_id is null
+    or v.status is distinct from logged.logged_status
+    or v.projected_status is distinct from logged.logged_projected_status
+)
+order by v.target_id
+"""  # noqa: S608 - constants
 
 
 # The position of previous_status in a logged row (the table's column order).
@@ -143,17 +157,24 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, published_at: dt.datetim
     if not table_exists(con, "marts", "fct_target_vs_actual"):
         return Logged([])
     ensure_table(con)
+    back = looked_back_from(con)
+    if back is not None:
+        return Logged([], back)
     rows = [tuple(r) for r in con.execute(_CHANGES_SQL, [run_id, published_at]).fetchall()]
     _insert(con, rows)
-    looked_back_from = None
-    if not rows:
-        [(logged, current)] = con.execute(
-            f"select (select max(as_of_date) from {TABLE}), "  # noqa: S608 - constant
-            "(select max(as_of_date) from marts.fct_target_vs_actual where is_latest)"
-        ).fetchall()
-        if logged is not None and current is not None and current < logged:
-            looked_back_from = logged
-    return Logged(rows, looked_back_from)
+    return Logged(rows)
+
+
+def looked_back_from(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The latest as-of date logged, when the warehouse's own is earlier (a look back,
+    PLAN_TRACKER_AS_OF_DATE): the log moves forward only."""
+    if not table_exists(con, "marts", "target_status_log"):
+        return None
+    [(logged, current)] = con.execute(
+        f"select (select max(as_of_date) from {TABLE}), "  # noqa: S608 - constant
+        "(select max(as_of_date) from marts.fct_target_vs_actual where is_latest)"
+    ).fetchall()
+    return logged if logged is not None and current is not None and current < logged else None
 
 
 def append(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
@@ -169,34 +190,6 @@ def _insert(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> N
         con.executemany(f"insert into {TABLE} values ({placeholders})", rows)  # noqa: S608
 
 
-# Each target's latest logged row, with the day (in the office's time zone) of the first
-# publication of the status it has held since — its projection may have moved after.
-_LATEST_SQL = f"""
-select
-    target_id, status as logged_status, projected_status as logged_projected_status,
-    previous_status, previous_projected_status, run_id as logged_run,
-    cast(timezone('{OFFICE_TIMEZONE}', max(published_at) filter (
-        where previous_status is distinct from status
-    ) over (partition by target_id)) as date) as status_since
-from {TABLE}
-qualify row_number() over (partition by target_id order by published_at desc) = 1
-"""  # noqa: S608 - constants
-_NOTHING_LOGGED_SQL = """
-select
-    null::varchar as target_id, null::varchar as logged_status,
-    null::varchar as logged_projected_status, null::varchar as previous_status,
-    null::varchar as previous_projected_status, null::varchar as logged_run,
-    null::date as status_since
-where false
-"""
-
-
-def latest_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """A query of each target's latest logged row (`_LATEST_SQL`'s columns); none where the
-    warehouse has no log yet (published before it existed)."""
-    return _LATEST_SQL if table_exists(con, "marts", "target_status_log") else _NOTHING_LOGGED_SQL
-
-
 def disagreements(con: duckdb.DuckDBPyConnection) -> int:
     """How many targets' last logged row is not their status and projection in this warehouse:
     0 in every publication that is not a look back, whatever runs were killed before it
@@ -206,6 +199,7 @@ def disagreements(con: duckdb.DuckDBPyConnection) -> int:
     [(count,)] = con.execute(
         f"""
         with logged as ({_LATEST_SQL})
+
         select count(*)
         from marts.fct_target_vs_actual as v
         left join logged on v.target_id = logged.target_id

@@ -9,7 +9,7 @@ import duckdb
 from dagster_project.lib.progress.files import discover
 from dagster_project.lib.progress.withdrawals import vanished_files, withdrawn_counts
 from dagster_project.lib.sql import OFFICE_TODAY_SQL, table_exists
-from dagster_project.lib.status_log import worst_first_sql
+from dagster_project.lib.status_log import looked_back_from, worst_first_sql
 
 SHOWN_FILES = 5
 SHOWN_GEOGRAPHIES = 3
@@ -49,25 +49,24 @@ def _status_change_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     first. Nothing for the first publication; a look back logs nothing, and says so."""
     if not table_exists(con, "marts", "target_status_log"):
         return []
+    back = looked_back_from(con)
+    if back is not None:
+        [(current,)] = con.execute(
+            "select max(as_of_date) from marts.fct_target_vs_actual where is_latest"
+        ).fetchall()
+        return [
+            f"status log: not written by a look back (as of {current}, before {back}, "
+            "the latest logged; marts.target_status_log)"
+        ]
     latest = con.execute(
         "select run_id from marts.publish_log order by published_at desc limit 1"
     ).fetchall()
-    [(logged_before, logged_latest, current)] = con.execute(
-        """
-        select
-            count(*) filter (where run_id <> $run_id),
-            max(as_of_date),
-            (select max(as_of_date) from marts.fct_target_vs_actual where is_latest)
-        from marts.target_status_log
-        """,
-        {"run_id": latest[0][0] if latest else ""},
+    if not latest:
+        return []
+    [(logged_before,)] = con.execute(
+        "select count(*) from marts.target_status_log where run_id <> ?", [latest[0][0]]
     ).fetchall()
-    if current is not None and logged_latest is not None and current < logged_latest:
-        return [
-            f"status log: not written by a look back (as of {current}, before {logged_latest}, "
-            "the latest logged; marts.target_status_log)"
-        ]
-    if not latest or not logged_before:
+    if not logged_before:
         return []  # the first publication: every target is new
     rows = con.execute(
         f"""
