@@ -319,6 +319,11 @@ def test_mart_columns_declared_not_null_are_enforced_by_the_database(
         "insert into marts.dim_geography select * from marts.dim_geography limit 1": (
             "violates primary key constraint"
         ),
+        # A model-level check: data behind name what they are behind.
+        "update marts.fct_target_vs_actual set is_data_behind = true, "
+        "data_due_through_date = null where true": (
+            'CHECK constraint failed on table "fct_target_vs_actual"'
+        ),
     }
     with duckdb.connect(str(copy)) as con:
         for statement, message in refusals.items():

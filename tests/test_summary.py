@@ -6,8 +6,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from openpyxl import load_workbook
 
+from dagster_project.lib.explain import explain
+from dagster_project.lib.report import write_report
 from dagster_project.lib.summary import summary
+from dagster_project.lib.workbook import write_workbook
 
 pytestmark = pytest.mark.slow
 
@@ -234,3 +238,88 @@ def test_reports_dated_after_today_are_named(published: Path, later_copy: Path) 
         "dated after today, not counted until that day (a typo of the date?): 4 report(s), "
         f"{shown} and 1 more"
     )
+
+
+BEHIND = "数据滞后 data behind: 应报至 due through 2026-12-31"
+BEHIND_COLUMN = "滞后·应报至 behind, due through"
+
+
+def _behind_column(book: Path) -> dict[str, object]:
+    rows = list(load_workbook(book)["目标 Targets"].iter_rows(values_only=True))
+    column = rows[0].index(BEHIND_COLUMN)
+    return {row[-1]: row[column] for row in rows[1:]}
+
+
+def test_targets_judged_on_data_behind_the_reports_due_are_named_worst_first(
+    later_copy: Path, tmp_path: Path
+) -> None:
+    """fct_target_vs_actual.is_data_behind: the summary, explain, the page and the workbook
+    name the targets whose status stands on data short of the reports due, worst first — not an
+    achieved one, nor a deadline overdue (named on its own line)."""
+    with duckdb.connect(str(later_copy)) as con:
+        con.execute("update marts.fct_target_vs_actual set is_data_behind = false")
+        rows = con.execute(
+            "select target_id from marts.fct_target_vs_actual where is_latest "
+            "order by target_id limit 4"
+        ).fetchall()
+        on_track, off_track, achieved, overdue = (target_id for (target_id,) in rows)
+        for target_id, status, is_overdue in [
+            (on_track, "on_track", False),
+            (off_track, "off_track", False),
+            (achieved, "achieved", False),
+            (overdue, "no_data", True),
+        ]:
+            con.execute(
+                "update marts.fct_target_vs_actual set is_data_behind = true, "
+                "data_due_through_date = '2026-12-31', data_through_date = '2026-09-30', "
+                "status = ?, is_final = false, is_final_overdue = ? "
+                "where target_id = ? and is_latest",
+                [status, is_overdue, target_id],
+            )
+        names = dict(
+            con.execute(
+                "select v.target_id, i.name_zh from marts.fct_target_vs_actual as v "
+                "inner join marts.dim_indicator as i using (indicator_id) where v.is_latest"
+            ).fetchall()
+        )
+    lines = summary(later_copy).splitlines()
+    start = lines.index(
+        "judged on data behind the reports due (the status stands where the data end): 2"
+    )
+    assert lines[start + 1 : start + 3] == [
+        f"  {target_id} {names[target_id]}: {status} on data through 2026-09-30; "
+        "reports due through 2026-12-31"
+        for target_id, status in [(off_track, "off_track"), (on_track, "on_track")]
+    ]
+    assert not lines[start + 3].startswith("  ")
+
+    for target_id, named in [(on_track, True), (achieved, False), (overdue, False)]:
+        told = explain(later_copy, target_id)
+        assert ("  behind  the reports due through 2026-12-31 are not all in" in told) == named
+
+    page = write_report(later_copy, tmp_path).read_text(encoding="utf-8")
+    assert page.count(BEHIND) == 2
+    column = _behind_column(write_workbook(later_copy, tmp_path))
+    assert {target_id for target_id, due in column.items() if due} == {on_track, off_track}
+
+
+def test_a_warehouse_published_before_data_behind_existed_reads_as_before(
+    later_copy: Path, tmp_path: Path
+) -> None:
+    """Without fct_target_vs_actual.is_data_behind (older code published the file), the summary,
+    explain, the page and the workbook leave it out, and nothing fails."""
+    with duckdb.connect(str(later_copy)) as con:
+        con.execute(
+            "update marts.fct_target_vs_actual "
+            "set is_data_behind = true, data_due_through_date = '2026-12-31'"
+        )
+        [(target_id,)] = con.execute(
+            "select target_id from marts.fct_target_vs_actual "
+            "where is_latest and status <> 'achieved' order by target_id limit 1"
+        ).fetchall()
+        con.execute("alter table marts.fct_target_vs_actual drop column is_data_behind")
+        con.execute("alter table marts.fct_target_vs_actual drop column data_due_through_date")
+    assert "judged on data behind" not in summary(later_copy)
+    assert "  behind  " not in explain(later_copy, target_id)
+    assert "数据滞后" not in write_report(later_copy, tmp_path).read_text(encoding="utf-8")
+    assert not any(_behind_column(write_workbook(later_copy, tmp_path)).values())

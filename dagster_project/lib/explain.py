@@ -19,7 +19,7 @@ import duckdb
 import yaml
 
 from dagster_project.lib.paths import DBT_DIR
-from dagster_project.lib.sql import OFFICE_TIMEZONE, table_exists
+from dagster_project.lib.sql import OFFICE_TIMEZONE, column_exists, table_exists
 
 SHOWN_REPORTS = 8
 SHOWN_MEMBERS = 10
@@ -84,11 +84,17 @@ def explain(published_db: Path, target_id: str) -> str:
 
 def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
     """`explain` on an open connection to a published warehouse (the scorecard page's)."""
+    # Columns added since older code published a warehouse the command may be reading.
+    behind = (
+        "v.data_due_through_date, v.is_data_behind,"
+        if column_exists(con, "marts", "fct_target_vs_actual", "is_data_behind")
+        else ""
+    )
     t = _one(
         con,
-        """
+        f"""
         select
-            t.*, v.as_of_date, v.month_end, v.deadline_date, v.path_start_date,
+            t.*, {behind} v.as_of_date, v.month_end, v.deadline_date, v.path_start_date,
             v.path_start_source, v.expected_value, v.actual_value, v.data_through_date,
             v.value_source, v.children_reported, v.children_expected, v.pace_ratio,
             v.status, v.is_final, v.is_final_overdue, v.final_reports_due_date,
@@ -103,7 +109,7 @@ def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
         inner join marts.dim_plan as p on t.plan_id = p.plan_id
         inner join marts.dim_action as a on t.action_id = a.action_id
         where t.target_id = ?
-        """,
+        """,  # noqa: S608 - constant column names
         [target_id],
     )
     if t is None:
@@ -140,6 +146,11 @@ def _target_lines(t: dict[str, Any]) -> list[str]:
         f"  as of   {t['as_of_date']:%Y-%m-%d}, judged where its data end: "
         f"{t['data_through_date'] or 'no data yet'}"
     )
+    if t.get("is_data_behind") and t["status"] != "achieved" and not t["is_final_overdue"]:
+        lines.append(
+            f"  behind  the reports due through {t['data_due_through_date']} are not all in "
+            "(fct_target_vs_actual.is_data_behind): the status stands where the data end"
+        )
     if t["actual_value"] is None:
         lines.append("  actual  none: no report counts towards it yet, so the status is no_data")
     else:

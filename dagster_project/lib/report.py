@@ -116,6 +116,19 @@ def _since(t: dict[str, Any], latest_run: str | None) -> str:
     return "<br><small>" + " · ".join(changes) + "</small>"
 
 
+def _behind(t: dict[str, Any]) -> str:
+    """Under the status: the data stop short of the reports due (fct_target_vs_actual.
+    is_data_behind), so the status stands where they end, not today. Not for an achieved target,
+    nor a deadline overdue, which says so already; nor from a warehouse published before the
+    column existed."""
+    if not t.get("is_data_behind") or t["status"] == "achieved" or t["is_final_overdue"]:
+        return ""
+    return (
+        f"<br><small>数据滞后 data behind: 应报至 due through "
+        f"{esc(t['data_due_through_date'])}</small>"
+    )
+
+
 def _part_of(t: dict[str, Any]) -> str:
     """A 分解目标 names the area target it is a part of (fct_target.part_of_target_id)."""
     if not t["part_of_target_id"]:
@@ -259,7 +272,7 @@ def _plan_section(
             f"{esc(t['geo_zh'])}{_part_of(t)}</small></td>"
             f"<td>{_target_bar(t)}<br><small>{numbers}</small></td>"
             f"<td>{_badge(t['status'], t['is_final'])}<br><small>{_outlook(t)}</small>"
-            f"{_since(t, latest_run)}{_last_year(t)}{_why(con, t)}</td>"
+            f"{_behind(t)}{_since(t, latest_run)}{_last_year(t)}{_why(con, t)}</td>"
             f'<td class="quote">{esc(t["source_quote_zh"])}<br>'
             f"<small>{esc(t['source_quote_en'])}</small></td></tr>"
         )

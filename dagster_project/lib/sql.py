@@ -36,3 +36,15 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
             [schema, table],
         ).fetchone()[0]  # type: ignore[index]
     )
+
+
+def column_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str, column: str) -> bool:
+    """Whether a published warehouse has a column added since it was published (the page and
+    the summary read warehouses published by older code too)."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.columns "
+            "where table_schema = ? and table_name = ? and column_name = ?",
+            [schema, table, column],
+        ).fetchone()[0]  # type: ignore[index]
+    )

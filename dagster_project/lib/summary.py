@@ -8,12 +8,13 @@ import duckdb
 
 from dagster_project.lib.progress.files import discover
 from dagster_project.lib.progress.withdrawals import vanished_files, withdrawn_counts
-from dagster_project.lib.sql import OFFICE_TODAY_SQL, table_exists
+from dagster_project.lib.sql import OFFICE_TODAY_SQL, column_exists, table_exists
 from dagster_project.lib.status_log import looked_back_from, worst_first_sql
 
 SHOWN_FILES = 5
 SHOWN_GEOGRAPHIES = 3
 SHOWN_OVERDUE = 5
+SHOWN_BEHIND = 5
 SHOWN_QUARANTINED = 3
 SHOWN_DATED_AHEAD = 3
 SHOWN_CHANGES = 8
@@ -169,6 +170,40 @@ def _overdue_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return lines
 
 
+def _behind_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The targets whose status today rests on data behind the reports due
+    (fct_target_vs_actual.is_data_behind): judged where their data end, their next reports
+    late. Not the achieved ones (their status cannot fall behind a report), nor a deadline
+    overdue, which has its own lines; worst status first. A warehouse published before the
+    column existed has none."""
+    if not column_exists(con, "marts", "fct_target_vs_actual", "is_data_behind"):
+        return []
+    behind = con.execute(
+        f"""
+        select
+            v.target_id, i.name_zh, v.status, v.data_through_date, v.data_due_through_date
+        from marts.fct_target_vs_actual as v
+        inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
+        where
+            v.is_latest and v.is_data_behind and not v.is_final_overdue
+            and v.status <> 'achieved'
+        order by {worst_first_sql("v.status")}, v.data_through_date nulls first, v.target_id
+        """  # noqa: S608 - a constant sort key
+    ).fetchall()
+    if not behind:
+        return []
+    lines = [
+        "judged on data behind the reports due (the status stands where the data end): "
+        f"{len(behind)}"
+    ]
+    for target_id, indicator, status, through, due in behind[:SHOWN_BEHIND]:
+        data = f"on data through {through}" if through else "with no data"
+        lines.append(f"  {target_id} {indicator}: {status} {data}; reports due through {due}")
+    if len(behind) > SHOWN_BEHIND:
+        lines.append(f"  and {len(behind) - SHOWN_BEHIND} more (marts.fct_target_vs_actual)")
+    return lines
+
+
 def _this_run_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     """What the published run itself could not land: its files rejected with no row kept
     (unreadable, or empty) and the first of its quarantined rows, each in the quarantine's own
@@ -300,6 +335,7 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
                 )
         lines += _status_change_lines(con)
         lines += _overdue_lines(con)
+        lines += _behind_lines(con)
         lines += _reports_line(con)
         files = dict(
             con.execute("select status, count(*) from raw.file_manifest group by all").fetchall()

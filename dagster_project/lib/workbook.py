@@ -33,7 +33,7 @@ from dagster_project.lib import status_log
 from dagster_project.lib.explain import bands
 from dagster_project.lib.paths import write_atomically
 from dagster_project.lib.report import STATUS_COLOURS, STATUS_LABELS
-from dagster_project.lib.sql import OFFICE_TIMEZONE, table_exists
+from dagster_project.lib.sql import OFFICE_TIMEZONE, column_exists, table_exists
 from dagster_project.lib.status_log import worst_first_sql
 
 MAX_ROWS = 20_000
@@ -70,6 +70,15 @@ def _query(
 
 def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
     logged = status_log.latest_sql(con)
+    # What the data should reach, where they are behind it, as the page says it: not for an
+    # achieved target, nor a deadline overdue (empty from a warehouse published before the
+    # column existed).
+    due_through = (
+        "case when v.is_data_behind and v.status <> 'achieved' and not v.is_final_overdue "
+        "then v.data_due_through_date end"
+        if column_exists(con, "marts", "fct_target_vs_actual", "is_data_behind")
+        else "null"
+    )
     rows, total = _query(
         con,
         f"""
@@ -78,7 +87,7 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
             p.name_zh, a.name_zh, i.name_zh, g.name_zh,
             v.comparator, v.target_value, v.unit, v.due_date,
             v.actual_value, v.expected_value, v.pace_ratio, v.status,
-            v.projected_value, v.projected_status, v.data_through_date,
+            v.projected_value, v.projected_status, v.data_through_date, {due_through},
             case when logged.logged_status = v.status then logged.status_since end,
             t.source_quote_zh, v.target_id
         from marts.fct_target_vs_actual as v
@@ -110,12 +119,13 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
             "预测 projected",
             "预测状态 projected status",
             "数据截至 data through",
+            "滞后·应报至 behind, due through",
             "状态自 status since",
             "原文 source",
             "target_id",
         ],
         rows,
-        [24, 16, 24, 14, 8, 10, 8, 11, 12, 12, 8, 16, 12, 16, 13, 13, 60, 30],
+        [24, 16, 24, 14, 8, 10, 8, 11, 12, 12, 8, 16, 12, 16, 13, 15, 13, 60, 30],
         total,
         {11, 13},
     )
@@ -252,6 +262,11 @@ def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
             f"进度 pace = 实际进展 / 应达进展 (share of the expected progress made); 正常 on track "
             f"≥ {on_track:.2f}, 有风险 at risk ≥ {at_risk:.2f}, 滞后 off track below; 已完成 "
             "achieved: the target is met; 无数据 no data: no report counts yet",
+        ),
+        (
+            "数据滞后 behind",
+            "a date under 滞后·应报至: the reports due through it are not all in, so the status "
+            "stands where the data end (数据截至 data through), not today",
         ),
         ("来源 source", "the published warehouse: marts.fct_target_vs_actual and the marts beside"),
     ]

@@ -56,6 +56,38 @@
 {%- endmacro %}
 
 
+{#- The length of a reporting period (an indicator's resolved `reporting_frequency`: month,
+    quarter, half_year, year), as an interval (int_expected_reports' periods). -#}
+{% macro reporting_interval(frequency) -%}
+    case {{ frequency }}
+        when 'month' then interval 1 month
+        when 'quarter' then interval 3 month
+        when 'half_year' then interval 6 month
+        else interval 12 month
+    end
+{%- endmacro %}
+
+{#- The first day of the reporting period that holds `day`: periods follow the calendar (months,
+    quarters, halves, years), as int_expected_reports lays them out from 1 January. -#}
+{% macro reporting_period_start(day, frequency) -%}
+    case {{ frequency }}
+        when 'month' then cast(date_trunc('month', {{ day }}) as date)
+        when 'quarter' then cast(date_trunc('quarter', {{ day }}) as date)
+        when 'half_year' then make_date(year({{ day }}), case when month({{ day }}) <= 6 then 1 else 7 end, 1)
+        else make_date(year({{ day }}), 1, 1)
+    end
+{%- endmacro %}
+
+{#- The last day of the reporting period that holds `day`. -#}
+{% macro reporting_period_end(day, frequency) -%}
+    cast(
+        {{ reporting_period_start(day, frequency) }} + {{ reporting_interval(frequency) }}
+        - interval 1 day
+        as date
+    )
+{%- endmacro %}
+
+
 {#- Whether `actual` satisfies `comparator` against `target` ("=" within a relative 1e-9). -#}
 {% macro meets(actual, comparator, target) -%}
     case {{ comparator }}

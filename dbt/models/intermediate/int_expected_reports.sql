@@ -11,34 +11,25 @@
 -- incremental build appends (10M rows at scale, 1.5 s to regenerate whole). The pipeline selects
 -- this model for an incremental build only when the as-of date moved into another month.
 -- One row per geography × indicator × reporting period that a report is expected for, from the
--- first plan month to the last period already ended at the as-of date (up to the due date).
+-- first period reaching into the plan to the last period already ended at the as-of date (up to
+-- the period holding the due date).
 -- Who reports: the target's own geography, or, when its indicator is additive and the geography
 -- has children (the metro area, the corridor), each child, unless the indicator is reported_by
 -- the area itself. How often: the indicator's
--- reporting_frequency, by default monthly for flows, quarterly for stocks, yearly for ratios.
+-- reporting_frequency, by default monthly for flows, quarterly for stocks, yearly for ratios
+-- (both resolved in int_indicators_deduplicated).
 -- A report is due `report_due_days` (dbt variable) after its period ends.
 with targets as (
     select * from {{ ref('int_targets_resolved') }}
 ),
 
 indicators as (
-    select * from {{ ref('stg_catalog__indicators') }}
+    -- reporting_frequency and reported_by resolved, defaults included.
+    select * from {{ ref('int_indicators_deduplicated') }}
 ),
 
 geographies as (
     select * from {{ ref('stg_catalog__geographies') }}
-),
-
-frequencies as (
-    select
-        indicator_id,
-        coalesce(min(reported_by), 'members') as reported_by,
-        coalesce(
-            min(reporting_frequency),
-            case min(indicator_kind) when 'flow' then 'month' when 'stock' then 'quarter' else 'year' end
-        ) as reporting_frequency
-    from indicators
-    group by indicator_id
 ),
 
 reporters as (
@@ -49,25 +40,25 @@ reporters as (
         targets.horizon_start_date,
         targets.due_date
     from targets
-    inner join frequencies on targets.indicator_id = frequencies.indicator_id
+    inner join indicators on targets.indicator_id = indicators.indicator_id
     left join geographies as children
         on
             targets.geo_id = children.parent_geo_id
             and targets.is_additive
-            and frequencies.reported_by = 'members'
+            and indicators.reported_by = 'members'
 ),
 
 spans as (
     select
         reporters.geo_id,
         reporters.indicator_id,
-        frequencies.reporting_frequency,
+        indicators.reporting_frequency,
         string_agg(distinct reporters.plan_id, ' | ' order by reporters.plan_id) as plan_ids,
         min(reporters.horizon_start_date) as first_day,
         least(max(reporters.due_date), {{ as_of_date() }}) as last_day
     from reporters
-    inner join frequencies on reporters.indicator_id = frequencies.indicator_id
-    group by reporters.geo_id, reporters.indicator_id, frequencies.reporting_frequency
+    inner join indicators on reporters.indicator_id = indicators.indicator_id
+    group by reporters.geo_id, reporters.indicator_id, indicators.reporting_frequency
 ),
 
 periods as (
@@ -79,12 +70,7 @@ periods as (
         cast(series.period_start as date) as period_start,
         cast(
             series.period_start
-            + case spans.reporting_frequency
-                when 'month' then interval 1 month
-                when 'quarter' then interval 3 month
-                when 'half_year' then interval 6 month
-                else interval 12 month
-            end
+            + {{ reporting_interval('spans.reporting_frequency') }}
             - interval 1 day
             as date
         ) as period_end
@@ -92,14 +78,13 @@ periods as (
         generate_series(
             cast(date_trunc('year', spans.first_day) as timestamp),
             cast(spans.last_day as timestamp),
-            case spans.reporting_frequency
-                when 'month' then interval 1 month
-                when 'quarter' then interval 3 month
-                when 'half_year' then interval 6 month
-                else interval 12 month
-            end
+            {{ reporting_interval('spans.reporting_frequency') }}
         ) as series (period_start)
-    where cast(series.period_start as date) >= date_trunc('month', spans.first_day)
+    -- A period is expected when it reaches into the plan (a plan starting mid-quarter still owes
+    -- that quarter's report).
+    where
+        cast(series.period_start + {{ reporting_interval('spans.reporting_frequency') }} as date)
+        > spans.first_day
 ),
 
 final as (

@@ -1,5 +1,8 @@
 -- One row per indicator. Plans that share an indicator declare it identically (the catalog
 -- validator refuses a catalog where they differ), so the first declaration stands for all.
+-- How often it is reported, and by whom, resolved here once for the expected reports and the
+-- target evaluation: the declared reporting_frequency, by default monthly for flows, quarterly
+-- for stocks, yearly for ratios; reported_by the members of an area unless declared 'area'.
 with declarations as (
     select * from {{ ref('stg_catalog__indicators') }}
 ),
@@ -37,6 +40,15 @@ final as (
         first_declaration.plausible_max,
         first_declaration.aliases,
         first_declaration.description,
+        coalesce(
+            first_declaration.reporting_frequency,
+            case first_declaration.indicator_kind
+                when 'flow' then 'month'
+                when 'stock' then 'quarter'
+                else 'year'
+            end
+        ) as reporting_frequency,
+        coalesce(first_declaration.reported_by, 'members') as reported_by,
         plans_per_indicator.plan_ids,
         first_declaration.source_file
     from first_declaration

@@ -23,6 +23,9 @@
 -- judged on pace where the data end until the deadline's reports are due (report_due_days
 -- after it: final_reports_due_date), then no_data and is_final_overdue: a deadline is not on
 -- track years after it, on a report from before.
+-- Before a deadline, data that stop short of the latest period whose report is due
+-- (data_due_through_date, by the indicator's reporting_frequency) are behind (is_data_behind):
+-- the status stays where the data end — on pace then — and says so, rather than guessing.
 with targets as (
     select * from {{ ref('int_targets_resolved') }}
 ),
@@ -272,9 +275,45 @@ overdue as (
     from finals
 ),
 
+due_through as (
+    -- The latest day a reporting period may end on and have its report due (report_due_days
+    -- after it, as fct_report_completeness has it) before the row is judged — its as-of date;
+    -- a deadline's row, today's, as is_final_overdue — within the period holding the deadline.
+    select
+        *,
+        least(
+            case when month_end >= deadline_date then {{ as_of_date() }} else as_of_date end
+            - ({{ var('report_due_days') }} + 1),
+            {{ reporting_period_end('deadline_date', 'reporting_frequency') }}
+        ) as last_due_day
+    from overdue
+),
+
+behind as (
+    -- What the data should reach: the end of the latest period of the indicator's
+    -- reporting_frequency whose report was due, if that period reaches into the target's window
+    -- (from the plan start; a per-year target's row, from its year's start). Data short of it,
+    -- or none, are behind (is_data_behind, below).
+    select
+        * exclude (last_due_day),
+        case
+            when
+                {{ reporting_period_start('last_due_day + 1', 'reporting_frequency') }} - 1
+                >= case
+                    when cadence = 'per_year'
+                        then greatest(horizon_start_date, make_date(year(month_end), 1, 1))
+                    else horizon_start_date
+                end
+                then {{ reporting_period_start('last_due_day + 1', 'reporting_frequency') }} - 1
+        end as data_due_through_date
+    from due_through
+),
+
 final as (
     select
         *,
+        coalesce(data_due_through_date > data_through_date, data_due_through_date is not null)
+            as is_data_behind,
         case
             when actual_value is null then 'no_data'
             when {{ meets('actual_value', 'comparator', 'target_value') }} then 'achieved'
@@ -291,7 +330,7 @@ final as (
             else actual_value / target_value
         end as attainment_ratio,
         month_end = max(month_end) over (partition by target_id) as is_latest
-    from overdue
+    from behind
 )
 
 -- The wide pass-through of the target's attributes is this model's purpose.

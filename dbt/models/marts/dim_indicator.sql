@@ -16,6 +16,8 @@ final as (
         plausible_max,
         array_to_string(aliases, ' | ') as aliases,
         array_to_string(plan_ids, ' | ') as plan_ids,
+        reporting_frequency,
+        reported_by,
         description
     from indicators
 )

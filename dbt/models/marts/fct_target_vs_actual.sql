@@ -26,6 +26,8 @@ final as (
         expected_at_as_of,
         actual_value,
         data_through_date,
+        data_due_through_date,
+        is_data_behind,
         value_source,
         children_reported,
         children_expected,
