@@ -129,6 +129,14 @@ def _behind(t: dict[str, Any]) -> str:
     )
 
 
+def _behind_count(plan: dict[str, Any]) -> str:
+    """Beside the plan's reports: how many of its statuses stand on data behind the reports due
+    (scorecard_plan.data_behind_count; absent from a warehouse published before it existed)."""
+    if not plan.get("data_behind_count"):
+        return ""
+    return f" · 数据滞后 data behind: {esc(plan['data_behind_count'])} 个目标 targets"
+
+
 def _part_of(t: dict[str, Any]) -> str:
     """A 分解目标 names the area target it is a part of (fct_target.part_of_target_id)."""
     if not t["part_of_target_id"]:
@@ -240,7 +248,7 @@ def _plan_section(
         f'<p class="counts">{counts}</p>',
         f'<p class="meta">报送 reports: {esc(plan["reports_received"])} 已收 received · '
         f"{esc(plan['reports_late'])} 逾期 late · {esc(plan['reports_missing'])} 缺报 missing · "
-        f"最近报送 latest {esc(plan['latest_report_received_on'])}</p>",
+        f"最近报送 latest {esc(plan['latest_report_received_on'])}{_behind_count(plan)}</p>",
     ]
     if not targets:
         (begins,) = con.execute(

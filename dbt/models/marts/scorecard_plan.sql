@@ -17,6 +17,10 @@ statuses as (
         plan_id,
         {{ status_counts() }},
         count(*) filter (where projected_status = 'off_track') as projected_off_track_count,
+        -- As the summary and the page name them: not achieved, no deadline overdue.
+        count(*) filter (
+            where is_data_behind and status <> 'achieved' and not is_final_overdue
+        ) as data_behind_count,
         max(data_through_date) as latest_data_through_date
     from latest
     group by plan_id
@@ -65,6 +69,7 @@ final as (
         coalesce(statuses.off_track_count, 0) as off_track_count,
         coalesce(statuses.no_data_count, 0) as no_data_count,
         coalesce(statuses.projected_off_track_count, 0) as projected_off_track_count,
+        coalesce(statuses.data_behind_count, 0) as data_behind_count,
         worst.worst_gaps,
         statuses.latest_data_through_date,
         reports.latest_report_received_on,
