@@ -240,8 +240,20 @@ def test_a_new_month_moves_only_the_targets_it_touches_and_a_correction_only_lat
     inbox = raw / "progress" / "inbox"
     inbox.mkdir()
     header = "报告期,城市,指标,数值,单位,口径,填报日期\n"
-    (inbox / "huangshi_2026-10.csv").write_text(
-        header + "2026-10,黄石,技术合同成交额,30,亿元,当期,2026-11-10\n", encoding="utf-8"
+    # October from eight of the metro's nine cities: the metro's total stays September's, dated
+    # so (int_targets_evaluated reads an area where its earliest member's data end), not eight
+    # Octobers beside one September judged as September.
+    cities = ["武汉", "黄石", "鄂州", "黄冈", "孝感", "咸宁", "仙桃", "天门"]
+    (inbox / "metro_2026-10.csv").write_text(
+        header
+        + "".join(f"2026-10,{city},技术合同成交额,30,亿元,当期,2026-11-10\n" for city in cities),
+        encoding="utf-8",
+    )
+    run_pipeline(raw, warehouse)
+    assert _status_rows(warehouse) == before
+    # The ninth: the metro's October total is known.
+    (inbox / "qianjiang_2026-10.csv").write_text(
+        header + "2026-10,潜江,技术合同成交额,3,亿元,当期,2026-11-12\n", encoding="utf-8"
     )
     run_pipeline(raw, warehouse)
     after_new_month = _status_rows(warehouse)

@@ -57,7 +57,7 @@ month_reads as (
         target_months.target_id,
         target_months.month_end,
         case
-            when this_month.value is not null then this_month.month_end
+            when this_month.value is not null then coalesce(data_month.month_end, this_month.month_end)
             when year_before.value is not null then year_before.month_end
         end as read_month_end
     from target_months
@@ -68,6 +68,22 @@ month_reads as (
             and target_months.month_end = this_month.month_end
             and {{ reads_its_year(
                 'target_months.measure', 'this_month.data_through_date', 'this_month.month_end'
+            ) }}
+    -- An area's sum of members whose data end at different dates adds each member's latest
+    -- value, dated by the earliest: 8 cities' October beside one's September is not a total
+    -- through September. It is read instead at the month that earliest date reaches, where every
+    -- member's value is of that month (or before, and dated so) — actual and expected then
+    -- describe the same date. Members all through the same month read the same sum either way.
+    left join measures as data_month
+        on
+            this_month.value_source = 'rolled_up'
+            and this_month.geo_id = data_month.geo_id
+            and this_month.indicator_id = data_month.indicator_id
+            and last_day(this_month.data_through_date) = data_month.month_end
+            and this_month.month_end > data_month.month_end
+            and data_month.value is not null
+            and {{ reads_its_year(
+                'target_months.measure', 'data_month.data_through_date', 'data_month.month_end'
             ) }}
     left join measures as year_before
         on
@@ -101,7 +117,11 @@ annual_rates as (
         year(month_end) as period_year,
         arg_max(value / {{ year_fraction('data_through_date') }}, month_end) as annualised_value
     from measures
-    where year(data_through_date) = year(month_end)
+    where
+        year(data_through_date) = year(month_end)
+        -- Not an area's month whose members' data end apart (month_reads): its sum is not of
+        -- the date it is annualised by. The month that date reaches stands for it.
+        and (value_source <> 'rolled_up' or last_day(data_through_date) = month_end)
     group by geo_id, indicator_id, year(month_end)
 ),
 
