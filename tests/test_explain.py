@@ -92,6 +92,36 @@ def test_a_rolled_up_target_names_its_members_and_their_reports(published: Path)
     assert "  members (marts.fct_target_contribution, furthest behind first):" in text
 
 
+def test_an_area_read_where_its_earliest_member_s_data_end_names_who_it_waits_for(
+    published: Path, later_copy: Path
+) -> None:
+    """Every member's data end together in the bundled data: no waiting. Once all members but
+    one have a later report, explain names the one the area's sum is read at."""
+    target_id = "wm_t_tech_contract_turnover_2028"
+    assert "  waiting for " not in explain(published, target_id)
+    with duckdb.connect(str(later_copy)) as con:
+        members = con.execute(
+            "select a.geo_id, g.name_zh from marts.fct_actual as a "
+            "inner join marts.dim_geography as g on a.geo_id = g.geo_id "
+            "where a.indicator_id = 'tech_contract_turnover' and g.parent_geo_id = 'wuhan_metro' "
+            "group by all order by a.geo_id"
+        ).fetchall()
+        late_name = members[-1][1]
+        # October for every member but the last (the mart's September rows, a month on).
+        con.execute(
+            "insert into marts.fct_actual select * replace (period_start + interval 1 month "
+            "as period_start, last_day(period_start + interval 1 month) as period_end) "
+            "from marts.fct_actual where indicator_id = 'tech_contract_turnover' "
+            "and period_start = '2026-09-01' and geo_id in (select unnest(?))",
+            [[geo_id for geo_id, _ in members[:-1]]],
+        )
+    text = explain(later_copy, target_id)
+    assert (
+        f"  waiting for {late_name} (through 2026-09-30): the sum is read where their data end; "
+        f"{len(members) - 1} of {len(members)} members' data reach 2026-10-31" in text
+    ), text
+
+
 def test_a_deadline_s_outcome_and_an_overdue_one_are_told_as_such(later_copy: Path) -> None:
     copy = later_copy
     with duckdb.connect(str(copy)) as con:

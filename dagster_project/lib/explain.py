@@ -121,6 +121,7 @@ def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
         )
         raise UnknownTargetError(f"no target {target_id!r} is judged{judged}{hint}")
     lines = _target_lines(t)
+    lines += _waiting_lines(con, t)
     lines += _history_lines(con, target_id)
     lines += _reports_lines(con, t)
     lines += _member_lines(con, t)
@@ -301,6 +302,35 @@ def _window_start(t: dict[str, Any]) -> dt.date:
     if t["measure"] == "year_to_date":
         return t["data_through_date"].replace(month=1, day=1) - day
     return t["start_date"] - dt.timedelta(days=366)
+
+
+def _waiting_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str]:
+    """An area's sum is read where its earliest member's data end (int_targets_evaluated): when
+    some members' data reach further, the members it waits for (at most SHOWN_MEMBERS) — why
+    reports already sent do not move the area yet."""
+    if t["value_source"] != "rolled_up" or t["data_through_date"] is None:
+        return []
+    members = con.execute(
+        """
+        select g.name_zh, max(a.period_end) as through
+        from marts.fct_actual as a
+        inner join marts.dim_geography as g on a.geo_id = g.geo_id
+        where g.parent_geo_id = ? and a.indicator_id = ? and a.period_end <= ?
+        group by g.geo_id, g.name_zh
+        order by through, g.geo_id
+        """,
+        [t["geo_id"], t["indicator_id"], t["as_of_date"]],
+    ).fetchall()
+    latest = max((through for _, through in members), default=None)
+    if latest is None or latest <= t["data_through_date"]:
+        return []
+    waiting = [(name, through) for name, through in members if through < latest]
+    shown = ", ".join(f"{name} (through {through})" for name, through in waiting[:SHOWN_MEMBERS])
+    more = f" and {len(waiting) - SHOWN_MEMBERS} more" if len(waiting) > SHOWN_MEMBERS else ""
+    return [
+        f"  waiting for {shown}{more}: the sum is read where their data end; "
+        f"{len(members) - len(waiting)} of {len(members)} members' data reach {latest}"
+    ]
 
 
 def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str]:
