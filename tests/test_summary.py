@@ -242,8 +242,8 @@ def test_reports_dated_after_today_are_named(published: Path, later_copy: Path) 
     )
 
 
-BEHIND = "数据滞后 data behind: 应报至 due through 2026-12-31"
-BEHIND_COLUMN = "滞后·应报至 behind, due through"
+BEHIND = "数据待更新 data behind: 应报至 due through 2026-12-31"
+BEHIND_COLUMN = "待更新·应报至 behind, due through"
 
 
 def _behind_column(book: Path) -> dict[str, object]:
@@ -307,7 +307,7 @@ def test_targets_judged_on_data_behind_the_reports_due_are_named_worst_first(
     page = write_report(later_copy, tmp_path).read_text(encoding="utf-8")
     assert page.count(BEHIND) == 2
     # Beside one plan's reports (scorecard_plan.data_behind_count), none beside the other's.
-    assert page.count("数据滞后 data behind: 2 个目标 targets") == 1
+    assert page.count("数据待更新 data behind: 2 个目标 targets") == 1
     assert page.count("个目标 targets") == 1
     column = _behind_column(write_workbook(later_copy, tmp_path))
     assert {target_id for target_id, due in column.items() if due} == {on_track, off_track}
@@ -335,5 +335,5 @@ def test_a_warehouse_published_before_data_behind_existed_reads_as_before(
         con.execute("alter table marts.scorecard_plan drop column data_behind_count")
     assert "judged on data behind" not in summary(later_copy)
     assert "  behind  " not in explain(later_copy, target_id)
-    assert "数据滞后" not in write_report(later_copy, tmp_path).read_text(encoding="utf-8")
+    assert "数据待更新" not in write_report(later_copy, tmp_path).read_text(encoding="utf-8")
     assert not any(_behind_column(write_workbook(later_copy, tmp_path)).values())

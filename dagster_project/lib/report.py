@@ -124,7 +124,7 @@ def _behind(t: dict[str, Any]) -> str:
     if not t.get("is_data_behind") or t["status"] == "achieved" or t["is_final_overdue"]:
         return ""
     return (
-        f"<br><small>数据滞后 data behind: 应报至 due through "
+        f"<br><small>数据待更新 data behind: 应报至 due through "
         f"{esc(t['data_due_through_date'])}</small>"
     )
 
@@ -134,7 +134,7 @@ def _behind_count(plan: dict[str, Any]) -> str:
     (scorecard_plan.data_behind_count; absent from a warehouse published before it existed)."""
     if not plan.get("data_behind_count"):
         return ""
-    return f" · 数据滞后 data behind: {esc(plan['data_behind_count'])} 个目标 targets"
+    return f" · 数据待更新 data behind: {esc(plan['data_behind_count'])} 个目标 targets"
 
 
 def _part_of(t: dict[str, Any]) -> str:

@@ -119,7 +119,7 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
             "预测 projected",
             "预测状态 projected status",
             "数据截至 data through",
-            "滞后·应报至 behind, due through",
+            "待更新·应报至 behind, due through",
             "状态自 status since",
             "原文 source",
             "target_id",
@@ -264,8 +264,8 @@ def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
             "achieved: the target is met; 无数据 no data: no report counts yet",
         ),
         (
-            "数据滞后 behind",
-            "a date under 滞后·应报至: the reports due through it are not all in, so the status "
+            "数据待更新 behind",
+            "a date under 待更新·应报至: the reports due through it are not all in, so the status "
             "stands where the data end (数据截至 data through), not today",
         ),
         ("来源 source", "the published warehouse: marts.fct_target_vs_actual and the marts beside"),

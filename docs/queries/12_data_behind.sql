@@ -1,5 +1,5 @@
 -- Which targets are judged on data behind the reports due, and whose reports are missing?
--- 哪些目标的数据滞后于应报期限？缺哪些地区、哪几期的报表？
+-- 哪些目标的数据未更新至应报期？缺哪些地区、哪几期的报表？
 select
     v.target_id,
     i.name_zh as indicator_zh,

@@ -309,24 +309,32 @@ due_through as (
     from overdue
 ),
 
-behind as (
-    -- What the data should reach: the end of the latest period of the indicator's
-    -- reporting_frequency whose report was due, if that period reaches into the target's window
-    -- (from the plan start; a per-year target's row, from its year's start). Data short of it,
-    -- or none, are behind (is_data_behind, below).
+due_periods as (
+    -- The end of the latest period of the indicator's reporting_frequency that ends by then.
     select
         * exclude (last_due_day),
+        {{ reporting_period_start('last_due_day + 1', 'reporting_frequency') }} - 1
+            as last_due_period_end
+    from due_through
+),
+
+behind as (
+    -- What the data should reach: that period's end, if the period reaches into the target's
+    -- window (from the plan start; a per-year target's row, from its year's start). Data short
+    -- of it, or none, are behind (is_data_behind, below).
+    select
+        * exclude (last_due_period_end),
         case
             when
-                {{ reporting_period_start('last_due_day + 1', 'reporting_frequency') }} - 1
+                last_due_period_end
                 >= case
                     when cadence = 'per_year'
                         then greatest(horizon_start_date, make_date(year(month_end), 1, 1))
                     else horizon_start_date
                 end
-                then {{ reporting_period_start('last_due_day + 1', 'reporting_frequency') }} - 1
+                then last_due_period_end
         end as data_due_through_date
-    from due_through
+    from due_periods
 ),
 
 final as (
