@@ -20,6 +20,12 @@ SHOWN_DATED_AHEAD = 3
 SHOWN_CHANGES = 8
 
 
+def _capped(items: list[str], shown: int, where: str) -> list[str]:
+    """The first `shown` of a section's indented lines, then how many more and where they are."""
+    more = [f"  and {len(items) - shown} more ({where})"] if len(items) > shown else []
+    return items[:shown] + more
+
+
 def _reports_line(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The reports expected so far (periods ended by the as-of date), and who has not sent theirs
     though due: what the office chases. Read from scorecard_geography, a row per geography
@@ -161,13 +167,15 @@ def _overdue_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall()
     if not overdue:
         return []
-    lines = [f"deadlines passed with no outcome (their reports due, not in): {len(overdue)}"]
-    for target_id, indicator, deadline, due, through in overdue[:SHOWN_OVERDUE]:
-        data = f"data through {through}" if through else "no data"
-        lines.append(f"  {target_id} {indicator}: deadline {deadline}, reports due {due}, {data}")
-    if len(overdue) > SHOWN_OVERDUE:
-        lines.append(f"  and {len(overdue) - SHOWN_OVERDUE} more (marts.fct_target_vs_actual)")
-    return lines
+    items = [
+        f"  {target_id} {indicator}: deadline {deadline}, reports due {due}, "
+        + (f"data through {through}" if through else "no data")
+        for target_id, indicator, deadline, due, through in overdue
+    ]
+    return [
+        f"deadlines passed with no outcome (their reports due, not in): {len(overdue)}",
+        *_capped(items, SHOWN_OVERDUE, "marts.fct_target_vs_actual"),
+    ]
 
 
 def _behind_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -192,16 +200,17 @@ def _behind_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall()
     if not behind:
         return []
-    lines = [
-        "judged on data behind the reports due (the status stands where the data end): "
-        f"{len(behind)}"
+    items = [
+        f"  {target_id} {indicator}: {status} "
+        + (f"on data through {through}" if through else "with no data")
+        + f"; reports due through {due}"
+        for target_id, indicator, status, through, due in behind
     ]
-    for target_id, indicator, status, through, due in behind[:SHOWN_BEHIND]:
-        data = f"on data through {through}" if through else "with no data"
-        lines.append(f"  {target_id} {indicator}: {status} {data}; reports due through {due}")
-    if len(behind) > SHOWN_BEHIND:
-        lines.append(f"  and {len(behind) - SHOWN_BEHIND} more (marts.fct_target_vs_actual)")
-    return lines
+    return [
+        "judged on data behind the reports due (the status stands where the data end): "
+        f"{len(behind)}",
+        *_capped(items, SHOWN_BEHIND, "marts.fct_target_vs_actual"),
+    ]
 
 
 def _this_run_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
