@@ -117,8 +117,8 @@ def test_an_area_read_where_its_earliest_member_s_data_end_names_who_it_waits_fo
         )
     text = explain(later_copy, target_id)
     assert (
-        f"  waiting for {late_name} (through 2026-09-30): the sum is read where their data end; "
-        f"{len(members) - 1} of {len(members)} members' data reach 2026-10-31" in text
+        f"  waiting for 1 of {len(members)} members, {late_name} (through 2026-09-30): the sum "
+        "is read where their data end; the others' reach 2026-10-31" in text
     ), text
 
 

@@ -328,8 +328,8 @@ def _waiting_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[st
     shown = ", ".join(f"{name} (through {through})" for name, through in waiting[:SHOWN_MEMBERS])
     more = f" and {len(waiting) - SHOWN_MEMBERS} more" if len(waiting) > SHOWN_MEMBERS else ""
     return [
-        f"  waiting for {shown}{more}: the sum is read where their data end; "
-        f"{len(members) - len(waiting)} of {len(members)} members' data reach {latest}"
+        f"  waiting for {len(waiting)} of {len(members)} members, {shown}{more}: the sum is read "
+        f"where their data end; the others' reach {latest}"
     ]
 
 
