@@ -147,7 +147,7 @@ def _target_lines(t: dict[str, Any]) -> list[str]:
         f"  as of   {t['as_of_date']:%Y-%m-%d}, judged where its data end: "
         f"{t['data_through_date'] or 'no data yet'}"
     )
-    if t.get("is_data_behind") and t["status"] != "achieved" and not t["is_final_overdue"]:
+    if t.get("is_data_behind"):
         lines.append(
             f"  behind  the reports due through {t['data_due_through_date']} are not all in "
             "(fct_target_vs_actual.is_data_behind): the status stands where the data end"

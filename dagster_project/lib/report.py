@@ -118,10 +118,9 @@ def _since(t: dict[str, Any], latest_run: str | None) -> str:
 
 def _behind(t: dict[str, Any]) -> str:
     """Under the status: the data stop short of the reports due (fct_target_vs_actual.
-    is_data_behind), so the status stands where they end, not today. Not for an achieved target,
-    nor a deadline overdue, which says so already; nor from a warehouse published before the
-    column existed."""
-    if not t.get("is_data_behind") or t["status"] == "achieved" or t["is_final_overdue"]:
+    is_data_behind), so the status stands where they end, not today. Not from a warehouse
+    published before the column existed."""
+    if not t.get("is_data_behind"):
         return ""
     return (
         f"<br><small>数据待更新 data behind: 应报至 due through "

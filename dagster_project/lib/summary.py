@@ -180,10 +180,9 @@ def _overdue_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _behind_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The targets whose status today rests on data behind the reports due
-    (fct_target_vs_actual.is_data_behind): judged where their data end, their next reports
-    late. Not the achieved ones (their status cannot fall behind a report), nor a deadline
-    overdue, which has its own lines; worst status first. A warehouse published before the
-    column existed has none."""
+    (fct_target_vs_actual.is_data_behind, which leaves out the achieved ones and the deadlines
+    overdue, named above): judged where their data end, their next reports late; worst status
+    first. A warehouse published before the column existed has none."""
     if not column_exists(con, "marts", "fct_target_vs_actual", "is_data_behind"):
         return []
     behind = con.execute(
@@ -192,9 +191,7 @@ def _behind_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
             v.target_id, i.name_zh, v.status, v.data_through_date, v.data_due_through_date
         from marts.fct_target_vs_actual as v
         inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
-        where
-            v.is_latest and v.is_data_behind and not v.is_final_overdue
-            and v.status <> 'achieved'
+        where v.is_latest and v.is_data_behind
         order by {worst_first_sql("v.status")}, v.data_through_date nulls first, v.target_id
         """  # noqa: S608 - a constant sort key
     ).fetchall()

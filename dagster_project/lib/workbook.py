@@ -70,12 +70,10 @@ def _query(
 
 def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
     logged = status_log.latest_sql(con)
-    # What the data should reach, where they are behind it, as the page says it: not for an
-    # achieved target, nor a deadline overdue (empty from a warehouse published before the
-    # column existed).
+    # What the data should reach, where they are behind it (empty from a warehouse published
+    # before the column existed).
     due_through = (
-        "case when v.is_data_behind and v.status <> 'achieved' and not v.is_final_overdue "
-        "then v.data_due_through_date end"
+        "case when v.is_data_behind then v.data_due_through_date end"
         if column_exists(con, "marts", "fct_target_vs_actual", "is_data_behind")
         else "null"
     )

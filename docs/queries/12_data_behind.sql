@@ -27,5 +27,5 @@ inner join marts.fct_report_completeness as c
         and c.period_end <= v.data_due_through_date
         and c.report_status = 'missing'
 inner join marts.dim_geography as g on c.geo_id = g.geo_id
-where v.is_latest and v.is_data_behind and v.status <> 'achieved'
+where v.is_latest and v.is_data_behind
 order by v.target_id asc, c.period_end asc, g.name_zh asc

@@ -321,7 +321,7 @@ due_periods as (
 behind as (
     -- What the data should reach: that period's end, if the period reaches into the target's
     -- window (from the plan start; a per-year target's row, from its year's start). Data short
-    -- of it, or none, are behind (is_data_behind, below).
+    -- of it, or none, are behind (is_data_behind, at the end).
     select
         * exclude (last_due_period_end),
         case
@@ -340,8 +340,6 @@ behind as (
 final as (
     select
         *,
-        coalesce(data_due_through_date > data_through_date, data_due_through_date is not null)
-            as is_data_behind,
         case
             when actual_value is null then 'no_data'
             when {{ meets('actual_value', 'comparator', 'target_value') }} then 'achieved'
@@ -364,6 +362,12 @@ final as (
 -- The wide pass-through of the target's attributes is this model's purpose.
 select
     *,  -- noqa: AM04
+    -- The data stop short of what is due (or there are none), for a status the reports owed could
+    -- still change: not one achieved, nor a deadline overdue (is_final_overdue says so already).
+    -- Defined here once: the summary, the page, the workbook, explain and scorecard_plan read it.
+    coalesce(data_due_through_date > data_through_date, data_due_through_date is not null)
+    and status <> 'achieved'
+    and not is_final_overdue as is_data_behind,
     case
         when status = 'achieved' then 'achieved'
         -- The outcome is known: nothing left to project.

@@ -17,10 +17,7 @@ statuses as (
         plan_id,
         {{ status_counts() }},
         count(*) filter (where projected_status = 'off_track') as projected_off_track_count,
-        -- As the summary and the page name them: not achieved, no deadline overdue.
-        count(*) filter (
-            where is_data_behind and status <> 'achieved' and not is_final_overdue
-        ) as data_behind_count,
+        count(*) filter (where is_data_behind) as data_behind_count,
         max(data_through_date) as latest_data_through_date
     from latest
     group by plan_id
