@@ -336,6 +336,11 @@ def test_mart_columns_declared_not_null_are_enforced_by_the_database(
         "data_due_through_date = null where true": (
             'CHECK constraint failed on table "fct_target_vs_actual"'
         ),
+        # And a member behind (its own reports owed).
+        "update marts.fct_target_contribution set is_data_behind = true, "
+        "data_due_through_date = null where true": (
+            'CHECK constraint failed on table "fct_target_contribution"'
+        ),
     }
     with duckdb.connect(str(copy)) as con:
         for statement, message in refusals.items():

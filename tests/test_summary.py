@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import takewhile
 from pathlib import Path
 
@@ -246,9 +247,16 @@ BEHIND = "数据待更新 data behind: 应报至 due through 2026-12-31"
 BEHIND_COLUMN = "待更新·应报至 behind, due through"
 
 
-def _behind_column(book: Path) -> dict[str, object]:
-    rows = list(load_workbook(book)["目标 Targets"].iter_rows(values_only=True))
+MEMBERS_SHEET = "成员 Members"
+
+
+def _behind_column(book: Path, sheet: str = "目标 Targets") -> dict[object, object]:
+    """The 待更新·应报至 column of a sheet, by target_id (Targets, its last column) or by
+    target_id and member (Members)."""
+    rows = list(load_workbook(book)[sheet].iter_rows(values_only=True))
     column = rows[0].index(BEHIND_COLUMN)
+    if sheet == MEMBERS_SHEET:
+        return {(row[0], row[3]): row[column] for row in rows[1:]}
     return {row[-1]: row[column] for row in rows[1:]}
 
 
@@ -261,6 +269,7 @@ def test_targets_judged_on_data_behind_the_reports_due_are_named_worst_first(
     unit-tested) and not named."""
     with duckdb.connect(str(later_copy)) as con:
         con.execute("update marts.fct_target_vs_actual set is_data_behind = false")
+        con.execute("update marts.fct_target_contribution set is_data_behind = false")
         rows = con.execute(
             "select target_id from marts.fct_target_vs_actual where is_latest "
             "order by target_id limit 4"
@@ -334,7 +343,83 @@ def test_a_warehouse_published_before_data_behind_existed_reads_as_before(
             "(is_data_behind, data_due_through_date) from marts.fct_target_vs_actual"
         )
         con.execute("alter table marts.scorecard_plan drop column data_behind_count")
+        con.execute(
+            "update marts.fct_target_contribution "
+            "set is_data_behind = true, data_due_through_date = '2026-12-31'"
+        )
+        [(area_target_id,)] = con.execute(
+            "select min(target_id) from marts.fct_target_contribution"
+        ).fetchall()
+        con.execute(
+            "create or replace table marts.fct_target_contribution as select * exclude "
+            "(is_data_behind, data_due_through_date) from marts.fct_target_contribution"
+        )
     assert "judged on data behind" not in summary(later_copy)
     assert "  behind  " not in explain(later_copy, target_id)
-    assert "数据待更新" not in write_report(later_copy, tmp_path).read_text(encoding="utf-8")
-    assert not any(_behind_column(write_workbook(later_copy, tmp_path)).values())
+    assert "behind the reports due" not in explain(later_copy, area_target_id)
+    page = write_report(later_copy, tmp_path).read_text(encoding="utf-8")
+    assert "数据待更新" not in page
+    assert ">待</td>" not in page
+    book = write_workbook(later_copy, tmp_path)
+    assert not any(_behind_column(book).values())
+    assert not any(_behind_column(book, MEMBERS_SHEET).values())
+
+
+def test_members_whose_own_data_are_behind_their_reports_due_are_named(
+    later_copy: Path, tmp_path: Path
+) -> None:
+    """fct_target_contribution.is_data_behind (the rule is the model's, unit-tested): the
+    summary names the members by how many area targets they hold back, explain names them under
+    the area target, the page marks their cells of the heat map 待, the workbook's Members sheet
+    gives the date their data should reach."""
+    with duckdb.connect(str(later_copy)) as con:
+        con.execute("update marts.fct_target_vs_actual set is_data_behind = false")
+        con.execute("update marts.fct_target_contribution set is_data_behind = false")
+        [(first, second)] = con.execute(
+            "select min(target_id), max(target_id) from marts.fct_target_contribution "
+            "where area_geo_id = (select min(area_geo_id) from marts.fct_target_contribution)"
+        ).fetchall()
+        a, b = (
+            geo_id
+            for (geo_id,) in con.execute(
+                "select geo_id from marts.fct_target_contribution where target_id = ? "
+                "order by geo_id limit 2",
+                [first],
+            ).fetchall()
+        )
+        behind = [(first, a), (first, b), (second, a)]
+        for target_id, geo_id in behind:
+            con.execute(
+                "update marts.fct_target_contribution set is_data_behind = true, "
+                "data_due_through_date = '2026-12-31' where target_id = ? and geo_id = ?",
+                [target_id, geo_id],
+            )
+        names = dict(con.execute("select geo_id, name_zh from marts.dim_geography").fetchall())
+        [(members,)] = con.execute(
+            "select count(*) from marts.fct_target_contribution where target_id = ?", [first]
+        ).fetchall()
+        [(cells,)] = con.execute(
+            "select count(distinct (geo_id, action_id)) from marts.fct_target_contribution "
+            "where is_data_behind"
+        ).fetchall()
+    lines = summary(later_copy).splitlines()
+    assert (
+        f"  members behind on their areas' targets: {names[a]} 2 · {names[b]} 1 "
+        "(marts.fct_target_contribution)"
+    ) in lines
+    told = [
+        line
+        for line in explain(later_copy, first).splitlines()
+        if "(fct_target_contribution.is_data_behind)" in line
+    ]
+    assert len(told) == 1
+    assert told[0].startswith(f"    2 of {members} behind the reports due through 2026-12-31: ")
+    assert {names[a], names[b]} <= set(told[0].split(": ")[1].split(" (")[0].split(", "))
+    page = write_report(later_copy, tmp_path).read_text(encoding="utf-8")
+    assert page.count(">待</td>") == cells
+    assert "待 = 数据待更新 data behind" in page
+    column = _behind_column(write_workbook(later_copy, tmp_path), MEMBERS_SHEET)
+    assert {key for key, due in column.items() if due} == {
+        (target_id, names[geo_id]) for target_id, geo_id in behind
+    }
+    assert set(column.values()) == {None, dt.datetime(2026, 12, 31)}

@@ -375,4 +375,16 @@ def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str
         shown = ", ".join(silent[:SHOWN_MEMBERS])
         more = f" and {len(silent) - SHOWN_MEMBERS} more" if len(silent) > SHOWN_MEMBERS else ""
         lines.append(f"    no figure of its own yet: {shown}{more}")
+    # Who owes the reports due (absent from a warehouse published before the column existed).
+    owing = [m for m in members if m.get("is_data_behind")]
+    if owing:
+        shown = ", ".join(m["geo_zh"] for m in owing[:SHOWN_MEMBERS])
+        more = f" and {len(owing) - SHOWN_MEMBERS} more" if len(owing) > SHOWN_MEMBERS else ""
+        # One date but for a member's own target (分解目标) whose deadline comes sooner.
+        dues = sorted({m["data_due_through_date"] for m in owing})
+        due = f" through {dues[0]}" if len(dues) == 1 else ""
+        lines.append(
+            f"    {len(owing)} of {len(members)} behind the reports due{due}: {shown}{more} "
+            "(fct_target_contribution.is_data_behind)"
+        )
     return lines

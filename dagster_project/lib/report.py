@@ -19,7 +19,7 @@ import duckdb
 from dagster_project.lib import status_log
 from dagster_project.lib.explain import explain_target
 from dagster_project.lib.paths import write_atomically
-from dagster_project.lib.sql import OFFICE_TIMEZONE
+from dagster_project.lib.sql import OFFICE_TIMEZONE, column_exists
 from dagster_project.lib.status_log import WORST_FIRST
 
 STATUS_COLOURS = {
@@ -37,6 +37,8 @@ STATUS_LABELS = {
     "no_data": "无数据 no data",
 }
 STATUS_ORDER = list(WORST_FIRST)
+# A status standing on data behind the reports due (is_data_behind): not 滞后, which is off track.
+BEHIND_LABEL = "数据待更新 data behind"
 # A deadline passed with the data reaching it (fct_target_vs_actual.is_final): off track is
 # its outcome, missed, no longer a pace.
 MISSED_LABEL = "未完成 missed"
@@ -123,8 +125,7 @@ def _behind(t: dict[str, Any]) -> str:
     if not t.get("is_data_behind"):
         return ""
     return (
-        f"<br><small>数据待更新 data behind: 应报至 due through "
-        f"{esc(t['data_due_through_date'])}</small>"
+        f"<br><small>{BEHIND_LABEL}: 应报至 due through {esc(t['data_due_through_date'])}</small>"
     )
 
 
@@ -133,7 +134,7 @@ def _behind_count(plan: dict[str, Any]) -> str:
     (scorecard_plan.data_behind_count; absent from a warehouse published before it existed)."""
     if not plan.get("data_behind_count"):
         return ""
-    return f" · 数据待更新 data behind: {esc(plan['data_behind_count'])} 个目标 targets"
+    return f" · {BEHIND_LABEL}: {esc(plan['data_behind_count'])} 个目标 targets"
 
 
 def _part_of(t: dict[str, Any]) -> str:
@@ -288,23 +289,35 @@ def _plan_section(
 
 
 def _heat_map(con: duckdb.DuckDBPyConnection) -> str:
+    """City × action, each cell the worst status of the city's targets and parts of its areas'
+    targets, marked 待 where one of them stands on data behind the reports due (a member's own
+    data, fct_target_contribution.is_data_behind; a city's own target's, fct_target_vs_actual's):
+    the city owes a report. Unmarked from a warehouse published before the columns existed."""
+    behind_member, behind_own = (
+        f"{alias}.is_data_behind"
+        if column_exists(con, "marts", table, "is_data_behind")
+        else "false"
+        for alias, table in (("c", "fct_target_contribution"), ("v", "fct_target_vs_actual"))
+    )
     cells = _rows(
         con,
-        """
+        f"""
         select c.geo_id, g.name_zh as geo_zh, c.action_id, a.name_zh as action_zh, a.plan_id,
-            a.action_seq, c.status
+            a.action_seq, c.status, {behind_member} as is_data_behind
         from marts.fct_target_contribution as c
         inner join marts.dim_geography as g on c.geo_id = g.geo_id
         inner join marts.dim_action as a on c.action_id = a.action_id
         union all
-        select v.geo_id, g.name_zh, v.action_id, a.name_zh, a.plan_id, a.action_seq, v.status
+        select v.geo_id, g.name_zh, v.action_id, a.name_zh, a.plan_id, a.action_seq, v.status,
+            {behind_own}
         from marts.fct_target_vs_actual as v
         inner join marts.dim_geography as g on v.geo_id = g.geo_id
         inner join marts.dim_action as a on v.action_id = a.action_id
         where v.is_latest and g.level not in ('metro_area', 'corridor')
-        """,
+        """,  # noqa: S608 - column names chosen above
     )
     worst: dict[tuple[str, str], str] = {}
+    behind: set[tuple[str, str]] = set()
     geos: dict[str, tuple[str, str]] = {}
     actions: dict[str, tuple[str, int, str]] = {}
     for c in cells:
@@ -312,6 +325,8 @@ def _heat_map(con: duckdb.DuckDBPyConnection) -> str:
         current = worst.get(key)
         if current is None or STATUS_ORDER.index(c["status"]) < STATUS_ORDER.index(current):
             worst[key] = c["status"]
+        if c["is_data_behind"]:
+            behind.add(key)
         geos[c["geo_id"]] = (c["geo_zh"], c["plan_id"])
         actions[c["action_id"]] = (c["action_zh"], c["action_seq"], c["plan_id"])
     out = [
@@ -332,13 +347,20 @@ def _heat_map(con: duckdb.DuckDBPyConnection) -> str:
                 status = worst.get((g, a))
                 colour = STATUS_COLOURS.get(status or "", "#ffffff")
                 label = STATUS_LABELS.get(status or "", "")
-                out.append(f'<td style="background:{colour}" title="{esc(label)}"></td>')
+                if (g, a) in behind:
+                    out.append(
+                        f'<td style="background:{colour}" title="{esc(label)} · {BEHIND_LABEL}">'
+                        "待</td>"
+                    )
+                else:
+                    out.append(f'<td style="background:{colour}" title="{esc(label)}"></td>')
             out.append("</tr>")
         out.append("</tbody></table>")
     legend = " ".join(
         _badge(s) for s in ["achieved", "on_track", "at_risk", "off_track", "no_data"]
     )
-    out.append(f"<p>{legend}</p></section>")
+    marked = f" · 待 = {BEHIND_LABEL}" if behind else ""
+    out.append(f"<p>{legend}{marked}</p></section>")
     return "".join(out)
 
 
@@ -550,7 +572,8 @@ h2 small,h1 small{font-weight:normal;color:#57606a;font-size:13px}
 table{border-collapse:collapse;margin:8px 0 16px}th,td{border:1px solid #d0d7de;padding:4px 6px;
 font-size:12px;vertical-align:top;text-align:left}
 .badge{color:#fff;border-radius:10px;padding:1px 8px;font-size:11px;white-space:nowrap}
-.quote{max-width:320px;color:#57606a}.heat td{width:34px;height:20px}
+.quote{max-width:320px;color:#57606a}
+.heat td{width:34px;height:20px;text-align:center;color:#fff;font-size:12px}
 .grid{display:flex;flex-wrap:wrap;gap:12px}.trend{margin:0}.trend figcaption{font-size:12px}
 .legend{font-size:10px;max-width:360px}.meta,.counts{font-size:13px}
 .why pre{white-space:pre-wrap;font-size:11px;max-width:560px;margin:4px 0}

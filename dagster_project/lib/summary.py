@@ -195,18 +195,45 @@ def _behind_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         order by {worst_first_sql("v.status")}, v.data_through_date nulls first, v.target_id
         """  # noqa: S608 - a constant sort key
     ).fetchall()
-    if not behind:
-        return []
     items = [
         f"  {target_id} {indicator}: {status} "
         + (f"on data through {through}" if through else "with no data")
         + f"; reports due through {due}"
         for target_id, indicator, status, through, due in behind
     ]
+    owing = _members_behind(con)
+    if not behind and not owing:
+        return []
     return [
         "judged on data behind the reports due (the status stands where the data end): "
         f"{len(behind)}",
         *_capped(items, SHOWN_BEHIND, "marts.fct_target_vs_actual"),
+        *owing,
+    ]
+
+
+def _members_behind(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The members whose own data stop short of their areas' reports due
+    (fct_target_contribution.is_data_behind), most area targets first: who holds the sums back.
+    A warehouse published before the column existed has none."""
+    if not column_exists(con, "marts", "fct_target_contribution", "is_data_behind"):
+        return []
+    owing = con.execute(
+        """
+        select g.name_zh, count(*) as targets
+        from marts.fct_target_contribution as c
+        inner join marts.dim_geography as g on c.geo_id = g.geo_id
+        where c.is_data_behind
+        group by c.geo_id, g.name_zh
+        order by targets desc, c.geo_id
+        """
+    ).fetchall()
+    if not owing:
+        return []
+    shown = " · ".join(f"{name} {count}" for name, count in owing[:SHOWN_GEOGRAPHIES])
+    more = f" and {len(owing) - SHOWN_GEOGRAPHIES} more" if len(owing) > SHOWN_GEOGRAPHIES else ""
+    return [
+        f"  members behind on their areas' targets: {shown}{more} (marts.fct_target_contribution)"
     ]
 
 

@@ -130,13 +130,20 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
 
 
 def _members(con: duckdb.DuckDBPyConnection) -> Sheet:
+    # A member's own data behind its area's reports due (empty from a warehouse published before
+    # the column existed).
+    due_through = (
+        "case when c.is_data_behind then c.data_due_through_date end"
+        if column_exists(con, "marts", "fct_target_contribution", "is_data_behind")
+        else "null"
+    )
     rows, total = _query(
         con,
         f"""
         select
             c.target_id, i.name_zh, area.name_zh, member.name_zh, c.actual_value,
             c.expected_value, c.status, c.expected_basis, c.member_target_id,
-            c.data_through_date
+            c.data_through_date, {due_through}
         from marts.fct_target_contribution as c
         inner join marts.dim_indicator as i on c.indicator_id = i.indicator_id
         inner join marts.dim_geography as area on c.area_geo_id = area.geo_id
@@ -157,9 +164,10 @@ def _members(con: duckdb.DuckDBPyConnection) -> Sheet:
             "依据 basis",
             "分解目标 member target",
             "数据截至 data through",
+            "待更新·应报至 behind, due through",
         ],
         rows,
-        [30, 24, 14, 14, 12, 12, 16, 14, 30, 13],
+        [30, 24, 14, 14, 12, 12, 16, 14, 30, 13, 16],
         total,
         {6},
     )
@@ -264,7 +272,8 @@ def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
         (
             "数据待更新 behind",
             "a date under 待更新·应报至: the reports due through it are not all in, so the status "
-            "stands where the data end (数据截至 data through), not today",
+            "stands where the data end (数据截至 data through), not today; on the Members sheet, "
+            "the member's own reports (it owes one)",
         ),
         ("来源 source", "the published warehouse: marts.fct_target_vs_actual and the marts beside"),
     ]

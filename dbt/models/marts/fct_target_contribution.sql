@@ -7,6 +7,9 @@
 -- leave the member's data short of it. A member is read at the month its area
 -- is judged on (read_month_end: the year before's last for a flow due by a date with no report
 -- yet this year) and by the same measure: a cumulative actual adds its earlier years' totals.
+-- A member whose own data stop short of the reports it owes by then (its area's
+-- data_due_through_date, where members report the indicator; its own target's) is behind
+-- (is_data_behind), as its area would be.
 with evaluated as (
     select * from {{ ref('int_targets_evaluated') }}
 ),
@@ -41,7 +44,9 @@ member_targets as (
         target_id as member_target_id,
         target_value as member_target_value,
         expected_value as member_expected_value,
-        status as member_status
+        status as member_status,
+        -- A target of its own is reported by the member whoever reports the area's.
+        data_due_through_date as member_data_due_through_date
     from evaluated
     where is_latest and part_of_target_id is not null
 ),
@@ -64,7 +69,12 @@ members as (
         area_targets.path_start_value as area_path_start_value,
         area_targets.path_start_date as area_path_start_date,
         area_targets.deadline_date,
-        area_targets.final_reports_due_date
+        area_targets.final_reports_due_date,
+        -- The same indicator's reports due by the same date: the member's own are due too —
+        -- unless the area reports it itself (reported_by 'area'): then no member owes one.
+        case
+            when area_targets.reported_by = 'members' then area_targets.data_due_through_date
+        end as data_due_through_date
     from area_targets
     inner join geographies on area_targets.geo_id = geographies.parent_geo_id
 ),
@@ -90,6 +100,23 @@ member_values as (
             and {{ reads_its_year('members.measure', 'measures.data_through_date', 'measures.month_end') }}
 ),
 
+member_latest as (
+    -- Where the member's own data end at its area's month: past the month it is read at when
+    -- the area waits for another member's report (int_targets_evaluated reads a sum where its
+    -- earliest member's data end) — a member that sent its report is not behind for the other's.
+    select
+        members.target_id,
+        members.geo_id,
+        measures.data_through_date
+    from members
+    inner join measures
+        on
+            members.geo_id = measures.geo_id
+            and members.indicator_id = measures.indicator_id
+            and members.month_end = measures.month_end
+    where members.month_end > members.read_month_end
+),
+
 first_shares as (
     -- The member's share of the area at the area's first month with both values: the member's
     -- first share when that month is not after the target's month — the same as searching each
@@ -107,7 +134,7 @@ first_shares as (
             and members.read_month_end >= member_first_shares.first_month
 ),
 
-final as (
+judged as (
     select
         member_values.target_id,
         member_values.plan_id,
@@ -155,8 +182,19 @@ final as (
                 >= {{ var('at_risk_ratio') }} * member_values.area_expected_value * first_shares.first_share
                 then 'at_risk'
             else 'off_track'
-        end as status
+        end as status,
+        case
+            when member_targets.member_target_id is not null
+                then member_targets.member_data_due_through_date
+            else member_values.data_due_through_date
+        end as data_due_through_date,
+        greatest(member_values.data_through_date, member_latest.data_through_date)
+            as own_data_through_date
     from member_values
+    left join member_latest
+        on
+            member_values.target_id = member_latest.target_id
+            and member_values.geo_id = member_latest.geo_id
     left join first_shares
         on
             member_values.target_id = first_shares.target_id
@@ -165,6 +203,18 @@ final as (
         on
             member_values.target_id = member_targets.part_of_target_id
             and member_values.geo_id = member_targets.geo_id
+),
+
+final as (
+    -- Behind: the member's own data stop short of what is due (or there are none), for a status
+    -- they could still change — not one achieved. Unlike its area's (fct_target_vs_actual), a
+    -- deadline passed with the member's data short of it counts: the member has no overdue flag
+    -- of its own, and its no_data there is the report it owes.
+    select
+        * exclude (own_data_through_date),
+        coalesce(data_due_through_date > own_data_through_date, data_due_through_date is not null)
+        and status <> 'achieved' as is_data_behind
+    from judged
 )
 
 select * from final
