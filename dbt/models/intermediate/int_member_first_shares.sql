@@ -8,8 +8,8 @@
 }}
 -- depends_on: {{ ref('stg_progress__rows') }}
 -- depends_on: {{ ref('int_actuals_known') }} (macros/incremental.sql: changed_months)
--- One row per member geography × indicator with a month where it has a value and its parent
--- area one other than zero: the first such month and the member's share of the area then
+-- One row per member geography × indicator with a month where both it and its parent area have
+-- a value other than zero: the first such month and the member's share of the area then
 -- (fct_target_contribution's 按基数比例分解). Finding it reads every month of every member, 9M
 -- rows at scale: kept between builds, it is found again only where new reports can have moved it
 -- (macros/incremental.sql, `delete_moved`): for the members of an area whose values moved from
@@ -62,7 +62,10 @@ member_months as (
     {% else %}
         inner join members_to_find on measures.geo_id = members_to_find.geo_id
     {% endif %}
-    where measures.value is not null
+    -- A member at zero has no share yet: a count of new things is 0 in most members' first month
+    -- (7 of 9 cities' new platforms in January), and a share of 0 would expect nothing of them
+    -- for the whole plan — on track whatever they do. Its first month other than zero is taken.
+    where measures.value is not null and measures.value <> 0
 ),
 
 areas as (

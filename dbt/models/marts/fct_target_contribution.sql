@@ -25,7 +25,8 @@ geographies as (
 ),
 
 member_first_shares as (
-    -- Each member's first month with both its value and its area's, and its share then.
+    -- Each member's first month with both its value and its area's other than zero, and its
+    -- share then.
     select * from {{ ref('int_member_first_shares') }}
 ),
 
