@@ -1,5 +1,6 @@
--- One row per geography: the targets set for it, its contributions to area targets, and its
--- reporting record (received, late, missing, latest report).
+-- One row per geography: the targets set for it, its contributions to area targets, how many of
+-- either stand on its data behind the reports due, and its reporting record (received, late,
+-- missing, latest report).
 with latest as (
     select * from {{ ref('fct_target_vs_actual') }}
     where is_latest
@@ -22,7 +23,8 @@ own as (
         geo_id,
         count(*) as own_target_count,
         count(*) filter (where status in ('achieved', 'on_track')) as own_on_track_count,
-        count(*) filter (where status in ('at_risk', 'off_track')) as own_lagging_count
+        count(*) filter (where status in ('at_risk', 'off_track')) as own_lagging_count,
+        count(*) filter (where is_data_behind) as own_data_behind_count
     from latest
     group by geo_id
 ),
@@ -33,7 +35,8 @@ contributed as (
         count(*) as contribution_count,
         count(*) filter (where status in ('achieved', 'on_track')) as contribution_on_track_count,
         count(*) filter (where status in ('at_risk', 'off_track')) as contribution_lagging_count,
-        count(*) filter (where status = 'no_data') as contribution_no_data_count
+        count(*) filter (where status = 'no_data') as contribution_no_data_count,
+        count(*) filter (where is_data_behind) as contribution_data_behind_count
     from contributions
     group by geo_id
 ),
@@ -68,7 +71,10 @@ final as (
         coalesce(reports.reports_received, 0) as reports_received,
         coalesce(reports.reports_late, 0) as reports_late,
         coalesce(reports.reports_missing, 0) as reports_missing,
-        reports.latest_report_received_on
+        reports.latest_report_received_on,
+        -- Added after the reporting record: published columns keep their places.
+        coalesce(own.own_data_behind_count, 0) as own_data_behind_count,
+        coalesce(contributed.contribution_data_behind_count, 0) as contribution_data_behind_count
     from geographies
     left join own on geographies.geo_id = own.geo_id
     left join contributed on geographies.geo_id = contributed.geo_id
