@@ -62,6 +62,51 @@ def test_each_target_says_the_date_its_data_reach(bundled_warehouse: Path, repor
     assert f"数据截至 data through {earliest}" in page
 
 
+def test_the_heat_map_leaves_blank_what_no_member_owes(
+    bundled_warehouse: Path, report: Path
+) -> None:
+    """A cell is coloured where the city has a target of its own or a part of an area target to
+    be judged on; a part the area reports itself (dim_indicator.reported_by 'area': the corridor's
+    车企 counts), with no figure or target of the member's own, leaves it blank, not grey."""
+    with duckdb.connect(str(bundled_warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        [(judged, blank)] = con.execute(
+            """
+            with cells as (
+                select c.geo_id, c.action_id,
+                    bool_or(not (i.reported_by = 'area' and c.member_target_id is null
+                        and c.actual_value is null)) as judged
+                from marts.fct_target_contribution as c
+                inner join marts.dim_indicator as i using (indicator_id)
+                group by all
+                union all
+                select v.geo_id, v.action_id, true
+                from marts.fct_target_vs_actual as v
+                inner join marts.dim_geography as g using (geo_id)
+                where v.is_latest and g.level not in ('metro_area', 'corridor')
+            ),
+            judged as (select geo_id, action_id from cells group by all having bool_or(judged)),
+            -- A row per plan and city, a column per action of the plan with a cell.
+            shown as (
+                select distinct cells.geo_id, cells.action_id, a.plan_id
+                from cells inner join marts.dim_action as a using (action_id)
+            ),
+            grid as (
+                select distinct rows.geo_id, columns.action_id
+                from shown as rows inner join shown as columns using (plan_id)
+            )
+            select (select count(*) from judged),
+                (select count(*) from grid anti join judged using (geo_id, action_id))
+            """
+        ).fetchall()
+    page = report.read_text(encoding="utf-8")
+    start = page.index("<section><h2>城市 × 行动")
+    heat = page[start : page.index("</section>", start)]
+    # The bundled corridor's area-reported parts leave whole columns blank.
+    assert blank > 20
+    assert heat.count('<td style="background:#ffffff"') == blank
+    assert heat.count("<td style=") == judged + blank
+
+
 def test_a_deadline_with_its_outcome_reads_missed_not_off_track(
     later_copy: Path, report: Path, tmp_path: Path
 ) -> None:

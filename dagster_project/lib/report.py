@@ -299,17 +299,27 @@ def _heat_map(con: duckdb.DuckDBPyConnection) -> str:
         else "false"
         for alias, table in (("c", "fct_target_contribution"), ("v", "fct_target_vs_actual"))
     )
+    # A part of an area target the area reports itself (dim_indicator.reported_by 'area') is none
+    # of a member's to judge — no target of its own, no figure: its cell stays blank, not a grey
+    # "no data" of a report it does not owe. Every cell from a warehouse published before the
+    # column existed.
+    theirs = (
+        "not (i.reported_by = 'area' and c.member_target_id is null and c.actual_value is null)"
+        if column_exists(con, "marts", "dim_indicator", "reported_by")
+        else "true"
+    )
     cells = _rows(
         con,
         f"""
         select c.geo_id, g.name_zh as geo_zh, c.action_id, a.name_zh as action_zh, a.plan_id,
-            a.action_seq, c.status, {behind_member} as is_data_behind
+            a.action_seq, c.status, {behind_member} as is_data_behind, {theirs} as is_theirs
         from marts.fct_target_contribution as c
         inner join marts.dim_geography as g on c.geo_id = g.geo_id
         inner join marts.dim_action as a on c.action_id = a.action_id
+        inner join marts.dim_indicator as i on c.indicator_id = i.indicator_id
         union all
         select v.geo_id, g.name_zh, v.action_id, a.name_zh, a.plan_id, a.action_seq, v.status,
-            {behind_own}
+            {behind_own}, true
         from marts.fct_target_vs_actual as v
         inner join marts.dim_geography as g on v.geo_id = g.geo_id
         inner join marts.dim_action as a on v.action_id = a.action_id
@@ -318,31 +328,37 @@ def _heat_map(con: duckdb.DuckDBPyConnection) -> str:
     )
     worst: dict[tuple[str, str], str] = {}
     behind: set[tuple[str, str]] = set()
-    geos: dict[str, tuple[str, str]] = {}
+    # A row per plan and city: a city of both plans (武汉: a member of the metro area, and the
+    # geography of a corridor target) has a row in each plan's table.
+    geos: dict[tuple[str, str], str] = {}
     actions: dict[str, tuple[str, int, str]] = {}
     for c in cells:
+        # Every city and action has its row and column, blank cells included.
+        geos[(c["plan_id"], c["geo_id"])] = c["geo_zh"]
+        actions[c["action_id"]] = (c["action_zh"], c["action_seq"], c["plan_id"])
+        if not c["is_theirs"]:
+            continue
         key = (c["geo_id"], c["action_id"])
         current = worst.get(key)
         if current is None or STATUS_ORDER.index(c["status"]) < STATUS_ORDER.index(current):
             worst[key] = c["status"]
         if c["is_data_behind"]:
             behind.add(key)
-        geos[c["geo_id"]] = (c["geo_zh"], c["plan_id"])
-        actions[c["action_id"]] = (c["action_zh"], c["action_seq"], c["plan_id"])
     out = [
         "<section><h2>城市 × 行动 状态热力图<br><small>City × action status (worst target; members"
-        " judged on their share of the area's path)</small></h2>"
+        " judged on their share of the area's path; blank: no part of its own, as where the area"
+        " reports the figure itself)</small></h2>"
     ]
-    for plan_id in sorted({p for _, p in geos.values()}):
+    for plan_id in sorted({p for p, _ in geos}):
         cols = sorted(
             (a for a, v in actions.items() if v[2] == plan_id), key=lambda a: actions[a][1]
         )
-        rows = sorted(g for g, v in geos.items() if v[1] == plan_id)
+        rows = sorted(g for p, g in geos if p == plan_id)
         out.append('<table class="heat"><thead><tr><th></th>')
         out += [f"<th>{esc(actions[a][0])}</th>" for a in cols]
         out.append("</tr></thead><tbody>")
         for g in rows:
-            out.append(f"<tr><th>{esc(geos[g][0])}</th>")
+            out.append(f"<tr><th>{esc(geos[(plan_id, g)])}</th>")
             for a in cols:
                 status = worst.get((g, a))
                 colour = STATUS_COLOURS.get(status or "", "#ffffff")
