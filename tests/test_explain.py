@@ -17,6 +17,7 @@ from dagster_project.lib.explain import (
     SHOWN_MEMBERS,
     SHOWN_REPORTS,
     UnknownTargetError,
+    _n,
     bands,
     explain,
 )
@@ -120,6 +121,40 @@ def test_an_area_read_where_its_earliest_member_s_data_end_names_who_it_waits_fo
         f"  waiting for 1 of {len(members)} members, {late_name} (through 2026-09-30): the sum "
         "is read where their data end; the others' reach 2026-10-31" in text
     ), text
+
+
+def test_a_target_at_its_path_s_start_is_told_without_a_ratio_of_nothing(published: Path) -> None:
+    """A first report is its path's own start: no progress is expected yet, and the pace (1 if
+    the actual holds the start) is told as such, not as (2 − 2) / (2 − 2)."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute(
+            "select target_id, path_start_value from marts.fct_target_vs_actual "
+            "where is_latest and pace_ratio = 1 and status = 'on_track' "
+            "and abs(expected_value - path_start_value) < 1e-12 order by target_id"
+        ).fetchall()
+    assert rows  # the corridor's 千亿级整车企业, first reported in June
+    for target_id, start in rows:
+        lines = explain(published, target_id).splitlines()
+        (status,) = [line for line in lines if line.startswith("  status  ")]
+        assert "pace 1.00: no progress is expected yet, the path stands at its start" in status
+        assert f"at its start, {_n(start)}, which the actual holds" in status
+        assert " / (" not in status
+
+
+def test_members_of_a_figure_the_area_reports_itself_owe_none(published: Path) -> None:
+    """dim_indicator.reported_by 'area': the members' missing figures are none they owe."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        [(area_reported, members_reported)] = con.execute(
+            "select min(c.target_id) filter (where i.reported_by = 'area'), "
+            "min(c.target_id) filter (where i.reported_by = 'members' and c.actual_value is null) "
+            "from marts.fct_target_contribution as c "
+            "inner join marts.dim_indicator as i using (indicator_id)"
+        ).fetchall()
+    told = explain(published, area_reported)
+    assert "the area reports it itself (dim_indicator.reported_by)" in told
+    assert "no figure of its own yet" not in told
+    if members_reported is not None:
+        assert "no figure of its own yet: " in explain(published, members_reported)
 
 
 def test_a_deadline_s_outcome_and_an_overdue_one_are_told_as_such(later_copy: Path) -> None:

@@ -90,11 +90,15 @@ def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
         if column_exists(con, "marts", "fct_target_vs_actual", "is_data_behind")
         else ""
     )
+    reported_by = (
+        "i.reported_by," if column_exists(con, "marts", "dim_indicator", "reported_by") else ""
+    )
     t = _one(
         con,
         f"""
         select
-            t.*, {behind} v.as_of_date, v.month_end, v.deadline_date, v.path_start_date,
+            t.*, {behind} {reported_by}
+            v.as_of_date, v.month_end, v.deadline_date, v.path_start_date,
             v.path_start_source, v.expected_value, v.actual_value, v.data_through_date,
             v.value_source, v.children_reported, v.children_expected, v.pace_ratio,
             v.status, v.is_final, v.is_final_overdue, v.final_reports_due_date,
@@ -211,6 +215,16 @@ def _why(t: dict[str, Any], on_track: float, at_risk: float) -> str:
         return (
             f"pace {t['pace_ratio']:.2f}, the share of the expected progress made; on_track "
             f"from {on_track:.2f}, at_risk from {at_risk:.2f}"
+        )
+    start = t["row_start_value"]
+    if abs(t["expected_value"] - start) < 1e-12:
+        # int_targets_evaluated: where the path has not moved from its start (a first report is
+        # its own start), the pace is 1 if the actual holds the start and 0 if not — no ratio.
+        held = "holds" if t["pace_ratio"] >= 1 else "falls short of"
+        return (
+            f"pace {t['pace_ratio']:.2f}: no progress is expected yet, the path stands at its "
+            f"start, {_n(start)}, which the actual {held}; on_track from {on_track:.2f}, "
+            f"at_risk from {at_risk:.2f}"
         )
     return (
         f"pace {t['pace_ratio']:.2f} = ({_n(t['actual_value'])} − {_n(t['row_start_value'])}) / "
@@ -371,7 +385,13 @@ def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str
             f"    and {len(rest)} more: "
             + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         )
-    if silent:
+    if silent and t.get("reported_by") == "area":
+        # The area reports the figure itself: the members owe none (int_expected_reports).
+        lines.append(
+            f"    no member has a figure of its own ({len(silent)} of {len(members)}): the area "
+            "reports it itself (dim_indicator.reported_by)"
+        )
+    elif silent:
         shown = ", ".join(silent[:SHOWN_MEMBERS])
         more = f" and {len(silent) - SHOWN_MEMBERS} more" if len(silent) > SHOWN_MEMBERS else ""
         lines.append(f"    no figure of its own yet: {shown}{more}")
