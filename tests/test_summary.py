@@ -380,8 +380,11 @@ def test_members_whose_own_data_are_behind_their_reports_due_are_named(
         con.execute("update marts.fct_target_vs_actual set is_data_behind = false")
         con.execute("update marts.fct_target_contribution set is_data_behind = false")
         [(first, second)] = con.execute(
-            "select min(target_id), max(target_id) from marts.fct_target_contribution "
-            "where area_geo_id = (select min(area_geo_id) from marts.fct_target_contribution)"
+            # Two parts the members report (the heat map leaves the area's own figures blank).
+            "select min(c.target_id), max(c.target_id) from marts.fct_target_contribution as c "
+            "inner join marts.dim_indicator as i using (indicator_id) "
+            "where i.reported_by = 'members' "
+            "and c.area_geo_id = (select min(area_geo_id) from marts.fct_target_contribution)"
         ).fetchall()
         a, b = (
             geo_id
@@ -392,6 +395,12 @@ def test_members_whose_own_data_are_behind_their_reports_due_are_named(
             ).fetchall()
         )
         behind = [(first, a), (first, b), (second, a)]
+        # The area target itself is behind, waiting for a's and b's reports.
+        con.execute(
+            "update marts.fct_target_vs_actual set is_data_behind = true, "
+            "data_due_through_date = '2026-12-31' where target_id = ? and is_latest",
+            [first],
+        )
         for target_id, geo_id in behind:
             con.execute(
                 "update marts.fct_target_contribution set is_data_behind = true, "
@@ -421,6 +430,8 @@ def test_members_whose_own_data_are_behind_their_reports_due_are_named(
     assert {names[a], names[b]} <= set(told[0].split(": ")[1].split(" (")[0].split(", "))
     page = write_report(later_copy, tmp_path).read_text(encoding="utf-8")
     assert page.count(">待</td>") == cells
+    assert page.count(" · 待报 owed by ") == 1
+    assert f"应报至 due through 2026-12-31 · 待报 owed by {names[a]}、{names[b]}</small>" in page
     assert "待 = 数据待更新 data behind" in page
     column = _behind_column(write_workbook(later_copy, tmp_path), MEMBERS_SHEET)
     assert {key for key, due in column.items() if due} == {

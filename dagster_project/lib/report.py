@@ -120,12 +120,19 @@ def _since(t: dict[str, Any], latest_run: str | None) -> str:
 
 def _behind(t: dict[str, Any]) -> str:
     """Under the status: the data stop short of the reports due (fct_target_vs_actual.
-    is_data_behind), so the status stands where they end, not today. Not from a warehouse
-    published before the column existed."""
+    is_data_behind), so the status stands where they end, not today; for an area, the members
+    whose reports it waits for. Not from a warehouse published before the column existed."""
     if not t.get("is_data_behind"):
         return ""
+    owed = ""
+    if t.get("owing_count"):
+        # An area's sum waits for these members' reports: who to chase.
+        names = "、".join(esc(name) for name in t["owing_names"])
+        more = t["owing_count"] - len(t["owing_names"])
+        owed = f" · 待报 owed by {names}" + (f" 等 and {more} more" if more else "")
     return (
-        f"<br><small>{BEHIND_LABEL}: 应报至 due through {esc(t['data_due_through_date'])}</small>"
+        f"<br><small>{BEHIND_LABEL}: 应报至 due through {esc(t['data_due_through_date'])}"
+        f"{owed}</small>"
     )
 
 
@@ -208,11 +215,27 @@ def _plan_section(
     con: duckdb.DuckDBPyConnection, plan: dict[str, Any], latest_run: str | None
 ) -> str:
     logged = status_log.latest_sql(con)
+    # Who owes the reports an area target's data wait for: its members behind
+    # (fct_target_contribution.is_data_behind), the first three by id; none from a warehouse
+    # published before the column existed.
+    owing = (
+        """
+        select c.target_id, count(*) as owing_count,
+            list(g.name_zh order by c.geo_id)[1:3] as owing_names
+        from marts.fct_target_contribution as c
+        inner join marts.dim_geography as g on c.geo_id = g.geo_id
+        where c.is_data_behind
+        group by c.target_id
+        """
+        if column_exists(con, "marts", "fct_target_contribution", "is_data_behind")
+        else "select null as target_id, 0 as owing_count, [] as owing_names"
+    )
     targets = _rows(
         con,
         f"""
-        with logged as ({logged})
+        with logged as ({logged}), owing as ({owing})
         select v.*, t.source_quote_zh, t.source_quote_en, t.part_of_target_id,
+            owing.owing_count, owing.owing_names,
             logged.logged_status, logged.previous_status, logged.previous_projected_status,
             logged.logged_run, logged.status_since,
             i.name_zh as indicator_zh,
@@ -233,6 +256,7 @@ def _plan_section(
         inner join marts.dim_geography as g on t.geo_id = g.geo_id
         inner join marts.dim_action as a on t.action_id = a.action_id
         left join logged on v.target_id = logged.target_id
+        left join owing on v.target_id = owing.target_id
         where v.is_latest and v.plan_id = ?
         order by a.action_seq, t.target_id
         """,  # noqa: S608 - one of two constant queries
