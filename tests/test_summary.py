@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from dagster_project.lib.explain import explain
 from dagster_project.lib.report import write_report
-from dagster_project.lib.summary import summary
+from dagster_project.lib.summary import SHOWN_BEHIND, summary
 from dagster_project.lib.workbook import write_workbook
 
 pytestmark = pytest.mark.slow
@@ -250,14 +250,19 @@ BEHIND_COLUMN = "待更新·应报至 behind, due through"
 MEMBERS_SHEET = "成员 Members"
 
 
-def _behind_column(book: Path, sheet: str = "目标 Targets") -> dict[object, object]:
-    """The 待更新·应报至 column of a sheet, by target_id (Targets, its last column) or by
-    target_id and member (Members)."""
+AT_START_COLUMN = "进度起点 at path start"
+
+
+def _behind_column(
+    book: Path, sheet: str = "目标 Targets", column: str = BEHIND_COLUMN
+) -> dict[object, object]:
+    """A column of a sheet (待更新·应报至 unless another is named), by target_id (Targets, its
+    last column) or by target_id and member (Members)."""
     rows = list(load_workbook(book)[sheet].iter_rows(values_only=True))
-    column = rows[0].index(BEHIND_COLUMN)
+    index = rows[0].index(column)
     if sheet == MEMBERS_SHEET:
-        return {(row[0], row[3]): row[column] for row in rows[1:]}
-    return {row[-1]: row[column] for row in rows[1:]}
+        return {(row[0], row[3]): row[index] for row in rows[1:]}
+    return {row[-1]: row[index] for row in rows[1:]}
 
 
 def test_targets_judged_on_data_behind_the_reports_due_are_named_worst_first(
@@ -318,7 +323,7 @@ def test_targets_judged_on_data_behind_the_reports_due_are_named_worst_first(
     assert page.count(BEHIND) == 2
     # Beside one plan's reports (scorecard_plan.data_behind_count), none beside the other's.
     assert page.count("数据待更新 data behind: 2 个目标 targets") == 1
-    assert page.count("个目标 targets") == 1
+    assert page.count("数据待更新 data behind: ") == 3  # the two targets', the one plan's
     column = _behind_column(write_workbook(later_copy, tmp_path))
     assert {target_id for target_id, due in column.items() if due} == {on_track, off_track}
 
@@ -340,9 +345,11 @@ def test_a_warehouse_published_before_data_behind_existed_reads_as_before(
         # Made again without them (a check constraint of the table reads both).
         con.execute(
             "create or replace table marts.fct_target_vs_actual as select * exclude "
-            "(is_data_behind, data_due_through_date) from marts.fct_target_vs_actual"
+            "(is_data_behind, data_due_through_date, is_at_path_start) "
+            "from marts.fct_target_vs_actual"
         )
         con.execute("alter table marts.scorecard_plan drop column data_behind_count")
+        con.execute("alter table marts.scorecard_plan drop column at_path_start_count")
         con.execute(
             "update marts.fct_target_contribution "
             "set is_data_behind = true, data_due_through_date = '2026-12-31'"
@@ -358,14 +365,18 @@ def test_a_warehouse_published_before_data_behind_existed_reads_as_before(
             "create or replace table marts.dim_indicator as select * exclude "
             "(reporting_frequency, reported_by) from marts.dim_indicator"
         )
-    assert "judged on data behind" not in summary(later_copy)
+    told = summary(later_copy)
+    assert "judged on data behind" not in told
+    assert "at their path's start" not in told
     assert "  behind  " not in explain(later_copy, target_id)
     assert "behind the reports due" not in explain(later_copy, area_target_id)
     page = write_report(later_copy, tmp_path).read_text(encoding="utf-8")
     assert "数据待更新" not in page
     assert ">待</td>" not in page
+    assert "起点 at its path's start" not in page
     book = write_workbook(later_copy, tmp_path)
     assert not any(_behind_column(book).values())
+    assert not any(_behind_column(book, column=AT_START_COLUMN).values())
     assert not any(_behind_column(book, MEMBERS_SHEET).values())
 
 
@@ -438,3 +449,62 @@ def test_members_whose_own_data_are_behind_their_reports_due_are_named(
         (target_id, names[geo_id]) for target_id, geo_id in behind
     }
     assert set(column.values()) == {None, dt.datetime(2026, 12, 31)}
+
+
+def test_targets_on_track_only_at_their_path_s_start_say_so(
+    published: Path, tmp_path: Path
+) -> None:
+    """fct_target_vs_actual.is_at_path_start (the rule is the model's, unit-tested): the bundled
+    corridor has no baselines for its output and revenue targets, whose paths start at their first
+    reported year. The summary counts and names them, the page marks each and counts them beside
+    its plan, explain says there is no progress to measure, the workbook marks their rows."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        at_start = con.execute(
+            "select v.target_id, i.name_zh, v.measure, v.path_start_date, v.plan_id "
+            "from marts.fct_target_vs_actual as v inner join marts.dim_indicator as i "
+            "using (indicator_id) where v.is_latest and v.is_at_path_start order by v.target_id"
+        ).fetchall()
+        by_plan = dict(
+            con.execute("select plan_id, at_path_start_count from marts.scorecard_plan").fetchall()
+        )
+    assert len(at_start) >= 2
+    assert {measure for _, _, measure, _, _ in at_start} == {"year_to_date", "level"}
+    lines = summary(published).splitlines()
+    start = lines.index(
+        "on track only at their path's start, no progress to measure yet (no baseline in the "
+        f"catalog, raw/plans): {len(at_start)}"
+    )
+    shown = lines[start + 1 : start + 1 + min(len(at_start), SHOWN_BEHIND)]
+    if len(at_start) > SHOWN_BEHIND:
+        assert lines[start + 1 + SHOWN_BEHIND] == (
+            f"  and {len(at_start) - SHOWN_BEHIND} more "
+            "(marts.fct_target_vs_actual.is_at_path_start)"
+        )
+    for (target_id, indicator, measure, path_start, _), line in zip(at_start, shown, strict=False):
+        what = (
+            f"its first reported year, {path_start.year}"
+            if measure == "year_to_date"
+            else (f"its first report, {path_start}")
+        )
+        assert line == f"  {target_id} {indicator}: {what}, is its path's start", line
+    page = write_report(published, tmp_path).read_text(encoding="utf-8")
+    assert page.count("起点 at its path's start (无基数 no baseline): 尚无可比进度") == len(
+        at_start
+    )
+    for plan_id, count in by_plan.items():
+        assert count == sum(plan == plan_id for *_, plan in at_start)
+        if count:
+            assert f"起点 at its path's start (无基数 no baseline): {count} 个目标 targets" in page
+    for target_id, *_ in at_start:
+        (status,) = [
+            line
+            for line in explain(published, target_id).splitlines()
+            if line.startswith("  status  ")
+        ]
+        assert "no progress" in status and status.startswith("  status  on_track: pace 1.00"), (
+            status
+        )
+    column = _behind_column(write_workbook(published, tmp_path), column=AT_START_COLUMN)
+    assert {target_id for target_id, mark in column.items() if mark} == {
+        target_id for target_id, *_ in at_start
+    }

@@ -90,6 +90,11 @@ def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
         if column_exists(con, "marts", "fct_target_vs_actual", "is_data_behind")
         else ""
     )
+    at_start = (
+        "v.is_at_path_start,"
+        if column_exists(con, "marts", "fct_target_vs_actual", "is_at_path_start")
+        else ""
+    )
     reported_by = (
         "i.reported_by," if column_exists(con, "marts", "dim_indicator", "reported_by") else ""
     )
@@ -97,7 +102,7 @@ def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
         con,
         f"""
         select
-            t.*, {behind} {reported_by}
+            t.*, {behind} {at_start} {reported_by}
             v.as_of_date, v.month_end, v.deadline_date, v.path_start_date,
             v.path_start_source, v.expected_value, v.actual_value, v.data_through_date,
             v.value_source, v.children_reported, v.children_expected, v.pace_ratio,
@@ -211,6 +216,13 @@ def _why(t: dict[str, Any], on_track: float, at_risk: float) -> str:
         )
     if t["pace_ratio"] is None:
         return "no pace: the path has not started where the data end"
+    if t["row_start_value"] is None and t.get("is_at_path_start"):
+        # An annual target whose path starts at its first reported year's rate, this year's.
+        return (
+            f"pace {t['pace_ratio']:.2f}: no progress to measure yet — this year's own rate is "
+            "its path's start (its first reported year; no baseline in the catalog), and so this "
+            f"year's expected value; on_track from {on_track:.2f}, at_risk from {at_risk:.2f}"
+        )
     if t["row_start_value"] is None:
         return (
             f"pace {t['pace_ratio']:.2f}, the share of the expected progress made; on_track "

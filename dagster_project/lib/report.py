@@ -39,6 +39,8 @@ STATUS_LABELS = {
 STATUS_ORDER = list(WORST_FIRST)
 # A status standing on data behind the reports due (is_data_behind): not 滞后, which is off track.
 BEHIND_LABEL = "数据待更新 data behind"
+# On track only by being its own path's start (is_at_path_start): no baseline in the catalog.
+AT_START_LABEL = "起点 at its path's start (无基数 no baseline)"
 # A deadline passed with the data reaching it (fct_target_vs_actual.is_final): off track is
 # its outcome, missed, no longer a pace.
 MISSED_LABEL = "未完成 missed"
@@ -134,6 +136,23 @@ def _behind(t: dict[str, Any]) -> str:
         f"<br><small>{BEHIND_LABEL}: 应报至 due through {esc(t['data_due_through_date'])}"
         f"{owed}</small>"
     )
+
+
+def _at_start(t: dict[str, Any]) -> str:
+    """Under an on-track status that is only its path's start (fct_target_vs_actual.
+    is_at_path_start: no baseline, the path starts at the data): no progress to measure yet. Not
+    from a warehouse published before the column existed."""
+    if not t.get("is_at_path_start"):
+        return ""
+    return f"<br><small>{AT_START_LABEL}: 尚无可比进度 no progress to measure yet</small>"
+
+
+def _at_start_count(plan: dict[str, Any]) -> str:
+    """Beside the plan's reports: how many of its on-track targets are only at their path's
+    start (scorecard_plan.at_path_start_count; absent from an older warehouse)."""
+    if not plan.get("at_path_start_count"):
+        return ""
+    return f" · {AT_START_LABEL}: {esc(plan['at_path_start_count'])} 个目标 targets"
 
 
 def _behind_count(plan: dict[str, Any]) -> str:
@@ -272,7 +291,8 @@ def _plan_section(
         f'<p class="counts">{counts}</p>',
         f'<p class="meta">报送 reports: {esc(plan["reports_received"])} 已收 received · '
         f"{esc(plan['reports_late'])} 逾期 late · {esc(plan['reports_missing'])} 缺报 missing · "
-        f"最近报送 latest {esc(plan['latest_report_received_on'])}{_behind_count(plan)}</p>",
+        f"最近报送 latest {esc(plan['latest_report_received_on'])}{_behind_count(plan)}"
+        f"{_at_start_count(plan)}</p>",
     ]
     if not targets:
         (begins,) = con.execute(
@@ -304,7 +324,7 @@ def _plan_section(
             f"{esc(t['geo_zh'])}{_part_of(t)}</small></td>"
             f"<td>{_target_bar(t)}<br><small>{numbers}</small></td>"
             f"<td>{_badge(t['status'], t['is_final'])}<br><small>{_outlook(t)}</small>"
-            f"{_behind(t)}{_since(t, latest_run)}{_last_year(t)}{_why(con, t)}</td>"
+            f"{_behind(t)}{_at_start(t)}{_since(t, latest_run)}{_last_year(t)}{_why(con, t)}</td>"
             f'<td class="quote">{esc(t["source_quote_zh"])}<br>'
             f"<small>{esc(t['source_quote_en'])}</small></td></tr>"
         )

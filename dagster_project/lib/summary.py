@@ -212,6 +212,40 @@ def _behind_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def _path_start_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The targets on track only by being at their own path's start
+    (fct_target_vs_actual.is_at_path_start): with no baseline in the catalog, the path starts at
+    the data they are judged on, so "on track" says nothing yet. A warehouse published before the
+    column existed has none."""
+    if not column_exists(con, "marts", "fct_target_vs_actual", "is_at_path_start"):
+        return []
+    rows = con.execute(
+        """
+        select v.target_id, i.name_zh, v.measure, v.path_start_date
+        from marts.fct_target_vs_actual as v
+        inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
+        where v.is_latest and v.is_at_path_start
+        order by v.target_id
+        """
+    ).fetchall()
+    if not rows:
+        return []
+    items = [
+        f"  {target_id} {indicator}: "
+        + (
+            f"its first reported year, {start.year}, is its path's start"
+            if measure == "year_to_date"
+            else f"its first report, {start}, is its path's start"
+        )
+        for target_id, indicator, measure, start in rows
+    ]
+    return [
+        "on track only at their path's start, no progress to measure yet (no baseline in the "
+        f"catalog, raw/plans): {len(rows)}",
+        *_capped(items, SHOWN_BEHIND, "marts.fct_target_vs_actual.is_at_path_start"),
+    ]
+
+
 def _members_behind(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The members whose own data stop short of their areas' reports due
     (fct_target_contribution.is_data_behind), most area targets first: who holds the sums back.
@@ -369,6 +403,7 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
         lines += _status_change_lines(con)
         lines += _overdue_lines(con)
         lines += _behind_lines(con)
+        lines += _path_start_lines(con)
         lines += _reports_line(con)
         files = dict(
             con.execute("select status, count(*) from raw.file_manifest group by all").fetchall()

@@ -77,6 +77,12 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
         if column_exists(con, "marts", "fct_target_vs_actual", "is_data_behind")
         else "null"
     )
+    # On track only at its path's start (no baseline): no progress to measure yet.
+    at_start = (
+        "case when v.is_at_path_start then '起点 start' end"
+        if column_exists(con, "marts", "fct_target_vs_actual", "is_at_path_start")
+        else "null"
+    )
     rows, total = _query(
         con,
         f"""
@@ -86,6 +92,7 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
             v.comparator, v.target_value, v.unit, v.due_date,
             v.actual_value, v.expected_value, v.pace_ratio, v.status,
             v.projected_value, v.projected_status, v.data_through_date, {due_through},
+            {at_start},
             case when logged.logged_status = v.status then logged.status_since end,
             t.source_quote_zh, v.target_id
         from marts.fct_target_vs_actual as v
@@ -118,12 +125,13 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
             "预测状态 projected status",
             "数据截至 data through",
             "待更新·应报至 behind, due through",
+            "进度起点 at path start",
             "状态自 status since",
             "原文 source",
             "target_id",
         ],
         rows,
-        [24, 16, 24, 14, 8, 10, 8, 11, 12, 12, 8, 16, 12, 16, 13, 15, 13, 60, 30],
+        [24, 16, 24, 14, 8, 10, 8, 11, 12, 12, 8, 16, 12, 16, 13, 15, 11, 13, 60, 30],
         total,
         {11, 13},
     )
@@ -274,6 +282,12 @@ def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
             "a date under 待更新·应报至: the reports due through it are not all in, so the status "
             "stands where the data end (数据截至 data through), not today; on the Members sheet, "
             "the member's own reports (it owes one)",
+        ),
+        (
+            "进度起点 at path start",
+            "起点 start under 进度起点: on track only by being its own path's start — with no "
+            "baseline in the catalog the path starts at the first report (an annual target: its "
+            "first reported year's rate), so there is no progress to measure yet",
         ),
         ("来源 source", "the published warehouse: marts.fct_target_vs_actual and the marts beside"),
     ]

@@ -26,6 +26,10 @@
 -- Before a deadline, data that stop short of the latest period whose report is due
 -- (data_due_through_date, by the indicator's reporting_frequency) are behind (is_data_behind):
 -- the status stays where the data end — on pace then — and says so, rather than guessing.
+-- A path that starts at the data it judges (no baseline: a level's first report, or an annual
+-- target's first reported year's own rate) has no progress to measure while the data are still
+-- that start: on_track by construction (pace 1), it says so (is_at_path_start) rather than
+-- claiming a pace.
 with targets as (
     select * from {{ ref('int_targets_resolved') }}
 ),
@@ -368,6 +372,18 @@ select
     coalesce(data_due_through_date > data_through_date, data_due_through_date is not null)
     and status <> 'achieved'
     and not is_final_overdue as is_data_behind,
+    -- On track only by being its own path's start: the expected value is the data's own (a
+    -- level's first report where its data end, an annual target's rate in its first reported
+    -- year, which the year's expected value is). Defined here once, for every reader.
+    coalesce(
+        status = 'on_track'
+        and path_start_source = 'first_report'
+        and case
+            when measure = 'year_to_date' then year(judged_at) <= annual_start_year
+            else judged_at <= path_start_date
+        end,
+        false
+    ) as is_at_path_start,
     case
         when status = 'achieved' then 'achieved'
         -- The outcome is known: nothing left to project.

@@ -40,7 +40,8 @@ final as (
         final_reports_due_date,
         is_final_overdue,
         projected_value,
-        projected_status
+        projected_status,
+        is_at_path_start
     from evaluated
 )
 
