@@ -344,23 +344,31 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
     longer under raw/progress whose reports still count."""
     lines: list[str] = []
     with duckdb.connect(str(published_db), read_only=True) as con:
-        for plan_id, name, begins, as_of, targets, *counts in con.execute(
-            """
+        # How many of the on-track targets are so only at their path's start (none from a
+        # warehouse published before the column existed).
+        at_start = (
+            "s.at_path_start_count"
+            if column_exists(con, "marts", "scorecard_plan", "at_path_start_count")
+            else "0"
+        )
+        for plan_id, name, begins, as_of, targets, *counts, starting in con.execute(
+            f"""
             select
                 plan_id, s.name_zh, p.horizon_start_date, s.as_of_date, s.target_count,
                 s.achieved_count, s.on_track_count, s.at_risk_count, s.off_track_count,
-                s.no_data_count
+                s.no_data_count, {at_start}
             from marts.scorecard_plan as s
             inner join marts.dim_plan as p using (plan_id)
             order by plan_id
-            """
+            """  # noqa: S608 - a column name chosen above
         ).fetchall():
             achieved, on_track, at_risk, off_track, no_data = counts
             if not targets and begins > as_of:
                 lines.append(f"{name} ({plan_id}): begins {begins}, no target judged as of {as_of}")
                 continue
+            only_start = f" ({starting} of them only at their path's start)" if starting else ""
             lines.append(
-                f"{name} ({plan_id}): {achieved} achieved · {on_track} on track · "
+                f"{name} ({plan_id}): {achieved} achieved · {on_track} on track{only_start} · "
                 f"{at_risk} at risk · {off_track} off track · {no_data} no data"
             )
         gaps = con.execute(
