@@ -341,6 +341,13 @@ def test_mart_columns_declared_not_null_are_enforced_by_the_database(
         "data_due_through_date = null where true": (
             'CHECK constraint failed on table "fct_target_contribution"'
         ),
+        "update marts.fct_target_contribution set is_data_behind = true, "
+        "data_due_through_date = '2026-10-31', status = 'achieved' where true": (
+            'CHECK constraint failed on table "fct_target_contribution"'
+        ),
+        # At its path's start only on track.
+        "update marts.fct_target_vs_actual set is_at_path_start = true "
+        "where status <> 'on_track'": ('CHECK constraint failed on table "fct_target_vs_actual"'),
     }
     with duckdb.connect(str(copy)) as con:
         for statement, message in refusals.items():
