@@ -168,13 +168,14 @@ def test_a_deadline_s_outcome_and_an_overdue_one_are_told_as_such(later_copy: Pa
             ).fetchall()
         )
         con.execute(
-            "update marts.fct_target_vs_actual set is_final = true, status = 'off_track' "
-            "where target_id = ? and is_latest",
+            "update marts.fct_target_vs_actual set is_final = true, status = 'off_track', "
+            "is_at_path_start = false where target_id = ? and is_latest",
             [first],
         )
         con.execute(
             "update marts.fct_target_vs_actual set is_final_overdue = true, status = 'no_data', "
-            "final_reports_due_date = '2031-01-15' where target_id = ? and is_latest",
+            "final_reports_due_date = '2031-01-15', is_at_path_start = false "
+            "where target_id = ? and is_latest",
             [second],
         )
     missed = explain(copy, first)

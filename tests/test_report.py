@@ -141,7 +141,7 @@ def test_a_deadline_whose_reports_are_overdue_says_so(later_copy: Path, tmp_path
     with duckdb.connect(str(db)) as con:
         con.execute(
             "update marts.fct_target_vs_actual set is_final_overdue = true, status = 'no_data', "
-            "final_reports_due_date = '2031-01-15' where target_id = ("
+            "final_reports_due_date = '2031-01-15', is_at_path_start = false where target_id = ("
             "select min(target_id) from marts.fct_target_vs_actual where is_latest) and is_latest"
         )
     page = write_report(db, tmp_path / "page").read_text(encoding="utf-8")

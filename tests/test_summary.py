@@ -112,19 +112,22 @@ def test_deadlines_passed_without_an_outcome_are_named_first_due_first(
         for number, (target_id,) in enumerate(rows[2:]):
             con.execute(
                 "update marts.fct_target_vs_actual set is_final_overdue = true, "
-                "status = 'no_data', deadline_date = ?, final_reports_due_date = ?, "
+                "is_at_path_start = false, status = 'no_data', deadline_date = ?, "
+                "final_reports_due_date = ?, "
                 "data_through_date = case when ? then null else data_through_date end "
                 "where target_id = ? and is_latest",
                 # The last in target order has the earliest deadline, and no data.
                 [f"2027-0{6 - number}-28", f"2027-0{7 - number}-15", number == 5, target_id],
             )
         con.execute(
-            "update marts.fct_target_vs_actual set is_final_overdue = true, status = 'achieved' "
+            "update marts.fct_target_vs_actual set is_final_overdue = true, status = 'achieved', "
+            "is_at_path_start = false "
             "where target_id = ? and is_latest",
             [met],
         )
         con.execute(
-            "update marts.fct_target_vs_actual set is_final = true, status = 'achieved' "
+            "update marts.fct_target_vs_actual set is_final = true, status = 'achieved', "
+            "is_at_path_start = false "
             "where target_id = ? and is_latest",
             [final],
         )
@@ -292,7 +295,7 @@ def test_targets_judged_on_data_behind_the_reports_due_are_named_worst_first(
             con.execute(
                 "update marts.fct_target_vs_actual set is_data_behind = ?, "
                 "data_due_through_date = '2026-12-31', data_through_date = '2026-09-30', "
-                "status = ?, is_final = false, is_final_overdue = ? "
+                "status = ?, is_final = false, is_final_overdue = ?, is_at_path_start = false "
                 "where target_id = ? and is_latest",
                 [status != "achieved" and not is_overdue, status, is_overdue, target_id],
             )
