@@ -19,7 +19,7 @@ import duckdb
 from dagster_project.lib import status_log
 from dagster_project.lib.explain import explain_target
 from dagster_project.lib.paths import write_atomically
-from dagster_project.lib.sql import OFFICE_TIMEZONE, column_exists
+from dagster_project.lib.sql import OFFICE_TIMEZONE, column_exists, members_part_sql
 from dagster_project.lib.status_log import WORST_FIRST
 
 STATUS_COLOURS = {
@@ -343,15 +343,8 @@ def _heat_map(con: duckdb.DuckDBPyConnection) -> str:
         else "false"
         for alias, table in (("c", "fct_target_contribution"), ("v", "fct_target_vs_actual"))
     )
-    # A part of an area target the area reports itself (dim_indicator.reported_by 'area') is none
-    # of a member's to judge — no target of its own, no figure: its cell stays blank, not a grey
-    # "no data" of a report it does not owe. Every cell from a warehouse published before the
-    # column existed.
-    theirs = (
-        "not (i.reported_by = 'area' and c.member_target_id is null and c.actual_value is null)"
-        if column_exists(con, "marts", "dim_indicator", "reported_by")
-        else "true"
-    )
+    # A part the area reports itself leaves the member's cell blank (lib/sql.py).
+    theirs = members_part_sql(con, "c", "i")
     cells = _rows(
         con,
         f"""

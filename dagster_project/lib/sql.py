@@ -48,3 +48,18 @@ def column_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str, colum
             [schema, table, column],
         ).fetchone()[0]  # type: ignore[index]
     )
+
+
+def members_part_sql(con: duckdb.DuckDBPyConnection, contribution: str, indicator: str) -> str:
+    """Whether a row of marts.fct_target_contribution (alias `contribution`, its dim_indicator
+    joined as `indicator`) is a part the member has to be judged on: not one of a figure the area
+    reports itself (dim_indicator.reported_by 'area') where the member has no target or figure
+    of its own — a grey "no data" there is of a report it does not owe. The page's heat map and
+    the workbook's Members sheet leave those out. Every row from a warehouse published before
+    the column existed."""
+    if not column_exists(con, "marts", "dim_indicator", "reported_by"):
+        return "true"
+    return (
+        f"not ({indicator}.reported_by = 'area' and {contribution}.member_target_id is null "
+        f"and {contribution}.actual_value is null)"
+    )

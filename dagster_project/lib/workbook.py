@@ -33,7 +33,7 @@ from dagster_project.lib import status_log
 from dagster_project.lib.explain import bands
 from dagster_project.lib.paths import write_atomically
 from dagster_project.lib.report import STATUS_COLOURS, STATUS_LABELS
-from dagster_project.lib.sql import OFFICE_TIMEZONE, column_exists, table_exists
+from dagster_project.lib.sql import OFFICE_TIMEZONE, column_exists, members_part_sql, table_exists
 from dagster_project.lib.status_log import worst_first_sql
 
 MAX_ROWS = 20_000
@@ -156,6 +156,8 @@ def _members(con: duckdb.DuckDBPyConnection) -> Sheet:
         inner join marts.dim_indicator as i on c.indicator_id = i.indicator_id
         inner join marts.dim_geography as area on c.area_geo_id = area.geo_id
         inner join marts.dim_geography as member on c.geo_id = member.geo_id
+        -- Not the parts the area reports itself, owed by no member (lib/sql.py).
+        where {members_part_sql(con, "c", "i")}
         order by c.target_id, {worst_first_sql("c.status")}, c.geo_id
         """,  # noqa: S608 - constants
     )
@@ -282,6 +284,11 @@ def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
             "a date under 待更新·应报至: the reports due through it are not all in, so the status "
             "stands where the data end (数据截至 data through), not today; on the Members sheet, "
             "the member's own reports (it owes one)",
+        ),
+        (
+            "成员 Members",
+            "each member's part of its areas' targets, but for the figures an area reports "
+            "itself (dim_indicator.reported_by), which no member owes",
         ),
         (
             "进度起点 at path start",
