@@ -19,7 +19,7 @@ import duckdb
 import yaml
 
 from dagster_project.lib.paths import DBT_DIR
-from dagster_project.lib.sql import OFFICE_TIMEZONE, column_exists, table_exists
+from dagster_project.lib.sql import OFFICE_TIMEZONE, if_column, table_exists
 
 SHOWN_REPORTS = 8
 SHOWN_MEMBERS = 10
@@ -85,19 +85,15 @@ def explain(published_db: Path, target_id: str) -> str:
 def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
     """`explain` on an open connection to a published warehouse (the scorecard page's)."""
     # Columns added since older code published a warehouse the command may be reading.
-    behind = (
-        "v.data_due_through_date, v.is_data_behind,"
-        if column_exists(con, "marts", "fct_target_vs_actual", "is_data_behind")
-        else ""
+    behind = if_column(
+        con,
+        "fct_target_vs_actual",
+        "is_data_behind",
+        "v.data_due_through_date, v.is_data_behind,",
+        "",
     )
-    at_start = (
-        "v.is_at_path_start,"
-        if column_exists(con, "marts", "fct_target_vs_actual", "is_at_path_start")
-        else ""
-    )
-    reported_by = (
-        "i.reported_by," if column_exists(con, "marts", "dim_indicator", "reported_by") else ""
-    )
+    at_start = if_column(con, "fct_target_vs_actual", "is_at_path_start", "v.is_at_path_start,", "")
+    reported_by = if_column(con, "dim_indicator", "reported_by", "i.reported_by,", "")
     t = _one(
         con,
         f"""

@@ -19,7 +19,7 @@ import duckdb
 from dagster_project.lib import status_log
 from dagster_project.lib.explain import explain_target
 from dagster_project.lib.paths import write_atomically
-from dagster_project.lib.sql import OFFICE_TIMEZONE, column_exists, members_part_sql
+from dagster_project.lib.sql import OFFICE_TIMEZONE, if_column, members_part_sql
 from dagster_project.lib.status_log import WORST_FIRST
 
 STATUS_COLOURS = {
@@ -237,7 +237,10 @@ def _plan_section(
     # Who owes the reports an area target's data wait for: its members behind
     # (fct_target_contribution.is_data_behind), the first three by id; none from a warehouse
     # published before the column existed.
-    owing = (
+    owing = if_column(
+        con,
+        "fct_target_contribution",
+        "is_data_behind",
         """
         select c.target_id, count(*) as owing_count,
             list(g.name_zh order by c.geo_id)[1:3] as owing_names
@@ -245,9 +248,8 @@ def _plan_section(
         inner join marts.dim_geography as g on c.geo_id = g.geo_id
         where c.is_data_behind
         group by c.target_id
-        """
-        if column_exists(con, "marts", "fct_target_contribution", "is_data_behind")
-        else "select null as target_id, 0 as owing_count, [] as owing_names"
+        """,
+        "select null as target_id, 0 as owing_count, [] as owing_names",
     )
     targets = _rows(
         con,
@@ -338,9 +340,7 @@ def _heat_map(con: duckdb.DuckDBPyConnection) -> str:
     data, fct_target_contribution.is_data_behind; a city's own target's, fct_target_vs_actual's):
     the city owes a report. Unmarked from a warehouse published before the columns existed."""
     behind_member, behind_own = (
-        f"{alias}.is_data_behind"
-        if column_exists(con, "marts", table, "is_data_behind")
-        else "false"
+        if_column(con, table, "is_data_behind", f"{alias}.is_data_behind", "false")
         for alias, table in (("c", "fct_target_contribution"), ("v", "fct_target_vs_actual"))
     )
     # A part the area reports itself leaves the member's cell blank (lib/sql.py).

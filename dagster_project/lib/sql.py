@@ -50,6 +50,14 @@ def column_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str, colum
     )
 
 
+def if_column(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, sql: str, otherwise: str = "null"
+) -> str:
+    """`sql` where marts.`table` has `column`, else `otherwise`: a query of the page, the workbook,
+    the summary or explain naming a column added since older code published the warehouse read."""
+    return sql if column_exists(con, "marts", table, column) else otherwise
+
+
 def members_part_sql(con: duckdb.DuckDBPyConnection, contribution: str, indicator: str) -> str:
     """Whether a row of marts.fct_target_contribution (alias `contribution`, its dim_indicator
     joined as `indicator`) is a part the member has to be judged on: not one of a figure the area
@@ -57,9 +65,11 @@ def members_part_sql(con: duckdb.DuckDBPyConnection, contribution: str, indicato
     of its own — a grey "no data" there is of a report it does not owe. The page's heat map and
     the workbook's Members sheet leave those out. Every row from a warehouse published before
     the column existed."""
-    if not column_exists(con, "marts", "dim_indicator", "reported_by"):
-        return "true"
-    return (
+    return if_column(
+        con,
+        "dim_indicator",
+        "reported_by",
         f"not ({indicator}.reported_by = 'area' and {contribution}.member_target_id is null "
-        f"and {contribution}.actual_value is null)"
+        f"and {contribution}.actual_value is null)",
+        otherwise="true",
     )

@@ -8,7 +8,7 @@ import duckdb
 
 from dagster_project.lib.progress.files import discover
 from dagster_project.lib.progress.withdrawals import vanished_files, withdrawn_counts
-from dagster_project.lib.sql import OFFICE_TODAY_SQL, column_exists, table_exists
+from dagster_project.lib.sql import OFFICE_TODAY_SQL, column_exists, if_column, table_exists
 from dagster_project.lib.status_log import looked_back_from, worst_first_sql
 
 SHOWN_FILES = 5
@@ -346,10 +346,8 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
     with duckdb.connect(str(published_db), read_only=True) as con:
         # How many of the on-track targets are so only at their path's start (none from a
         # warehouse published before the column existed).
-        at_start = (
-            "s.at_path_start_count"
-            if column_exists(con, "marts", "scorecard_plan", "at_path_start_count")
-            else "0"
+        at_start = if_column(
+            con, "scorecard_plan", "at_path_start_count", "s.at_path_start_count", "0"
         )
         for plan_id, name, begins, as_of, targets, *counts, starting in con.execute(
             f"""

@@ -33,7 +33,7 @@ from dagster_project.lib import status_log
 from dagster_project.lib.explain import bands
 from dagster_project.lib.paths import write_atomically
 from dagster_project.lib.report import STATUS_COLOURS, STATUS_LABELS
-from dagster_project.lib.sql import OFFICE_TIMEZONE, column_exists, members_part_sql, table_exists
+from dagster_project.lib.sql import OFFICE_TIMEZONE, if_column, members_part_sql, table_exists
 from dagster_project.lib.status_log import worst_first_sql
 
 MAX_ROWS = 20_000
@@ -72,16 +72,18 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
     logged = status_log.latest_sql(con)
     # What the data should reach, where they are behind it (empty from a warehouse published
     # before the column existed).
-    due_through = (
-        "case when v.is_data_behind then v.data_due_through_date end"
-        if column_exists(con, "marts", "fct_target_vs_actual", "is_data_behind")
-        else "null"
+    due_through = if_column(
+        con,
+        "fct_target_vs_actual",
+        "is_data_behind",
+        "case when v.is_data_behind then v.data_due_through_date end",
     )
     # On track only at its path's start (no baseline): no progress to measure yet.
-    at_start = (
-        "case when v.is_at_path_start then '起点 start' end"
-        if column_exists(con, "marts", "fct_target_vs_actual", "is_at_path_start")
-        else "null"
+    at_start = if_column(
+        con,
+        "fct_target_vs_actual",
+        "is_at_path_start",
+        "case when v.is_at_path_start then '起点 start' end",
     )
     rows, total = _query(
         con,
@@ -140,10 +142,11 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
 def _members(con: duckdb.DuckDBPyConnection) -> Sheet:
     # A member's own data behind its area's reports due (empty from a warehouse published before
     # the column existed).
-    due_through = (
-        "case when c.is_data_behind then c.data_due_through_date end"
-        if column_exists(con, "marts", "fct_target_contribution", "is_data_behind")
-        else "null"
+    due_through = if_column(
+        con,
+        "fct_target_contribution",
+        "is_data_behind",
+        "case when c.is_data_behind then c.data_due_through_date end",
     )
     rows, total = _query(
         con,
