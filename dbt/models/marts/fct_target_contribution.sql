@@ -91,7 +91,8 @@ member_values as (
                 ) }}, 0)
             else measures.value
         end as member_value,
-        measures.data_through_date
+        measures.data_through_date,
+        own_latest.data_through_date as own_latest_data_through_date
     from members
     left join measures
         on
@@ -99,23 +100,15 @@ member_values as (
             and members.indicator_id = measures.indicator_id
             and members.read_month_end = measures.month_end
             and {{ reads_its_year('members.measure', 'measures.data_through_date', 'measures.month_end') }}
-),
-
-member_latest as (
     -- Where the member's own data end at its area's month: past the month it is read at when
     -- the area waits for another member's report (int_targets_evaluated reads a sum where its
     -- earliest member's data end) — a member that sent its report is not behind for the other's.
-    select
-        members.target_id,
-        members.geo_id,
-        measures.data_through_date
-    from members
-    inner join measures
+    left join measures as own_latest
         on
-            members.geo_id = measures.geo_id
-            and members.indicator_id = measures.indicator_id
-            and members.month_end = measures.month_end
-    where members.month_end > members.read_month_end
+            members.geo_id = own_latest.geo_id
+            and members.indicator_id = own_latest.indicator_id
+            and members.month_end = own_latest.month_end
+            and members.month_end > members.read_month_end
 ),
 
 first_shares as (
@@ -189,13 +182,9 @@ judged as (
                 then member_targets.member_data_due_through_date
             else member_values.data_due_through_date
         end as data_due_through_date,
-        greatest(member_values.data_through_date, member_latest.data_through_date)
+        greatest(member_values.data_through_date, member_values.own_latest_data_through_date)
             as own_data_through_date
     from member_values
-    left join member_latest
-        on
-            member_values.target_id = member_latest.target_id
-            and member_values.geo_id = member_latest.geo_id
     left join first_shares
         on
             member_values.target_id = first_shares.target_id
