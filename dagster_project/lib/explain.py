@@ -177,9 +177,11 @@ def _target_lines(t: dict[str, Any]) -> list[str]:
             if t["row_start_value"] is not None
             else "from its first reported year's annual rate "
         )
+        # Expected is read where the data end, or with none at the row's as-of date (judged_at).
+        read_at = t["data_through_date"] or f"{t['as_of_date']:%Y-%m-%d}, its as-of date"
         lines.append(
             f"  path    {start}to {_n(t['target_value'])} by {until}: "
-            f"{_n(t['expected_value'])} {unit} expected by {t['data_through_date']}"
+            f"{_n(t['expected_value'])} {unit} expected by {read_at}"
         )
     lines.append(f"  status  {t['status']}: {_why(t, on_track, at_risk)}")
     if t["is_final"]:

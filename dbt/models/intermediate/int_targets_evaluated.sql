@@ -9,9 +9,11 @@
 -- Expected is read at the date the data reach (data_through_date): a report for September is
 -- judged against where the path stood at the end of September, not against today.
 -- A flow due by a date (cumulative or year_to_date, by_due_date) in a year with no report of it
--- yet is judged on the year before's last (read_month_end: its December, to which a year-to-date
--- flow carries): in January the latest known total still says where the target stands, as a
--- level's last report does. A per-year target has no data in a new year until a report of it.
+-- yet is judged on the latest year before with one (read_month_end: its December, to which a
+-- year-to-date flow carries): in January the latest known total still says where the target
+-- stands, as a level's last report does — and still after a whole year without a report, when the
+-- data are behind (is_data_behind) as a level's would be. A per-year target has no data in a new
+-- year until a report of it.
 -- Status, with the tolerance bands of dbt_project.yml (on_track_ratio, at_risk_ratio):
 --   no_data    no actual;
 --   achieved   the actual already meets the target (per-year: this year's total meets it);
@@ -55,6 +57,31 @@ target_months as (
         ) as months (month_start)
 ),
 
+years_before as (
+    -- A flow due by a date: the latest December before each month's year, within the plan, with
+    -- a value to read (month_reads: read in a year with no report of it yet). Months of ~50
+    -- targets' own pairs at scale: the aggregate is small.
+    select
+        target_months.target_id,
+        target_months.month_end,
+        max(year_end.month_end) as read_month_end
+    from target_months
+    inner join measures as year_end
+        on
+            target_months.geo_id = year_end.geo_id
+            and target_months.indicator_id = year_end.indicator_id
+            and target_months.cadence = 'by_due_date'
+            and target_months.measure in ('cumulative', 'year_to_date')
+            and month(year_end.month_end) = 12
+            and year_end.month_end < make_date(year(target_months.month_end), 1, 1)
+            and target_months.horizon_start_date <= year_end.month_end
+            and year_end.value is not null
+            and {{ reads_its_year(
+                'target_months.measure', 'year_end.data_through_date', 'year_end.month_end'
+            ) }}
+    group by target_months.target_id, target_months.month_end
+),
+
 month_reads as (
     -- The month of int_measures_monthly each target month is judged on (above).
     select
@@ -62,7 +89,7 @@ month_reads as (
         target_months.month_end,
         case
             when this_month.value is not null then coalesce(data_month.month_end, this_month.month_end)
-            when year_before.value is not null then year_before.month_end
+            else years_before.read_month_end
         end as read_month_end
     from target_months
     left join measures as this_month
@@ -89,17 +116,10 @@ month_reads as (
             and {{ reads_its_year(
                 'target_months.measure', 'data_month.data_through_date', 'data_month.month_end'
             ) }}
-    left join measures as year_before
+    left join years_before
         on
-            target_months.geo_id = year_before.geo_id
-            and target_months.indicator_id = year_before.indicator_id
-            and target_months.cadence = 'by_due_date'
-            and target_months.measure in ('cumulative', 'year_to_date')
-            and make_date(year(target_months.month_end) - 1, 12, 31) = year_before.month_end
-            and target_months.horizon_start_date <= year_before.month_end
-            and {{ reads_its_year(
-                'target_months.measure', 'year_before.data_through_date', 'year_before.month_end'
-            ) }}
+            target_months.target_id = years_before.target_id
+            and target_months.month_end = years_before.month_end
 ),
 
 first_reports as (

@@ -5,7 +5,7 @@
 -- it had when the area was first measured (按基数比例分解): area expected × its first share,
 -- with the area's tolerance bands, and no_data on a deadline passed whose reports, due since,
 -- leave the member's data short of it. A member is read at the month its area
--- is judged on (read_month_end: the year before's last for a flow due by a date with no report
+-- is judged on (read_month_end: the latest year's last for a flow due by a date with no report
 -- yet this year) and by the same measure: a cumulative actual adds its earlier years' totals.
 -- A member whose own data stop short of the reports it owes by then (its area's
 -- data_due_through_date, where members report the indicator; its own target's) is behind
