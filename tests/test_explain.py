@@ -188,10 +188,10 @@ def test_a_deadline_s_outcome_and_an_overdue_one_are_told_as_such(later_copy: Pa
 def test_a_target_without_data_reads_its_path_at_its_as_of_date(later_copy: Path) -> None:
     # A total due by a date starts from zero: it has an expected value before any data.
     with duckdb.connect(str(later_copy)) as con:
-        (target_id,) = con.execute(
+        ((target_id,),) = con.execute(
             "select target_id from marts.fct_target_vs_actual where is_latest "
             "and measure = 'cumulative' order by target_id limit 1"
-        ).fetchone()
+        ).fetchall()
         con.execute(
             "update marts.fct_target_vs_actual set actual_value = null, data_through_date = null, "
             "value_source = null, pace_ratio = null, projected_value = null, "
@@ -199,10 +199,10 @@ def test_a_target_without_data_reads_its_path_at_its_as_of_date(later_copy: Path
             "where target_id = ? and is_latest",
             [target_id],
         )
-        (as_of,) = con.execute(
+        ((as_of,),) = con.execute(
             "select as_of_date from marts.fct_target_vs_actual where target_id = ? and is_latest",
             [target_id],
-        ).fetchone()
+        ).fetchall()
     told = explain(later_copy, target_id)
     assert "judged where its data end: no data yet" in told
     assert f"expected by {as_of:%Y-%m-%d}, its as-of date" in told
