@@ -185,6 +185,10 @@ observed as (
         case
             when target_months.measure = 'cumulative'
                 then target_months.horizon_start_date - interval 1 day
+            -- Each year's own path, from zero on the eve of its 1 January (expected_by's share
+            -- of the year), not from the first report's date.
+            when target_months.measure = 'year_to_date' and target_months.cadence = 'per_year'
+                then make_date(year(target_months.month_end) - 1, 12, 31)
             when target_months.baseline_value is not null
                 then coalesce(
                     target_months.baseline_date, target_months.horizon_start_date - interval 1 day
