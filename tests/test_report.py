@@ -98,6 +98,27 @@ def test_the_heat_map_leaves_blank_what_no_member_owes(
                 (select count(*) from grid anti join judged using (geo_id, action_id))
             """
         ).fetchall()
+        # The mart flags the same parts (fct_target_contribution.is_member_judged), and the
+        # geography scorecard counts only those.
+        [(disagree, miscounted)] = con.execute(
+            """
+            select
+                (select count(*)
+                 from marts.fct_target_contribution as c
+                 inner join marts.dim_indicator as i using (indicator_id)
+                 where c.is_member_judged <> not (i.reported_by = 'area'
+                     and c.member_target_id is null and c.actual_value is null)),
+                (select count(*)
+                 from marts.scorecard_geography as s
+                 where s.contribution_count <> (
+                     select count(*) filter (where c.is_member_judged)
+                     from marts.fct_target_contribution as c where c.geo_id = s.geo_id)
+                 or s.contribution_no_data_count <> (
+                     select count(*) filter (where c.is_member_judged and c.status = 'no_data')
+                     from marts.fct_target_contribution as c where c.geo_id = s.geo_id))
+            """
+        ).fetchall()
+    assert (disagree, miscounted) == (0, 0)
     page = report.read_text(encoding="utf-8")
     start = page.index("<section><h2>城市 × 行动")
     heat = page[start : page.index("</section>", start)]

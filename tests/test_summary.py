@@ -365,7 +365,8 @@ def test_a_warehouse_published_before_data_behind_existed_reads_as_before(
         ).fetchall()
         con.execute(
             "create or replace table marts.fct_target_contribution as select * exclude "
-            "(is_data_behind, data_due_through_date) from marts.fct_target_contribution"
+            "(is_data_behind, data_due_through_date, is_member_judged) "
+            "from marts.fct_target_contribution"
         )
         con.execute(
             "create or replace table marts.dim_indicator as select * exclude "

@@ -60,16 +60,22 @@ def if_column(
 
 def members_part_sql(con: duckdb.DuckDBPyConnection, contribution: str, indicator: str) -> str:
     """Whether a row of marts.fct_target_contribution (alias `contribution`, its dim_indicator
-    joined as `indicator`) is a part the member has to be judged on: not one of a figure the area
-    reports itself (dim_indicator.reported_by 'area') where the member has no target or figure
-    of its own — a grey "no data" there is of a report it does not owe. The page's heat map and
-    the workbook's Members sheet leave those out. Every row from a warehouse published before
-    the column existed."""
+    joined as `indicator`) is a part the member has to be judged on: the mart's is_member_judged
+    — not one of a figure the area reports itself (dim_indicator.reported_by 'area') where the
+    member has no target or figure of its own, a grey "no data" there being of a report it does
+    not owe. The page's heat map and the workbook's Members sheet leave those out. A warehouse
+    published before the column: the same rule on reported_by; before that column, every row."""
     return if_column(
         con,
-        "dim_indicator",
-        "reported_by",
-        f"not ({indicator}.reported_by = 'area' and {contribution}.member_target_id is null "
-        f"and {contribution}.actual_value is null)",
-        otherwise="true",
+        "fct_target_contribution",
+        "is_member_judged",
+        f"{contribution}.is_member_judged",
+        otherwise=if_column(
+            con,
+            "dim_indicator",
+            "reported_by",
+            f"not ({indicator}.reported_by = 'area' and {contribution}.member_target_id is null "
+            f"and {contribution}.actual_value is null)",
+            otherwise="true",
+        ),
     )

@@ -9,7 +9,10 @@
 -- yet this year) and by the same measure: a cumulative actual adds its earlier years' totals.
 -- A member whose own data stop short of the reports it owes by then (its area's
 -- data_due_through_date, where members report the indicator; its own target's) is behind
--- (is_data_behind), as its area would be.
+-- (is_data_behind), as its area would be. A part of a figure the area reports itself
+-- (dim_indicator.reported_by 'area'), where the member has no target or figure of its own, is
+-- kept — every member × target — but not judged (is_member_judged false): scorecard_geography,
+-- the page's heat map and the workbook leave it out.
 with evaluated as (
     select * from {{ ref('int_targets_evaluated') }}
 ),
@@ -75,7 +78,8 @@ members as (
         -- unless the area reports it itself (reported_by 'area'): then no member owes one.
         case
             when area_targets.reported_by = 'members' then area_targets.data_due_through_date
-        end as data_due_through_date
+        end as data_due_through_date,
+        area_targets.reported_by
     from area_targets
     inner join geographies on area_targets.geo_id = geographies.parent_geo_id
 ),
@@ -183,7 +187,12 @@ judged as (
             else member_values.data_due_through_date
         end as data_due_through_date,
         greatest(member_values.data_through_date, member_values.own_latest_data_through_date)
-            as own_data_through_date
+            as own_data_through_date,
+        -- A figure the area reports itself, with no target or figure of the member's own: no
+        -- part the member is judged on (its no_data is not a report it owes).
+        coalesce(member_values.reported_by, 'members') <> 'area'
+        or member_targets.member_target_id is not null
+        or member_values.member_value is not null as is_member_judged
     from member_values
     left join first_shares
         on
@@ -201,9 +210,11 @@ final as (
     -- deadline passed with the member's data short of it counts: the member has no overdue flag
     -- of its own, and its no_data there is the report it owes.
     select
-        * exclude (own_data_through_date),
+        * exclude (own_data_through_date, is_member_judged),
         coalesce(data_due_through_date > own_data_through_date, data_due_through_date is not null)
-        and status <> 'achieved' as is_data_behind
+        and status <> 'achieved' as is_data_behind,
+        -- Added after is_data_behind: published columns keep their places.
+        is_member_judged
     from judged
 )
 

@@ -7,7 +7,9 @@ with latest as (
 ),
 
 contributions as (
+    -- The parts a member is judged on: not a figure its area reports itself (is_member_judged).
     select * from {{ ref('fct_target_contribution') }}
+    where is_member_judged
 ),
 
 report_counts as (
