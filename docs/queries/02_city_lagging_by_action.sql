@@ -2,6 +2,7 @@
 -- 哪个城市在哪项行动上落后？
 -- expected_basis: member_target where the catalog gives the city its own part of the target
 -- (分解目标, member_target_id), else first_share (its share when the area was first measured).
+-- Only the parts a city is judged on (is_member_judged): not the figures the area reports itself.
 select
     g.name_zh as city_zh,
     a.name_zh as action_zh,
@@ -16,5 +17,5 @@ from marts.fct_target_contribution as c
 inner join marts.dim_geography as g on c.geo_id = g.geo_id
 inner join marts.dim_action as a on c.action_id = a.action_id
 inner join marts.dim_indicator as i on c.indicator_id = i.indicator_id
-where c.status in ('at_risk', 'off_track', 'no_data')
+where c.is_member_judged and c.status in ('at_risk', 'off_track', 'no_data')
 order by a.action_id, c.status desc, g.name_zh
