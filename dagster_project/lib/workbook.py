@@ -291,7 +291,7 @@ def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
         (
             "成员 Members",
             "each member's part of its areas' targets, but for the figures an area reports "
-            "itself (dim_indicator.reported_by), which no member owes",
+            "itself, which no member owes (fct_target_contribution.is_member_judged false)",
         ),
         (
             "进度起点 at path start",
