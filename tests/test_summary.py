@@ -30,7 +30,8 @@ def test_the_summary_counts_each_plan_and_names_only_lagging_targets_as_gaps(
     with duckdb.connect(str(published), read_only=True) as con:
         plans = con.execute(
             "select plan_id, achieved_count, on_track_count, at_risk_count, off_track_count, "
-            "no_data_count, at_path_start_count from marts.scorecard_plan order by plan_id"
+            "no_data_count, at_path_start_count, data_behind_count "
+            "from marts.scorecard_plan order by plan_id"
         ).fetchall()
         lagging = con.execute(
             "select target_id, status, data_through_date from marts.fct_target_vs_actual "
@@ -44,15 +45,18 @@ def test_the_summary_counts_each_plan_and_names_only_lagging_targets_as_gaps(
                 "where is_latest and status = 'on_track'"
             ).fetchall()
         }
-    for plan_id, achieved, on, at_risk, off, no_data, starting in plans:
+    for plan_id, achieved, on, at_risk, off, no_data, starting, behind in plans:
         (line,) = [line for line in lines if f"({plan_id}):" in line]
-        # The on-track count says how many are so only at their path's start (is_at_path_start).
+        # The on-track count says how many are so only at their path's start (is_at_path_start),
+        # and the line how many stand on data behind the reports due (is_data_behind).
         only_start = f" ({starting} of them only at their path's start)" if starting else ""
+        on_behind = f" · {behind} on data behind the reports due" if behind else ""
         assert line.endswith(
             f"{achieved} achieved · {on} on track{only_start} · {at_risk} at risk · "
-            f"{off} off track · {no_data} no data"
+            f"{off} off track · {no_data} no data{on_behind}"
         )
-    assert any(starting for *_, starting in plans)
+    assert any(starting for *_, starting, _ in plans)
+    assert any(behind for *_, behind in plans)
     # The bundled data have targets at risk and off track, and on track ones with a pace.
     assert lagging and on_track
     start = lines.index(

@@ -349,12 +349,15 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
         at_start = if_column(
             con, "scorecard_plan", "at_path_start_count", "s.at_path_start_count", "0"
         )
-        for plan_id, name, begins, as_of, targets, *counts, starting in con.execute(
+        # And how many, whatever their status, stand on data behind the reports due: a status
+        # there is where the data end, not today (the section below names them).
+        behind = if_column(con, "scorecard_plan", "data_behind_count", "s.data_behind_count", "0")
+        for plan_id, name, begins, as_of, targets, *counts, starting, behind_count in con.execute(
             f"""
             select
                 plan_id, s.name_zh, p.horizon_start_date, s.as_of_date, s.target_count,
                 s.achieved_count, s.on_track_count, s.at_risk_count, s.off_track_count,
-                s.no_data_count, {at_start}
+                s.no_data_count, {at_start}, {behind}
             from marts.scorecard_plan as s
             inner join marts.dim_plan as p using (plan_id)
             order by plan_id
@@ -365,9 +368,10 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
                 lines.append(f"{name} ({plan_id}): begins {begins}, no target judged as of {as_of}")
                 continue
             only_start = f" ({starting} of them only at their path's start)" if starting else ""
+            on_behind = f" · {behind_count} on data behind the reports due" if behind_count else ""
             lines.append(
                 f"{name} ({plan_id}): {achieved} achieved · {on_track} on track{only_start} · "
-                f"{at_risk} at risk · {off_track} off track · {no_data} no data"
+                f"{at_risk} at risk · {off_track} off track · {no_data} no data{on_behind}"
             )
         gaps = con.execute(
             """
