@@ -141,6 +141,26 @@ def test_a_target_at_its_path_s_start_is_told_without_a_ratio_of_nothing(publish
         assert " / (" not in status
 
 
+def test_an_annual_target_in_its_path_s_first_year_projects_its_rate_held(
+    published: Path,
+) -> None:
+    """An annual target whose path starts at its first reported year's rate has no trend yet:
+    its outlook is that rate held to the due year, said so — not "at the pace so far"."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute(
+            "select target_id, measure = 'year_to_date' and cadence = 'by_due_date' "
+            "and is_at_path_start from marts.fct_target_vs_actual "
+            "where is_latest and projected_value is not null and not is_final order by target_id"
+        ).fetchall()
+    assert any(held for _, held in rows) and not all(held for _, held in rows)
+    for target_id, held in rows:
+        (outlook,) = [
+            line for line in explain(published, target_id).splitlines() if "  outlook " in line
+        ]
+        assert ("if this year's annual rate holds" in outlook) == held, outlook
+        assert ("at the pace so far" in outlook) != held, outlook
+
+
 def test_members_of_a_figure_the_area_reports_itself_owe_none(published: Path) -> None:
     """dim_indicator.reported_by 'area': the members' missing figures are none they owe."""
     with duckdb.connect(str(published), read_only=True) as con:

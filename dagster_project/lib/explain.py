@@ -189,8 +189,16 @@ def _target_lines(t: dict[str, Any]) -> list[str]:
             f"  outlook final: its deadline {t['deadline_date']} has passed with data reaching it"
         )
     elif t["projected_value"] is not None:
+        if t["measure"] == "year_to_date" and t["cadence"] == "by_due_date" and t.get(
+            "is_at_path_start"
+        ):
+            # int_targets_evaluated: an annual target in its path's first year has no trend
+            # yet; its projection is this year's annual rate, held to the due year.
+            basis = "if this year's annual rate holds (no growth to measure yet)"
+        else:
+            basis = "at the pace so far"
         lines.append(
-            f"  outlook {_n(t['projected_value'])} {unit} by {until} at the pace so far "
+            f"  outlook {_n(t['projected_value'])} {unit} by {until} {basis} "
             f"→ {t['projected_status']}"
         )
     return lines
