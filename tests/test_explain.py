@@ -52,6 +52,32 @@ def test_every_target_is_told_with_the_mart_s_status(published: Path) -> None:
         assert not outlook or outlook[0].endswith(f"→ {projected}") or "final" in outlook[0]
 
 
+def test_a_pace_s_formula_gives_the_mart_s_pace(published: Path) -> None:
+    """The formula told is the one the model used: (actual − start) / (expected − start) on a
+    path, actual / expected for a year's own total (a baseline year's amount is no start to
+    subtract: 228 against 224.38 is 1.02, not (228 − 600) / (224.38 − 600) = 0.99)."""
+    number = r"(-?[\d,]+(?:\.\d+)?)"
+    told = 0
+    for target_id, _, _, _, measure, _, pace in _latest(published):
+        (line,) = [x for x in explain(published, target_id).splitlines() if "  status  " in x]
+        on_path = re.search(rf"= \({number} − {number}\) / \({number} − {number}\)", line)
+        of_year = re.search(rf"= {number} / {number}, the year's total", line)
+        if not (on_path or of_year):
+            continue
+        told += 1
+        values = [float(v.replace(",", "")) for v in (on_path or of_year).groups()]  # type: ignore[union-attr]
+        if on_path:
+            assert measure != "year_to_date", line
+            actual, start, expected, _ = values
+            computed = (actual - start) / (expected - start)
+        else:
+            assert measure == "year_to_date", line
+            actual, expected = values
+            computed = actual / expected
+        assert computed == pytest.approx(pace, abs=0.01), line
+    assert told >= 8  # the bundled paths of both kinds
+
+
 def test_the_reports_shown_are_the_mart_s_and_add_up_to_a_total(published: Path) -> None:
     # A total since the plan start, reported by the target's own geography: its reports are the
     # whole of its actual.

@@ -229,6 +229,14 @@ def _why(t: dict[str, Any], on_track: float, at_risk: float) -> str:
             "its path's start (its first reported year; no baseline in the catalog), and so this "
             f"year's expected value; on_track from {on_track:.2f}, at_risk from {at_risk:.2f}"
         )
+    if t["measure"] == "year_to_date":
+        # int_targets_evaluated: a year's own total is paced against the year's expected share,
+        # whatever amount the path starts from (a baseline year's, or zero for a per-year count).
+        return (
+            f"pace {t['pace_ratio']:.2f} = {_n(t['actual_value'])} / {_n(t['expected_value'])}, "
+            f"the year's total against its expected share by {t['data_through_date']}; "
+            f"on_track from {on_track:.2f}, at_risk from {at_risk:.2f}"
+        )
     if t["row_start_value"] is None:
         return (
             f"pace {t['pace_ratio']:.2f}, the share of the expected progress made; on_track "
