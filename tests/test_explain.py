@@ -78,6 +78,27 @@ def test_a_pace_s_formula_gives_the_mart_s_pace(published: Path) -> None:
     assert told >= 8  # the bundled paths of both kinds
 
 
+def test_a_year_s_expected_share_is_told_with_the_year_s_amount(published: Path) -> None:
+    """A year's own total is expected to reach the elapsed share of the year's amount (dbt's
+    year_fraction): the path says which share and of what, and the two give the mart's value."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute(
+            "select target_id, expected_value, coalesce(data_through_date, as_of_date) "
+            "from marts.fct_target_vs_actual "
+            "where is_latest and measure = 'year_to_date' and expected_value > 0"
+        ).fetchall()
+    assert len(rows) >= 5  # per-year and annual targets of both plans
+    for target_id, expected, day in rows:
+        (line,) = [x for x in explain(published, target_id).splitlines() if "  path    " in x]
+        share = re.search(r"\((\d+)/(\d+) of the year's ([\d,]+(?:\.\d+)?)\)$", line)
+        assert share, line
+        elapsed, days, amount = share.groups()
+        assert int(elapsed) == day.timetuple().tm_yday and int(days) in (365, 366)
+        assert float(amount.replace(",", "")) * int(elapsed) / int(days) == pytest.approx(
+            expected, abs=0.01
+        )
+
+
 def test_the_reports_shown_are_the_mart_s_and_add_up_to_a_total(published: Path) -> None:
     # A total since the plan start, reported by the target's own geography: its reports are the
     # whole of its actual.

@@ -178,10 +178,11 @@ def _target_lines(t: dict[str, Any]) -> list[str]:
             else "from its first reported year's annual rate "
         )
         # Expected is read where the data end, or with none at the row's as-of date (judged_at).
+        read_on = t["data_through_date"] or t["as_of_date"]
         read_at = t["data_through_date"] or f"{t['as_of_date']:%Y-%m-%d}, its as-of date"
         lines.append(
             f"  path    {start}to {_n(t['target_value'])} by {until}: "
-            f"{_n(t['expected_value'])} {unit} expected by {read_at}"
+            f"{_n(t['expected_value'])} {unit} expected by {read_at}{_year_share(t, read_on)}"
         )
     lines.append(f"  status  {t['status']}: {_why(t, on_track, at_risk)}")
     if t["is_final"]:
@@ -189,8 +190,10 @@ def _target_lines(t: dict[str, Any]) -> list[str]:
             f"  outlook final: its deadline {t['deadline_date']} has passed with data reaching it"
         )
     elif t["projected_value"] is not None:
-        if t["measure"] == "year_to_date" and t["cadence"] == "by_due_date" and t.get(
-            "is_at_path_start"
+        if (
+            t["measure"] == "year_to_date"
+            and t["cadence"] == "by_due_date"
+            and t.get("is_at_path_start")
         ):
             # int_targets_evaluated: an annual target in its path's first year has no trend
             # yet; its projection is this year's annual rate, held to the due year.
@@ -202,6 +205,17 @@ def _target_lines(t: dict[str, Any]) -> list[str]:
             f"→ {t['projected_status']}"
         )
     return lines
+
+
+def _year_share(t: dict[str, Any], day: dt.date) -> str:
+    """For a year's own total, the share of the year its expected value is (dbt macro
+    year_fraction: day of the year over the year's days) and the year's whole amount: 224.38 by
+    30 September is 273/365 of 300."""
+    if t["measure"] != "year_to_date" or not t["expected_value"]:
+        return ""
+    elapsed = day.timetuple().tm_yday
+    days = dt.date(day.year, 12, 31).timetuple().tm_yday
+    return f" ({elapsed}/{days} of the year's {_n(t['expected_value'] * days / elapsed)})"
 
 
 def _why(t: dict[str, Any], on_track: float, at_risk: float) -> str:
