@@ -78,8 +78,8 @@ report: setup  ## the offline scorecard page and Excel workbook under $PLAN_TRAC
 templates: setup  ## for each geography, a CSV of the reports it owes, under $PLAN_TRACKER_WAREHOUSE_DIR/templates/
 	$(BIN)/plan-tracker templates
 
-explain: setup  ## how a target's status was reached: make explain TARGET=wm_t_new_platforms_2028
-	@test -n "$(TARGET)" || { echo "usage: make explain TARGET=<target_id>"; exit 2; }
+explain: setup  ## how a target's status was reached: make explain TARGET=wm_t_new_platforms_2028 (or a geography: TARGET=鄂州)
+	@test -n "$(TARGET)" || { echo "usage: make explain TARGET=<target_id or geography>"; exit 2; }
 	$(BIN)/plan-tracker explain "$(TARGET)"
 
 docs: setup  ## dbt docs (one static page, viewable offline) under $PLAN_TRACKER_WAREHOUSE_DIR/docs/

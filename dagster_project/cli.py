@@ -219,9 +219,15 @@ def main(argv: list[str] | None = None) -> int:
         help="write, for each geography, a CSV of the reports it owes, to fill in and send back",
     )
     explain_parser = sub.add_parser(
-        "explain", help="how a target's status today was reached: path, pace, reports, members"
+        "explain",
+        help="how a target's status today was reached: path, pace, reports, members; or, for a "
+        "geography, its targets, its parts of its areas' targets and the reports it owes",
     )
-    explain_parser.add_argument("target_id", help="a target id, e.g. wm_t_new_platforms_2028")
+    explain_parser.add_argument(
+        "target_id",
+        help="a target id, e.g. wm_t_new_platforms_2028, or a geography's id or name, e.g. "
+        "ezhou or 鄂州",
+    )
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.job, log_level=args.log_level, record=args.record)

@@ -276,6 +276,81 @@ def test_a_target_without_data_reads_its_path_at_its_as_of_date(later_copy: Path
     assert "None" not in told
 
 
+STATUS_ORDER = ("off_track", "at_risk", "no_data", "on_track", "achieved")
+
+
+def test_a_geography_is_told_from_the_marts(published: Path) -> None:
+    """explain given a geography (by id or Chinese name): its own targets; its parts of its
+    areas' targets that it is judged on, worst first, counted as the mart has them, and those
+    its area reports itself only counted; which of them its reports owed hold back; its
+    reporting record and the reports it owes, as the marts have them."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        geos = con.execute("select geo_id, name_zh from marts.dim_geography").fetchall()
+        own = dict(
+            con.execute(
+                "select geo_id, list(target_id) from marts.fct_target_vs_actual "
+                "where is_latest group by geo_id"
+            ).fetchall()
+        )
+        parts = {
+            geo_id: (judged, unjudged, behind)
+            for geo_id, judged, unjudged, behind in con.execute(
+                "select geo_id, list(status) filter (where is_member_judged), "
+                "count(*) filter (where not is_member_judged), "
+                "list(target_id order by target_id) filter (where is_data_behind) "
+                "from marts.fct_target_contribution group by geo_id"
+            ).fetchall()
+        }
+        record = {
+            geo_id: rest
+            for geo_id, *rest in con.execute(
+                "select geo_id, reports_expected, reports_received, reports_late, "
+                "reports_missing from marts.scorecard_geography"
+            ).fetchall()
+        }
+    told_parts = told_owed = 0
+    for geo_id, name in geos:
+        told = explain(published, geo_id)
+        assert explain(published, name) == told
+        lines = told.splitlines()
+        assert lines[0].startswith(f"{name} ({geo_id}) · ")
+        for target_id in own.get(geo_id, []):
+            assert f"    {target_id} " in told
+        if geo_id in parts:
+            judged, unjudged, behind = parts[geo_id]
+            judged = judged or []
+            (head,) = [x for x in lines if x.startswith("  parts of its areas' targets")]
+            assert f": {len(judged)} judged" in head
+            for status in set(judged):
+                assert f"{judged.count(status)} {status.replace('_', ' ')}" in head
+            assert (f"{unjudged} more its area reports itself" in head) == bool(unjudged)
+            shown = [x for x in lines[lines.index(head) + 1 :] if x.startswith("    ")]
+            shown = shown[: min(len(judged), SHOWN_MEMBERS)]
+            ranks = [STATUS_ORDER.index(x.rsplit("→ ", 1)[1]) for x in shown]
+            assert ranks == sorted(ranks) and len(shown) == min(len(judged), SHOWN_MEMBERS)
+            if behind:
+                (line,) = [x for x in lines if x.startswith("  behind  ")]
+                assert line.endswith(", ".join(behind[:SHOWN_MEMBERS]))
+            told_parts += 1
+        expected, received, late, missing = record[geo_id]
+        if expected:
+            assert (
+                f"{expected:,} expected so far · {received:,} received ({late:,} late) · "
+                f"{missing:,} missing" in told
+            )
+            owed = [x for x in lines if x.startswith("    owed, oldest first: ")]
+            assert len(owed) == bool(missing)
+            if missing:
+                assert owed[0].count(" (due ") == min(missing, SHOWN_REPORTS)
+                told_owed += 1
+    assert told_parts >= 10 and told_owed >= 10  # the bundled cities and districts
+
+
+def test_a_geography_s_name_close_to_another_is_suggested(published: Path) -> None:
+    with pytest.raises(UnknownTargetError, match=r"nor is it a geography; did you mean 鄂州"):
+        explain(published, "鄂洲")
+
+
 def test_an_unknown_target_is_refused_with_the_nearest_ids(published: Path) -> None:
     with pytest.raises(UnknownTargetError, match=r"did you mean wm_t_new_platforms_2028"):
         explain(published, "wm_t_new_platform_2028")

@@ -381,6 +381,9 @@ def test_a_warehouse_published_before_data_behind_existed_reads_as_before(
     assert "at their path's start" not in told
     assert "  behind  " not in explain(later_copy, target_id)
     assert "behind the reports due" not in explain(later_copy, area_target_id)
+    # A geography, too: every part shown, none named as holding its area back.
+    by_city = explain(later_copy, "ezhou")
+    assert "parts of its areas' targets" in by_city and "  behind  " not in by_city
     page = write_report(later_copy, tmp_path).read_text(encoding="utf-8")
     assert "数据待更新" not in page
     assert ">待</td>" not in page

@@ -2,7 +2,9 @@
 the published warehouse — the target and its sentence, the actual and where its data end, the
 expected path, pace against the bands, the projection, the reports behind the actual (file and
 row) and the members' parts. The plan office's "why is this one red?", answered from the marts
-with the lineage DESIGN.md promises, without writing SQL.
+with the lineage DESIGN.md promises, without writing SQL. Given a geography instead (its id or
+Chinese name): where it stands — its own targets, its parts of its areas' targets, the reports
+it owes (explain_geography).
 
 Hand-written: the marts hold every figure, but no tool of the stack tells one target's story.
 """
@@ -74,12 +76,34 @@ def bands() -> tuple[float, float]:
 
 
 def explain(published_db: Path, target_id: str) -> str:
-    """The story of `target_id`'s latest row, as lines of text; UnknownTargetError if none."""
+    """The story of `target_id`'s latest row, as lines of text — or, given a geography (its id
+    or Chinese name) instead, where that geography stands (explain_geography); UnknownTargetError
+    if neither."""
     with duckdb.connect(str(published_db), read_only=True) as con:
+        geo_id = _geography_named(con, target_id)
         try:
+            if geo_id is not None and not _is_target(con, target_id):
+                return explain_geography(con, geo_id)
             return explain_target(con, target_id)
         except UnknownTargetError as error:
             raise UnknownTargetError(f"{error} (warehouse {published_db})") from None
+
+
+def _is_target(con: duckdb.DuckDBPyConnection, target_id: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from marts.fct_target where target_id = ?", [target_id]
+        ).fetchall()[0][0]
+    )
+
+
+def _geography_named(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The geography whose id or Chinese name is `name`, if one is."""
+    rows = con.execute(
+        "select geo_id from marts.dim_geography where geo_id = ? or name_zh = ? order by geo_id",
+        [name, name],
+    ).fetchall()
+    return rows[0][0] if rows else None
 
 
 def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
@@ -119,12 +143,20 @@ def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
     )
     if t is None:
         known = [r[0] for r in con.execute("select target_id from marts.fct_target").fetchall()]
-        near = difflib.get_close_matches(target_id, known, n=3, cutoff=0.5)
+        # The nearest target ids, or geography ids and names: explain takes either.
+        places = [
+            name
+            for row in con.execute("select geo_id, name_zh from marts.dim_geography").fetchall()
+            for name in row
+        ]
+        near = difflib.get_close_matches(target_id, known + places, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(near)}?" if near else ""
         judged = (
             " (it has no row judged yet: its plan may not have begun)" if target_id in known else ""
         )
-        raise UnknownTargetError(f"no target {target_id!r} is judged{judged}{hint}")
+        raise UnknownTargetError(
+            f"no target {target_id!r} is judged{judged}, nor is it a geography{hint}"
+        )
     lines = _target_lines(t)
     lines += _waiting_lines(con, t)
     lines += _history_lines(con, target_id)
@@ -446,5 +478,189 @@ def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str
         lines.append(
             f"    {len(owing)} of {len(members)} behind the reports due{due}: {shown}{more} "
             "(fct_target_contribution.is_data_behind)"
+        )
+    return lines
+
+
+# Worst first: what the office chases, then what stands.
+STATUS_ORDER = ("off_track", "at_risk", "no_data", "on_track", "achieved")
+
+
+def explain_geography(con: duckdb.DuckDBPyConnection, geo_id: str) -> str:
+    """Where one geography stands: its own targets, its parts of its areas' targets (those it is
+    judged on: fct_target_contribution.is_member_judged), which of them its reports owed hold
+    back, and its reporting record with the reports it owes now — the plan office's "how is
+    鄂州 doing, and what does it still owe?" from the marts, without writing SQL."""
+    g = _one(
+        con,
+        """
+        select g.*, p.name_zh as parent_zh
+        from marts.dim_geography as g
+        left join marts.dim_geography as p on g.parent_geo_id = p.geo_id
+        where g.geo_id = ?
+        """,
+        [geo_id],
+    )
+    if g is None:
+        raise UnknownTargetError(f"no geography {geo_id!r}")
+    parent = f" · member of {g['parent_zh']} ({g['parent_geo_id']})" if g["parent_geo_id"] else ""
+    lines = [f"{g['name_zh']} ({geo_id}) · {g['level']}{parent}"]
+    lines += _own_target_lines(con, geo_id)
+    lines += _part_lines(con, geo_id)
+    lines += _record_lines(con, geo_id)
+    return "\n".join(lines)
+
+
+def _status_rank(status: str) -> int:
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
+
+
+def _counts(rows: list[dict[str, Any]]) -> str:
+    counts = Counter(r["status"] for r in rows)
+    return " · ".join(
+        f"{counts[s]} {s.replace('_', ' ')}" for s in sorted(counts, key=_status_rank)
+    )
+
+
+def _own_target_lines(con: duckdb.DuckDBPyConnection, geo_id: str) -> list[str]:
+    behind = if_column(con, "fct_target_vs_actual", "is_data_behind", "v.is_data_behind", "false")
+    at_start = if_column(
+        con, "fct_target_vs_actual", "is_at_path_start", "v.is_at_path_start", "false"
+    )
+    targets = _all(
+        con,
+        f"""
+        select v.target_id, i.name_zh as indicator_zh, v.status, v.pace_ratio,
+            v.data_through_date, {behind} as is_data_behind, {at_start} as is_at_path_start
+        from marts.fct_target_vs_actual as v
+        inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
+        where v.geo_id = ? and v.is_latest
+        order by v.target_id
+        """,  # noqa: S608 - a column name chosen above
+        [geo_id],
+    )
+    if not targets:
+        return ["  targets of its own: none"]
+    targets.sort(key=lambda t: (_status_rank(t["status"]), t["pace_ratio"] or 0, t["target_id"]))
+    lines = [f"  targets of its own (marts.fct_target_vs_actual): {_counts(targets)}"]
+    for t in targets:
+        pace = f", pace {t['pace_ratio']:.2f}" if t["pace_ratio"] is not None else ""
+        if t["is_at_path_start"]:
+            pace += " only at its path's start"
+        through = f"data through {t['data_through_date']}" if t["data_through_date"] else "no data"
+        owed = ", behind the reports due" if t["is_data_behind"] else ""
+        lines.append(
+            f"    {t['target_id']} {t['indicator_zh']}: {t['status']}{pace} ({through}{owed})"
+        )
+    return lines
+
+
+def _part_lines(con: duckdb.DuckDBPyConnection, geo_id: str) -> list[str]:
+    """Its parts of its areas' targets, worst first; the parts of figures its area reports
+    itself are counted, not listed (no report of its own is owed for them)."""
+    if not table_exists(con, "marts", "fct_target_contribution"):
+        return []
+    judged = if_column(
+        con, "fct_target_contribution", "is_member_judged", "c.is_member_judged", "true"
+    )
+    behind = if_column(
+        con, "fct_target_contribution", "is_data_behind", "c.is_data_behind", "false"
+    )
+    due = if_column(
+        con, "fct_target_contribution", "data_due_through_date", "c.data_due_through_date", "null"
+    )
+    parts = _all(
+        con,
+        f"""
+        select c.*, i.name_zh as indicator_zh, {judged} as judged, {behind} as behind,
+            {due} as due_through
+        from marts.fct_target_contribution as c
+        inner join marts.dim_indicator as i on c.indicator_id = i.indicator_id
+        where c.geo_id = ?
+        order by c.target_id
+        """,  # noqa: S608 - column names chosen above
+        [geo_id],
+    )
+    if not parts:
+        return []
+    shown = [p for p in parts if p["judged"]]
+    by_area = len(parts) - len(shown)
+    shown.sort(
+        key=lambda p: (
+            _status_rank(p["status"]),
+            (p["actual_value"] or 0) / (p["expected_value"] or 1),
+            p["target_id"],
+        )
+    )
+    area_own = f"; {by_area} more its area reports itself" if by_area else ""
+    lines = [
+        f"  parts of its areas' targets (marts.fct_target_contribution, worst first): "
+        f"{len(shown)} judged{': ' + _counts(shown) if shown else ''}{area_own}"
+    ]
+    for p in shown[:SHOWN_MEMBERS]:
+        basis = (
+            f"its own target {p['member_target_id']}"
+            if p["expected_basis"] == "member_target"
+            else f"its first share {p['first_share']:.1%}"
+            if p["first_share"] is not None
+            else "no share yet"
+        )
+        lines.append(
+            f"    {p['target_id']} {p['indicator_zh']}: {_n(p['actual_value'])} of "
+            f"{_n(p['expected_value'])} expected ({basis}) → {p['status']}"
+        )
+    if len(shown) > SHOWN_MEMBERS:
+        lines.append(f"    and {len(shown) - SHOWN_MEMBERS} more")
+    owing = [p for p in parts if p["behind"]]
+    if owing:
+        dues = sorted({p["due_through"] for p in owing if p["due_through"] is not None})
+        through = f" through {dues[-1]}" if dues else ""
+        lines.append(
+            f"  behind  its data stop short of the reports due{through} on {len(owing)} of them, "
+            f"holding their areas back: {', '.join(p['target_id'] for p in owing[:SHOWN_MEMBERS])}"
+            f"{' and more' if len(owing) > SHOWN_MEMBERS else ''}"
+        )
+    return lines
+
+
+def _record_lines(con: duckdb.DuckDBPyConnection, geo_id: str) -> list[str]:
+    """Its reporting record (scorecard_geography) and the reports it owes now, oldest first."""
+    record = _one(
+        con,
+        "select reports_expected, reports_received, reports_late, reports_missing, "
+        "latest_report_received_on from marts.scorecard_geography where geo_id = ?",
+        [geo_id],
+    )
+    if record is None or not record["reports_expected"]:
+        return ["  reports: none expected so far"]
+    latest = record["latest_report_received_on"]
+    lines = [
+        f"  reports (marts.fct_report_completeness): {record['reports_expected']:,} expected so "
+        f"far · {record['reports_received']:,} received ({record['reports_late']:,} late) · "
+        f"{record['reports_missing']:,} missing" + (f"; latest received {latest}" if latest else "")
+    ]
+    owed = _all(
+        con,
+        """
+        select c.period_start, c.period_end, c.report_due_date, i.name_zh as indicator_zh,
+            count(*) over () as total
+        from marts.fct_report_completeness as c
+        inner join marts.dim_indicator as i on c.indicator_id = i.indicator_id
+        where c.geo_id = ? and not c.is_received
+        order by c.period_end, c.indicator_id
+        limit ?
+        """,
+        [geo_id, SHOWN_REPORTS],
+    )
+    if owed:
+        items = "; ".join(
+            f"{o['indicator_zh']} {o['period_start']}..{o['period_end']} "
+            f"(due {o['report_due_date']})"
+            for o in owed
+        )
+        more = f" and {owed[0]['total'] - len(owed)} more" if owed[0]["total"] > len(owed) else ""
+        lines.append(
+            f"    owed, oldest first: {items}{more} (`plan-tracker templates` writes them out to "
+            "fill in)"
         )
     return lines
