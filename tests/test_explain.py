@@ -330,7 +330,13 @@ def test_a_geography_is_told_from_the_marts(published: Path) -> None:
             assert ranks == sorted(ranks) and len(shown) == min(len(judged), SHOWN_MEMBERS)
             if behind:
                 (line,) = [x for x in lines if x.startswith("  behind  ")]
-                assert line.endswith(", ".join(behind[:SHOWN_MEMBERS]))
+                more = (
+                    f" and {len(behind) - SHOWN_MEMBERS} more"
+                    if len(behind) > SHOWN_MEMBERS
+                    else ""
+                )
+                assert line.endswith(", ".join(behind[:SHOWN_MEMBERS]) + more)
+                assert f"on {len(behind)} of them" in line
             told_parts += 1
         expected, received, late, missing = record[geo_id]
         if expected:

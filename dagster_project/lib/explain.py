@@ -618,7 +618,7 @@ def _part_lines(con: duckdb.DuckDBPyConnection, geo_id: str) -> list[str]:
         lines.append(
             f"  behind  its data stop short of the reports due{through} on {len(owing)} of them, "
             f"holding their areas back: {', '.join(p['target_id'] for p in owing[:SHOWN_MEMBERS])}"
-            f"{' and more' if len(owing) > SHOWN_MEMBERS else ''}"
+            + (f" and {len(owing) - SHOWN_MEMBERS} more" if len(owing) > SHOWN_MEMBERS else "")
         )
     return lines
 
