@@ -360,6 +360,8 @@ def test_a_warehouse_published_before_data_behind_existed_reads_as_before(
         )
         con.execute("alter table marts.scorecard_plan drop column data_behind_count")
         con.execute("alter table marts.scorecard_plan drop column at_path_start_count")
+        for column in ("own_data_behind_count", "contribution_data_behind_count"):
+            con.execute(f"alter table marts.scorecard_geography drop column {column}")
         con.execute(
             "update marts.fct_target_contribution "
             "set is_data_behind = true, data_due_through_date = '2026-12-31'"

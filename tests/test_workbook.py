@@ -36,6 +36,7 @@ def test_every_target_is_there_with_the_mart_s_figures(published: Path, tmp_path
         "说明 About",
         "目标 Targets",
         "成员 Members",
+        "地区 Geographies",
         "缺报 Missing",
         "状态变化 Changes",
     ]
@@ -85,6 +86,31 @@ def test_every_target_is_there_with_the_mart_s_figures(published: Path, tmp_path
     assert len(_rows(path, "成员 Members")) == members > 0
     assert owed_by_none > 0  # the corridor's own figures: left out
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+
+
+def test_each_geography_has_its_scorecard_row_most_reports_missing_first(
+    published: Path, tmp_path: Path
+) -> None:
+    """The Geographies sheet is marts.scorecard_geography, a row per geography, its numbers
+    numbers, most reports missing first: whom to chase."""
+    path = workbook.write_workbook(published, tmp_path)
+    rows = _rows(path, "地区 Geographies")
+    with duckdb.connect(str(published), read_only=True) as con:
+        marts = {
+            geo_id: figures
+            for geo_id, *figures in con.execute(
+                "select geo_id, own_target_count, contribution_count, "
+                "contribution_no_data_count, contribution_data_behind_count, reports_missing, "
+                "latest_report_received_on from marts.scorecard_geography"
+            ).fetchall()
+        }
+    assert {row[1]: None for row in rows}.keys() == marts.keys()
+    for row in rows:
+        own, parts, no_data, behind, missing, latest = marts[row[1]]
+        assert (row[4], row[8], row[11], row[12], row[16]) == (own, parts, no_data, behind, missing)
+        assert (row[17].date() if row[17] else None) == latest
+    missing_order = [row[16] for row in rows]
+    assert missing_order == sorted(missing_order, reverse=True) and missing_order[0] > 0
 
 
 def test_text_from_the_warehouse_is_never_a_formula(later_copy: Path, tmp_path: Path) -> None:

@@ -3,11 +3,12 @@ what a plan office forwards, prints, sorts and annotates — its working tool �
 figures as the page, read from the published warehouse.
 
 Sheets: 说明 About (the publication, the rules), 目标 Targets (each target's status today and
-since when), 成员 Members (each member's part of an area target), 缺报 Missing (the reports owed),
-状态变化 Changes (marts.target_status_log). Headers in Chinese and English; numbers stay numbers;
-a status cell has the page's colour. A sheet that would pass MAX_ROWS rows (at a province's
-scale the missing reports run to millions, beyond Excel's 1,048,576) keeps the first, worst
-first, and says so on the About sheet.
+since when), 成员 Members (each member's part of an area target), 地区 Geographies (each
+geography's targets, parts and reporting record: marts.scorecard_geography), 缺报 Missing (the
+reports owed), 状态变化 Changes (marts.target_status_log). Headers in Chinese and English;
+numbers stay numbers; a status cell has the page's colour. A sheet that would pass MAX_ROWS rows
+(at a province's scale the missing reports run to millions, beyond Excel's 1,048,576) keeps the
+first, worst first, and says so on the About sheet.
 
 Written with openpyxl in write-only mode (rows streamed to the file, not held as cell objects).
 Text from the warehouse goes in as text, never as a formula: a name beginning with `=` stays a
@@ -186,6 +187,70 @@ def _members(con: duckdb.DuckDBPyConnection) -> Sheet:
     )
 
 
+def _geographies(con: duckdb.DuckDBPyConnection) -> Sheet:
+    """A row per geography (marts.scorecard_geography): its own targets, its parts of its areas'
+    targets judged, how many of either its data hold back, its reporting record — most reports
+    missing first, the office's chasing list."""
+    # Counts added since older code published the warehouse read (blank there).
+    own_behind = if_column(
+        con, "scorecard_geography", "own_data_behind_count", "s.own_data_behind_count"
+    )
+    parts_behind = if_column(
+        con,
+        "scorecard_geography",
+        "contribution_data_behind_count",
+        "s.contribution_data_behind_count",
+    )
+    # An older warehouse: no second key (a constant would be read as a column position).
+    behind_order = if_column(
+        con,
+        "scorecard_geography",
+        "contribution_data_behind_count",
+        "s.contribution_data_behind_count",
+        "s.reports_missing",
+    )
+    rows, total = _query(
+        con,
+        f"""
+        select
+            s.name_zh, s.geo_id, s.geo_level, area.name_zh, s.own_target_count,
+            s.own_on_track_count, s.own_lagging_count, {own_behind}, s.contribution_count,
+            s.contribution_on_track_count, s.contribution_lagging_count,
+            s.contribution_no_data_count, {parts_behind}, s.reports_expected,
+            s.reports_received, s.reports_late, s.reports_missing, s.latest_report_received_on
+        from marts.scorecard_geography as s
+        left join marts.dim_geography as area on s.parent_geo_id = area.geo_id
+        order by s.reports_missing desc, {behind_order} desc, s.geo_id
+        """,  # noqa: S608 - constants
+    )
+    return Sheet(
+        "地区 Geographies",
+        [
+            "地区 geography",
+            "geo_id",
+            "层级 level",
+            "所属 area",
+            "本级目标 own targets",
+            "其中正常 on track",
+            "其中落后 lagging",
+            "其中数据待更新 behind",
+            "参与考核的区域目标 parts judged",
+            "其中正常 on track",
+            "其中落后 lagging",
+            "其中无数据 no data",
+            "其中拖后区域 holding back",
+            "应报 expected",
+            "已收 received",
+            "逾期 late",
+            "缺报 missing",
+            "最近报送 latest received",
+        ],
+        rows,
+        [14, 16, 10, 14, 10, 10, 10, 12, 12, 10, 10, 10, 12, 10, 10, 10, 10, 13],
+        total,
+    )
+
+
 def _missing(con: duckdb.DuckDBPyConnection) -> Sheet:
     rows, total = _query(
         con,
@@ -294,6 +359,12 @@ def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
             "itself, which no member owes (fct_target_contribution.is_member_judged false)",
         ),
         (
+            "地区 Geographies",
+            "a row per geography (marts.scorecard_geography): its own targets, the parts of its "
+            "areas' targets it is judged on, how many of either its data hold back, its reports "
+            "— most missing first; `make explain TARGET=<geography>` tells one in full",
+        ),
+        (
             "进度起点 at path start",
             "起点 start under 进度起点: on track only by being its own path's start — with no "
             "baseline in the catalog the path starts at the first report (an annual target: its "
@@ -321,7 +392,7 @@ def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
 
 def sheets(con: duckdb.DuckDBPyConnection) -> list[Sheet]:
     """Every sheet of the workbook, About first, from an open published warehouse."""
-    body = [_targets(con), _members(con), _missing(con)]
+    body = [_targets(con), _members(con), _geographies(con), _missing(con)]
     changes = _changes(con)
     if changes is not None:
         body.append(changes)
