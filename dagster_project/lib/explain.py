@@ -419,6 +419,15 @@ def _waiting_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[st
     ]
 
 
+def _part_basis(part: dict[str, Any]) -> str:
+    """What a member's part of an area target (a row of fct_target_contribution) is judged on."""
+    if part["expected_basis"] == "member_target":
+        return f"its own target {part['member_target_id']}"
+    if part["first_share"] is not None:
+        return f"its first share {part['first_share']:.1%} ({part['first_share_month']})"
+    return "no share yet"
+
+
 def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str]:
     """The members furthest behind their part (at most SHOWN_MEMBERS: an area of a province has
     thousands), then how the others stand, and who has no figure of its own yet."""
@@ -439,16 +448,9 @@ def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str
     silent = [m["geo_zh"] for m in members if m["actual_value"] is None]
     lines = ["  members (marts.fct_target_contribution, furthest behind first):"]
     for m in judged[:SHOWN_MEMBERS]:
-        basis = (
-            f"its own target {m['member_target_id']}"
-            if m["expected_basis"] == "member_target"
-            else f"its first share {m['first_share']:.1%} ({m['first_share_month']})"
-            if m["first_share"] is not None
-            else "no share yet"
-        )
         lines.append(
             f"    {m['geo_zh']} {_n(m['actual_value'])} of {_n(m['expected_value'])} expected "
-            f"({basis}) → {m['status']}"
+            f"({_part_basis(m)}) → {m['status']}"
         )
     rest = judged[SHOWN_MEMBERS:]
     if rest:
@@ -598,16 +600,9 @@ def _part_lines(con: duckdb.DuckDBPyConnection, geo_id: str) -> list[str]:
         f"{len(shown)} judged{': ' + _counts(shown) if shown else ''}{area_own}"
     ]
     for p in shown[:SHOWN_MEMBERS]:
-        basis = (
-            f"its own target {p['member_target_id']}"
-            if p["expected_basis"] == "member_target"
-            else f"its first share {p['first_share']:.1%}"
-            if p["first_share"] is not None
-            else "no share yet"
-        )
         lines.append(
             f"    {p['target_id']} {p['indicator_zh']}: {_n(p['actual_value'])} of "
-            f"{_n(p['expected_value'])} expected ({basis}) → {p['status']}"
+            f"{_n(p['expected_value'])} expected ({_part_basis(p)}) → {p['status']}"
         )
     if len(shown) > SHOWN_MEMBERS:
         lines.append(f"    and {len(shown) - SHOWN_MEMBERS} more")

@@ -34,7 +34,13 @@ from dagster_project.lib import status_log
 from dagster_project.lib.explain import bands
 from dagster_project.lib.paths import write_atomically
 from dagster_project.lib.report import STATUS_COLOURS, STATUS_LABELS
-from dagster_project.lib.sql import OFFICE_TIMEZONE, if_column, members_part_sql, table_exists
+from dagster_project.lib.sql import (
+    OFFICE_TIMEZONE,
+    column_exists,
+    if_column,
+    members_part_sql,
+    table_exists,
+)
 from dagster_project.lib.status_log import worst_first_sql
 
 MAX_ROWS = 20_000
@@ -191,24 +197,16 @@ def _geographies(con: duckdb.DuckDBPyConnection) -> Sheet:
     """A row per geography (marts.scorecard_geography): its own targets, its parts of its areas'
     targets judged, how many of either its data hold back, its reporting record — most reports
     missing first, the office's chasing list."""
-    # Counts added since older code published the warehouse read (blank there).
+    # Counts added since older code published the warehouse read: blank there, and no second
+    # sort key (a constant there would be read as a column position).
     own_behind = if_column(
         con, "scorecard_geography", "own_data_behind_count", "s.own_data_behind_count"
     )
-    parts_behind = if_column(
-        con,
-        "scorecard_geography",
-        "contribution_data_behind_count",
-        "s.contribution_data_behind_count",
+    has_parts_behind = column_exists(
+        con, "marts", "scorecard_geography", "contribution_data_behind_count"
     )
-    # An older warehouse: no second key (a constant would be read as a column position).
-    behind_order = if_column(
-        con,
-        "scorecard_geography",
-        "contribution_data_behind_count",
-        "s.contribution_data_behind_count",
-        "s.reports_missing",
-    )
+    parts_behind = "s.contribution_data_behind_count" if has_parts_behind else "null"
+    behind_order = "s.contribution_data_behind_count" if has_parts_behind else "s.reports_missing"
     rows, total = _query(
         con,
         f"""
