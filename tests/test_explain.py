@@ -21,6 +21,7 @@ from dagster_project.lib.explain import (
     bands,
     explain,
 )
+from dagster_project.lib.status_log import WORST_FIRST
 
 pytestmark = pytest.mark.slow
 
@@ -276,9 +277,6 @@ def test_a_target_without_data_reads_its_path_at_its_as_of_date(later_copy: Path
     assert "None" not in told
 
 
-STATUS_ORDER = ("off_track", "at_risk", "no_data", "on_track", "achieved")
-
-
 def test_a_geography_is_told_from_the_marts(published: Path) -> None:
     """explain given a geography (by id or Chinese name): its own targets; its parts of its
     areas' targets that it is judged on, worst first, counted as the mart has them, and those
@@ -326,7 +324,7 @@ def test_a_geography_is_told_from_the_marts(published: Path) -> None:
             assert (f"{unjudged} more its area reports itself" in head) == bool(unjudged)
             shown = [x for x in lines[lines.index(head) + 1 :] if x.startswith("    ")]
             shown = shown[: min(len(judged), SHOWN_MEMBERS)]
-            ranks = [STATUS_ORDER.index(x.rsplit("→ ", 1)[1]) for x in shown]
+            ranks = [WORST_FIRST.index(x.rsplit("→ ", 1)[1]) for x in shown]
             assert ranks == sorted(ranks) and len(shown) == min(len(judged), SHOWN_MEMBERS)
             if behind:
                 (line,) = [x for x in lines if x.startswith("  behind  ")]

@@ -22,6 +22,7 @@ import yaml
 
 from dagster_project.lib.paths import DBT_DIR
 from dagster_project.lib.sql import OFFICE_TIMEZONE, if_column, table_exists
+from dagster_project.lib.status_log import WORST_FIRST
 
 SHOWN_REPORTS = 8
 SHOWN_MEMBERS = 10
@@ -484,10 +485,6 @@ def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str
     return lines
 
 
-# Worst first: what the office chases, then what stands.
-STATUS_ORDER = ("off_track", "at_risk", "no_data", "on_track", "achieved")
-
-
 def explain_geography(con: duckdb.DuckDBPyConnection, geo_id: str) -> str:
     """Where one geography stands: its own targets, its parts of its areas' targets (those it is
     judged on: fct_target_contribution.is_member_judged), which of them its reports owed hold
@@ -514,7 +511,8 @@ def explain_geography(con: duckdb.DuckDBPyConnection, geo_id: str) -> str:
 
 
 def _status_rank(status: str) -> int:
-    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
+    """Worst first (status_log.WORST_FIRST): what the office chases, then what stands."""
+    return WORST_FIRST.index(status) if status in WORST_FIRST else len(WORST_FIRST)
 
 
 def _counts(rows: list[dict[str, Any]]) -> str:
