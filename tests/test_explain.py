@@ -18,6 +18,7 @@ from dagster_project.lib.explain import (
     SHOWN_REPORTS,
     UnknownTargetError,
     _n,
+    _part_basis,
     bands,
     explain,
 )
@@ -353,6 +354,23 @@ def test_a_geography_is_told_from_the_marts(published: Path) -> None:
 def test_a_geography_s_name_close_to_another_is_suggested(published: Path) -> None:
     with pytest.raises(UnknownTargetError, match=r"nor is it a geography; did you mean 鄂州"):
         explain(published, "鄂洲")
+
+
+@pytest.mark.parametrize(
+    ("share", "told"),
+    [(0.5, "50.0%"), (0.0123, "1.2%"), (0.00031, "0.031%"), (0.0, "0.0%")],
+)
+def test_a_member_s_share_is_told_even_when_one_of_thousands(share: float, told: str) -> None:
+    """A county among 3,000 has a share below 0.1 %: told with its digits, not as 0.0 %."""
+    part = {
+        "expected_basis": "first_share",
+        "first_share": share,
+        "first_share_month": "2026-01-31",
+        "member_target_id": None,
+    }
+    assert _part_basis(part) == f"its first share {told} (2026-01-31)"
+    own = {**part, "expected_basis": "member_target", "member_target_id": "t_x"}
+    assert _part_basis(own) == "its own target t_x"
 
 
 def test_an_unknown_target_is_refused_with_the_nearest_ids(published: Path) -> None:

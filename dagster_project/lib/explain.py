@@ -425,7 +425,10 @@ def _part_basis(part: dict[str, Any]) -> str:
     if part["expected_basis"] == "member_target":
         return f"its own target {part['member_target_id']}"
     if part["first_share"] is not None:
-        return f"its first share {part['first_share']:.1%} ({part['first_share_month']})"
+        # One of thousands of counties has a share well below 0.1 %: not shown as 0.0 %.
+        share = part["first_share"]
+        shown = f"{share:.1%}" if abs(share) >= 0.001 or share == 0 else f"{share * 100:.2g}%"
+        return f"its first share {shown} ({part['first_share_month']})"
     return "no share yet"
 
 
