@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -126,6 +127,42 @@ def test_the_heat_map_leaves_blank_what_no_member_owes(
     assert blank > 20
     assert heat.count('<td style="background:#ffffff"') == blank
     assert heat.count("<td style=") == judged + blank
+
+
+def test_the_completeness_grid_counts_each_month_s_missing_and_late_reports(
+    bundled_warehouse: Path, report: Path
+) -> None:
+    """Each cell of 报送完整性 is its geography's month in marts.fct_report_completeness: 缺 the
+    reports missing, 迟 the late ones, ✓ all on time — in characters any Chinese font shows."""
+    with duckdb.connect(str(bundled_warehouse / "plan_tracker.duckdb"), read_only=True) as con:
+        marts = {
+            (geo, month): (missing, late)
+            for geo, month, missing, late in con.execute(
+                "select g.name_zh, strftime(c.period_end, '%Y-%m'), "
+                "count(*) filter (where c.report_status = 'missing'), "
+                "count(*) filter (where c.report_status = 'late') "
+                "from marts.fct_report_completeness as c "
+                "inner join marts.dim_geography as g using (geo_id) group by all"
+            ).fetchall()
+        }
+    page = report.read_text(encoding="utf-8")
+    start = page.index("<section><h2>报送完整性")
+    grid = page[start : page.index("</section>", start)]
+    months = re.findall(r"<th>(\d{4}-\d{2})</th>", grid)
+    cells = 0
+    for geo, row in re.findall(r"<tr><th>([^<]+)</th>(.*?)</tr>", grid):
+        texts = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+        assert len(texts) == len(months)
+        for month, text in zip(months, texts, strict=True):
+            counts = marts.get((geo, month))
+            if counts is None:
+                assert text == ""
+                continue
+            missing, late = counts
+            assert text == (f"缺{missing} 迟{late}" if missing or late else "✓"), (geo, month)
+            cells += 1
+    assert cells == len(marts)
+    assert "⏱" not in grid
 
 
 def test_a_deadline_with_its_outcome_reads_missed_not_off_track(

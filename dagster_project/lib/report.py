@@ -512,8 +512,8 @@ def _completeness(con: duckdb.DuckDBPyConnection) -> str:
     for r in rows:
         grid[r["geo_zh"]][r["month"]][r["report_status"]] = r["n"]
     out = [
-        "<section><h2>报送完整性<br><small>Who has not reported what (missing · late · on time "
-        "per month)</small></h2><table class='complete'><thead><tr><th></th>"
+        "<section><h2>报送完整性<br><small>Who has not reported what, per month: 缺 missing · "
+        "迟 late · ✓ all on time</small></h2><table class='complete'><thead><tr><th></th>"
     ]
     out += [f"<th>{esc(m)}</th>" for m in months]
     out.append("</tr></thead><tbody>")
@@ -525,7 +525,9 @@ def _completeness(con: duckdb.DuckDBPyConnection) -> str:
             colour = (
                 "#ffebe9" if missing else ("#fff8c5" if late else "#dafbe1" if cell else "#fff")
             )
-            text = f"{missing}✗ {late}⏱" if missing or late else ("✓" if cell else "")
+            # Chinese characters, which every font the office's machines have can show (an
+            # emoji such as ⏱ is a box where no emoji font is installed).
+            text = f"缺{missing} 迟{late}" if missing or late else ("✓" if cell else "")
             out.append(f'<td style="background:{colour}">{esc(text)}</td>')
         out.append("</tr>")
     out.append("</tbody></table></section>")
