@@ -21,7 +21,7 @@ import duckdb
 import yaml
 
 from dagster_project.lib.paths import DBT_DIR
-from dagster_project.lib.sql import OFFICE_TIMEZONE, if_column, table_exists
+from dagster_project.lib.sql import OFFICE_TIMEZONE, if_column, members_part_sql, table_exists
 from dagster_project.lib.status_log import WORST_FIRST
 
 SHOWN_REPORTS = 8
@@ -563,9 +563,9 @@ def _part_lines(con: duckdb.DuckDBPyConnection, geo_id: str) -> list[str]:
     itself are counted, not listed (no report of its own is owed for them)."""
     if not table_exists(con, "marts", "fct_target_contribution"):
         return []
-    judged = if_column(
-        con, "fct_target_contribution", "is_member_judged", "c.is_member_judged", "true"
-    )
+    # The parts it is judged on, by the rule the heat map and the workbook use (older warehouses
+    # included).
+    judged = members_part_sql(con, "c", "i")
     behind = if_column(
         con, "fct_target_contribution", "is_data_behind", "c.is_data_behind", "false"
     )
