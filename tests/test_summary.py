@@ -355,11 +355,12 @@ def test_a_warehouse_published_before_data_behind_existed_reads_as_before(
         # Made again without them (a check constraint of the table reads both).
         con.execute(
             "create or replace table marts.fct_target_vs_actual as select * exclude "
-            "(is_data_behind, data_due_through_date, is_at_path_start) "
+            "(is_data_behind, data_due_through_date, is_at_path_start, is_data_stale) "
             "from marts.fct_target_vs_actual"
         )
         con.execute("alter table marts.scorecard_plan drop column data_behind_count")
         con.execute("alter table marts.scorecard_plan drop column at_path_start_count")
+        con.execute("alter table marts.scorecard_plan drop column data_stale_count")
         for column in ("own_data_behind_count", "contribution_data_behind_count"):
             con.execute(f"alter table marts.scorecard_geography drop column {column}")
         con.execute(
@@ -371,7 +372,7 @@ def test_a_warehouse_published_before_data_behind_existed_reads_as_before(
         ).fetchall()
         con.execute(
             "create or replace table marts.fct_target_contribution as select * exclude "
-            "(is_data_behind, data_due_through_date, is_member_judged) "
+            "(is_data_behind, data_due_through_date, is_member_judged, is_data_stale) "
             "from marts.fct_target_contribution"
         )
         con.execute(
@@ -524,3 +525,84 @@ def test_targets_on_track_only_at_their_path_s_start_say_so(
     assert {target_id for target_id, mark in column.items() if mark} == {
         target_id for target_id, *_ in at_start
     }
+
+
+STALE = "数据停滞 data too far behind"
+
+
+def test_targets_without_a_status_on_data_too_far_behind_say_so(
+    later_copy: Path, tmp_path: Path
+) -> None:
+    """fct_target_vs_actual.is_data_stale (the rule is the model's, unit-tested): a target whose
+    data end more than stale_after_months before the reports due is no_data. The summary counts
+    it beside its plan and names it with where its data end and its pace there; explain says why
+    there is no status nor projection; the page marks it and counts it beside its plan; the
+    workbook gives the date its data should reach. A member's part alike is told in explain."""
+    with duckdb.connect(str(later_copy)) as con:
+        [(target_id, plan_id, indicator, pace)] = con.execute(
+            "select v.target_id, v.plan_id, i.name_zh, v.pace_ratio "
+            "from marts.fct_target_vs_actual as v inner join marts.dim_indicator as i "
+            "using (indicator_id) where v.is_latest and v.pace_ratio is not null "
+            "and v.status <> 'achieved' and not v.is_final order by v.target_id limit 1"
+        ).fetchall()
+        con.execute(
+            "update marts.fct_target_vs_actual set status = 'no_data', "
+            "projected_status = 'no_data', is_data_stale = true, is_data_behind = false, "
+            "is_at_path_start = false, data_through_date = '2026-09-30', "
+            "data_due_through_date = '2027-12-31' where target_id = ? and is_latest",
+            [target_id],
+        )
+        con.execute("update marts.scorecard_plan set data_stale_count = 0")
+        con.execute(
+            "update marts.scorecard_plan set data_stale_count = 1 where plan_id = ?", [plan_id]
+        )
+        [(area_target_id, member, member_zh)] = con.execute(
+            "select c.target_id, c.geo_id, g.name_zh from marts.fct_target_contribution as c "
+            "inner join marts.dim_geography as g using (geo_id) "
+            "where c.actual_value is not null and c.expected_basis = 'first_share' "
+            "order by c.target_id, c.geo_id limit 1"
+        ).fetchall()
+        con.execute(
+            "update marts.fct_target_contribution set status = 'no_data', is_data_stale = true "
+            "where target_id = ? and geo_id = ?",
+            [area_target_id, member],
+        )
+    lines = summary(later_copy).splitlines()
+    (plan_line,) = [line for line in lines if f"({plan_id}): " in line]
+    assert "no data (1 of them on data too far behind)" in plan_line
+    start = lines.index(
+        "no status on data too far behind the reports due (no_data until they come; "
+        "stale_after_months in dbt_project.yml): 1"
+    )
+    assert lines[start + 1] == (
+        f"  {target_id} {indicator}: data through 2026-09-30, 15 months before the reports due "
+        f"through 2027-12-31 (pace there {pace:.2f})"
+    )
+    assert not lines[start + 2].startswith("  ")
+
+    told = explain(later_copy, target_id).splitlines()
+    assert (
+        "  stale   the data end 15 months before the reports due through 2027-12-31, more than "
+        "the 12 a status may stand on (stale_after_months; fct_target_vs_actual.is_data_stale): "
+        "no status on them"
+    ) in told
+    (status,) = [line for line in told if line.startswith("  status  ")]
+    assert status.startswith("  status  no_data: its data end 2026-09-30, too far behind")
+    assert status.endswith(f"where they end, pace {pace:.2f}")
+    (outlook,) = [line for line in told if line.startswith("  outlook ")]
+    assert outlook.startswith("  outlook no_data: nothing is projected from data this far behind")
+    assert not any(line.startswith("  behind  ") for line in told)
+    members = explain(later_copy, area_target_id)
+    assert (
+        f"{member_zh} " in members
+        and "→ no_data (its own data too far behind the reports due to judge)" in members
+    )
+
+    page = write_report(later_copy, tmp_path).read_text(encoding="utf-8")
+    assert (
+        page.count(f"{STALE}: 数据截至 data through 2026-09-30 · 应报至 due through 2027-12-31")
+        == 1
+    )
+    assert page.count(f"{STALE}: 1 个目标 targets") == 1
+    column = _behind_column(write_workbook(later_copy, tmp_path))
+    assert column[target_id] == dt.datetime(2027, 12, 31)

@@ -69,11 +69,20 @@ def _n(value: float | None) -> str:
     return text or "0"
 
 
+def _dbt_vars() -> dict[str, Any]:
+    project = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return dict(project.get("vars", {}))
+
+
 def bands() -> tuple[float, float]:
     """The status bands the dbt project judges pace with (dbt_project.yml vars)."""
-    project = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    dbt_vars = project.get("vars", {})
+    dbt_vars = _dbt_vars()
     return float(dbt_vars["on_track_ratio"]), float(dbt_vars["at_risk_ratio"])
+
+
+def stale_after_months() -> int:
+    """How far behind the reports due data may end and still give a status (dbt_project.yml)."""
+    return int(_dbt_vars()["stale_after_months"])
 
 
 def explain(published_db: Path, target_id: str) -> str:
@@ -118,12 +127,13 @@ def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
         "",
     )
     at_start = if_column(con, "fct_target_vs_actual", "is_at_path_start", "v.is_at_path_start,", "")
+    stale = if_column(con, "fct_target_vs_actual", "is_data_stale", "v.is_data_stale,", "")
     reported_by = if_column(con, "dim_indicator", "reported_by", "i.reported_by,", "")
     t = _one(
         con,
         f"""
         select
-            t.*, {behind} {at_start} {reported_by}
+            t.*, {behind} {at_start} {stale} {reported_by}
             v.as_of_date, v.month_end, v.deadline_date, v.path_start_date,
             v.path_start_source, v.expected_value, v.actual_value, v.data_through_date,
             v.value_source, v.children_reported, v.children_expected, v.pace_ratio,
@@ -190,6 +200,12 @@ def _target_lines(t: dict[str, Any]) -> list[str]:
             f"  behind  the reports due through {t['data_due_through_date']} are not all in "
             "(fct_target_vs_actual.is_data_behind): the status stands where the data end"
         )
+    if t.get("is_data_stale"):
+        lines.append(
+            f"  stale   the data end {_months_behind(t)} months before the reports due through "
+            f"{t['data_due_through_date']}, more than the {stale_after_months()} a status may "
+            "stand on (stale_after_months; fct_target_vs_actual.is_data_stale): no status on them"
+        )
     if t["actual_value"] is None:
         lines.append("  actual  none: no report counts towards it yet, so the status is no_data")
     else:
@@ -222,6 +238,11 @@ def _target_lines(t: dict[str, Any]) -> list[str]:
         lines.append(
             f"  outlook final: its deadline {t['deadline_date']} has passed with data reaching it"
         )
+    elif t["projected_value"] is not None and t.get("is_data_stale"):
+        lines.append(
+            f"  outlook no_data: nothing is projected from data this far behind (at the pace "
+            f"where they end, {_n(t['projected_value'])} {unit} by {until})"
+        )
     elif t["projected_value"] is not None:
         if (
             t["measure"] == "year_to_date"
@@ -238,6 +259,21 @@ def _target_lines(t: dict[str, Any]) -> list[str]:
             f"→ {t['projected_status']}"
         )
     return lines
+
+
+def _stale_mark(part: dict[str, Any]) -> str:
+    """Why a member's part is no_data when its data are too far behind (is_data_stale; absent
+    from a warehouse published before the column existed)."""
+    if not part.get("is_data_stale"):
+        return ""
+    return " (its own data too far behind the reports due to judge)"
+
+
+def _months_behind(t: dict[str, Any]) -> int:
+    """Months from where the data end to what the reports due should reach (DuckDB's
+    date_diff('month'), as int_targets_evaluated counts them)."""
+    through, due = t["data_through_date"], t["data_due_through_date"]
+    return (due.year - through.year) * 12 + due.month - through.month
 
 
 def _year_share(t: dict[str, Any], day: dt.date) -> str:
@@ -266,6 +302,14 @@ def _why(t: dict[str, Any], on_track: float, at_risk: float) -> str:
         return (
             f"its deadline {t['deadline_date']} has passed, its reports were due "
             f"{t['final_reports_due_date']}, and the data stop short of it: the outcome is unknown"
+        )
+    if t.get("is_data_stale"):
+        pace = (
+            f"; where they end, pace {t['pace_ratio']:.2f}" if t["pace_ratio"] is not None else ""
+        )
+        return (
+            f"its data end {t['data_through_date']}, too far behind the reports due to say "
+            f"where it stands today — the reports owed since are to be chased{pace}"
         )
     if t["pace_ratio"] is None:
         return "no pace: the path has not started where the data end"
@@ -454,7 +498,7 @@ def _member_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[str
     for m in judged[:SHOWN_MEMBERS]:
         lines.append(
             f"    {m['geo_zh']} {_n(m['actual_value'])} of {_n(m['expected_value'])} expected "
-            f"({_part_basis(m)}) → {m['status']}"
+            f"({_part_basis(m)}) → {m['status']}{_stale_mark(m)}"
         )
     rest = judged[SHOWN_MEMBERS:]
     if rest:
@@ -530,11 +574,13 @@ def _own_target_lines(con: duckdb.DuckDBPyConnection, geo_id: str) -> list[str]:
     at_start = if_column(
         con, "fct_target_vs_actual", "is_at_path_start", "v.is_at_path_start", "false"
     )
+    stale = if_column(con, "fct_target_vs_actual", "is_data_stale", "v.is_data_stale", "false")
     targets = _all(
         con,
         f"""
         select v.target_id, i.name_zh as indicator_zh, v.status, v.pace_ratio,
-            v.data_through_date, {behind} as is_data_behind, {at_start} as is_at_path_start
+            v.data_through_date, {behind} as is_data_behind, {at_start} as is_at_path_start,
+            {stale} as is_data_stale
         from marts.fct_target_vs_actual as v
         inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
         where v.geo_id = ? and v.is_latest
@@ -552,6 +598,8 @@ def _own_target_lines(con: duckdb.DuckDBPyConnection, geo_id: str) -> list[str]:
             pace += " only at its path's start"
         through = f"data through {t['data_through_date']}" if t["data_through_date"] else "no data"
         owed = ", behind the reports due" if t["is_data_behind"] else ""
+        if t["is_data_stale"]:
+            owed = ", too far behind the reports due to judge"
         lines.append(
             f"    {t['target_id']} {t['indicator_zh']}: {t['status']}{pace} ({through}{owed})"
         )
@@ -604,6 +652,7 @@ def _part_lines(con: duckdb.DuckDBPyConnection, geo_id: str) -> list[str]:
         lines.append(
             f"    {p['target_id']} {p['indicator_zh']}: {_n(p['actual_value'])} of "
             f"{_n(p['expected_value'])} expected ({_part_basis(p)}) → {p['status']}"
+            f"{_stale_mark(p)}"
         )
     if len(shown) > SHOWN_MEMBERS:
         lines.append(f"    and {len(shown) - SHOWN_MEMBERS} more")

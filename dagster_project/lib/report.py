@@ -44,6 +44,8 @@ AT_START_LABEL = "起点 at its path's start (无基数 no baseline)"
 # A deadline passed with the data reaching it (fct_target_vs_actual.is_final): off track is
 # its outcome, missed, no longer a pace.
 MISSED_LABEL = "未完成 missed"
+# No status on data too far behind the reports due (is_data_stale; stale_after_months).
+STALE_LABEL = "数据停滞 data too far behind"
 # A deadline passed whose reports, due since, do not reach it (is_final_overdue).
 OVERDUE_LABEL = "逾期未报 reports overdue, due"
 
@@ -138,6 +140,18 @@ def _behind(t: dict[str, Any]) -> str:
     )
 
 
+def _stale(t: dict[str, Any]) -> str:
+    """Under a no_data status whose data exist but end too far behind the reports due
+    (fct_target_vs_actual.is_data_stale): where they end and what is owed since. Not from a
+    warehouse published before the column existed."""
+    if not t.get("is_data_stale"):
+        return ""
+    return (
+        f"<br><small>{STALE_LABEL}: 数据截至 data through {esc(t['data_through_date'])} · "
+        f"应报至 due through {esc(t['data_due_through_date'])}</small>"
+    )
+
+
 def _at_start(t: dict[str, Any]) -> str:
     """Under an on-track status that is only its path's start (fct_target_vs_actual.
     is_at_path_start: no baseline, the path starts at the data): no progress to measure yet. Not
@@ -161,6 +175,14 @@ def _behind_count(plan: dict[str, Any]) -> str:
     if not plan.get("data_behind_count"):
         return ""
     return f" · {BEHIND_LABEL}: {esc(plan['data_behind_count'])} 个目标 targets"
+
+
+def _stale_count(plan: dict[str, Any]) -> str:
+    """Beside the plan's reports: how many of its no-data targets have data, too far behind the
+    reports due to judge (scorecard_plan.data_stale_count; absent from an older warehouse)."""
+    if not plan.get("data_stale_count"):
+        return ""
+    return f" · {STALE_LABEL}: {esc(plan['data_stale_count'])} 个目标 targets"
 
 
 def _part_of(t: dict[str, Any]) -> str:
@@ -294,7 +316,7 @@ def _plan_section(
         f'<p class="meta">报送 reports: {esc(plan["reports_received"])} 已收 received · '
         f"{esc(plan['reports_late'])} 逾期 late · {esc(plan['reports_missing'])} 缺报 missing · "
         f"最近报送 latest {esc(plan['latest_report_received_on'])}{_behind_count(plan)}"
-        f"{_at_start_count(plan)}</p>",
+        f"{_stale_count(plan)}{_at_start_count(plan)}</p>",
     ]
     if not targets:
         (begins,) = con.execute(
@@ -326,7 +348,8 @@ def _plan_section(
             f"{esc(t['geo_zh'])}{_part_of(t)}</small></td>"
             f"<td>{_target_bar(t)}<br><small>{numbers}</small></td>"
             f"<td>{_badge(t['status'], t['is_final'])}<br><small>{_outlook(t)}</small>"
-            f"{_behind(t)}{_at_start(t)}{_since(t, latest_run)}{_last_year(t)}{_why(con, t)}</td>"
+            f"{_behind(t)}{_stale(t)}{_at_start(t)}{_since(t, latest_run)}{_last_year(t)}"
+            f"{_why(con, t)}</td>"
             f'<td class="quote">{esc(t["source_quote_zh"])}<br>'
             f"<small>{esc(t['source_quote_en'])}</small></td></tr>"
         )

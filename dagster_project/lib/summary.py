@@ -178,10 +178,43 @@ def _overdue_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def _stale_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The targets left without a status because their data end too long before the reports due
+    (fct_target_vs_actual.is_data_stale, more than the dbt variable stale_after_months): no_data,
+    not the status of data long past — the reports to chase, longest silent first, with where
+    those data stood. A warehouse published before the column existed has none."""
+    if not column_exists(con, "marts", "fct_target_vs_actual", "is_data_stale"):
+        return []
+    stale = con.execute(
+        """
+        select
+            v.target_id, i.name_zh, v.data_through_date, v.data_due_through_date,
+            date_diff('month', v.data_through_date, v.data_due_through_date), v.pace_ratio
+        from marts.fct_target_vs_actual as v
+        inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
+        where v.is_latest and v.is_data_stale
+        order by v.data_through_date, v.target_id
+        """
+    ).fetchall()
+    items = [
+        f"  {target_id} {indicator}: data through {through}, {months} months before the "
+        f"reports due through {due}" + (f" (pace there {pace:.2f})" if pace is not None else "")
+        for target_id, indicator, through, due, months, pace in stale
+    ]
+    if not items:
+        return []
+    return [
+        "no status on data too far behind the reports due (no_data until they come; "
+        f"stale_after_months in dbt_project.yml): {len(stale)}",
+        *_capped(items, SHOWN_BEHIND, "marts.fct_target_vs_actual.is_data_stale"),
+    ]
+
+
 def _behind_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The targets whose status today rests on data behind the reports due
-    (fct_target_vs_actual.is_data_behind, which leaves out the achieved ones and the deadlines
-    overdue, named above): judged where their data end, their next reports late; worst status
+    (fct_target_vs_actual.is_data_behind, which leaves out the achieved ones, the deadlines
+    overdue and the data too far behind, named above): judged where their data end, their next
+    reports late; worst status
     first. A warehouse published before the column existed has none."""
     if not column_exists(con, "marts", "fct_target_vs_actual", "is_data_behind"):
         return []
@@ -352,26 +385,33 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
         # And how many, whatever their status, stand on data behind the reports due: a status
         # there is where the data end, not today (the section below names them).
         behind = if_column(con, "scorecard_plan", "data_behind_count", "s.data_behind_count", "0")
-        for plan_id, name, begins, as_of, targets, *counts, starting, behind_count in con.execute(
+        # And how many of those without data have data, too far behind to judge.
+        stale = if_column(con, "scorecard_plan", "data_stale_count", "s.data_stale_count", "0")
+        plans = con.execute(
             f"""
             select
                 plan_id, s.name_zh, p.horizon_start_date, s.as_of_date, s.target_count,
                 s.achieved_count, s.on_track_count, s.at_risk_count, s.off_track_count,
-                s.no_data_count, {at_start}, {behind}
+                s.no_data_count, {at_start}, {behind}, {stale}
             from marts.scorecard_plan as s
             inner join marts.dim_plan as p using (plan_id)
             order by plan_id
             """  # noqa: S608 - a column name chosen above
-        ).fetchall():
-            achieved, on_track, at_risk, off_track, no_data = counts
+        ).fetchall()
+        for plan_id, name, begins, as_of, targets, *counts in plans:
+            achieved, on_track, at_risk, off_track, no_data, starting, behind_count, stale_count = (
+                counts
+            )
             if not targets and begins > as_of:
                 lines.append(f"{name} ({plan_id}): begins {begins}, no target judged as of {as_of}")
                 continue
             only_start = f" ({starting} of them only at their path's start)" if starting else ""
             on_behind = f" · {behind_count} on data behind the reports due" if behind_count else ""
+            too_old = f" ({stale_count} of them on data too far behind)" if stale_count else ""
             lines.append(
                 f"{name} ({plan_id}): {achieved} achieved · {on_track} on track{only_start} · "
-                f"{at_risk} at risk · {off_track} off track · {no_data} no data{on_behind}"
+                f"{at_risk} at risk · {off_track} off track · {no_data} no data{too_old}"
+                f"{on_behind}"
             )
         gaps = con.execute(
             """
@@ -412,6 +452,7 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
                 )
         lines += _status_change_lines(con)
         lines += _overdue_lines(con)
+        lines += _stale_lines(con)
         lines += _behind_lines(con)
         lines += _path_start_lines(con)
         lines += _reports_line(con)

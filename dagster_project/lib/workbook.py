@@ -77,13 +77,14 @@ def _query(
 
 def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
     logged = status_log.latest_sql(con)
-    # What the data should reach, where they are behind it (empty from a warehouse published
-    # before the column existed).
+    # What the data should reach, where they are behind it or too far behind to judge (empty
+    # from a warehouse published before the columns existed).
+    stale = if_column(con, "fct_target_vs_actual", "is_data_stale", " or v.is_data_stale", "")
     due_through = if_column(
         con,
         "fct_target_vs_actual",
         "is_data_behind",
-        "case when v.is_data_behind then v.data_due_through_date end",
+        f"case when v.is_data_behind{stale} then v.data_due_through_date end",
     )
     # On track only at its path's start (no baseline): no progress to measure yet.
     at_start = if_column(
@@ -343,7 +344,9 @@ def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
             "状态 status",
             f"进度 pace = 实际进展 / 应达进展 (share of the expected progress made); 正常 on track "
             f"≥ {on_track:.2f}, 有风险 at risk ≥ {at_risk:.2f}, 滞后 off track below; 已完成 "
-            "achieved: the target is met; 无数据 no data: no report counts yet",
+            "achieved: the target is met; 无数据 no data: no report counts yet, or the data "
+            "end too far behind the reports due to judge (数据停滞: more than stale_after_months, "
+            "12 by default, before the date under 待更新·应报至)",
         ),
         (
             "数据待更新 behind",

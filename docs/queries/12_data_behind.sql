@@ -1,9 +1,11 @@
--- Which targets are judged on data behind the reports due, and whose reports are missing?
--- 哪些目标的数据未更新至应报期？缺哪些地区、哪几期的报表？
+-- Which targets are judged on data behind the reports due (or too far behind), and whose reports are missing?
+-- 哪些目标的数据未更新至应报期（或停滞而不予评价）？缺哪些地区、哪几期的报表？
+-- is_data_stale: the data end too far behind to give a status; the target is no_data.
 select
     v.target_id,
     i.name_zh as indicator_zh,
     v.status,
+    v.is_data_stale,
     v.data_through_date,
     v.data_due_through_date,
     g.name_zh as owed_by_zh,
@@ -27,5 +29,5 @@ inner join marts.fct_report_completeness as c
         and c.period_end <= v.data_due_through_date
         and c.report_status = 'missing'
 inner join marts.dim_geography as g on c.geo_id = g.geo_id
-where v.is_latest and v.is_data_behind
+where v.is_latest and (v.is_data_behind or v.is_data_stale)
 order by v.target_id asc, c.period_end asc, g.name_zh asc

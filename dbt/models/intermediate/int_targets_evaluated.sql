@@ -365,6 +365,22 @@ behind as (
     from due_periods
 ),
 
+stale as (
+    -- Data more than stale_after_months behind what is due say nothing of today: a status on
+    -- them would stand for years on the last report (the corridor "on track" in 2028 on 2026's
+    -- data). No_data then, as a deadline overdue is, so that the office chases the reports —
+    -- unless the target was met on them: achieved stands.
+    select
+        *,
+        coalesce(
+            date_diff('month', data_through_date, data_due_through_date)
+            > {{ var('stale_after_months') }}
+            and not {{ meets('actual_value', 'comparator', 'target_value') }},
+            false
+        ) as is_data_stale
+    from behind
+),
+
 final as (
     select
         *,
@@ -373,6 +389,7 @@ final as (
             when {{ meets('actual_value', 'comparator', 'target_value') }} then 'achieved'
             when is_final then 'off_track'
             when is_final_overdue then 'no_data'
+            when is_data_stale then 'no_data'
             when pace_ratio is null then 'no_data'
             when pace_ratio >= {{ var('on_track_ratio') }} then 'on_track'
             when pace_ratio >= {{ var('at_risk_ratio') }} then 'at_risk'
@@ -384,18 +401,20 @@ final as (
             else actual_value / target_value
         end as attainment_ratio,
         month_end = max(month_end) over (partition by target_id) as is_latest
-    from behind
+    from stale
 )
 
 -- The wide pass-through of the target's attributes is this model's purpose.
 select
     *,  -- noqa: AM04
     -- The data stop short of what is due (or there are none), for a status the reports owed could
-    -- still change: not one achieved, nor a deadline overdue (is_final_overdue says so already).
+    -- still change: not one achieved, nor a deadline overdue, nor data too far behind to judge
+    -- (is_final_overdue, is_data_stale say so already).
     -- Defined here once: the summary, the page, the workbook, explain and scorecard_plan read it.
     coalesce(data_due_through_date > data_through_date, data_due_through_date is not null)
     and status <> 'achieved'
-    and not is_final_overdue as is_data_behind,
+    and not is_final_overdue
+    and not is_data_stale as is_data_behind,
     -- On track only by being its own path's start: the expected value is the data's own (a
     -- level's first report where its data end, an annual target's rate in its first reported
     -- year, which the year's expected value is). Defined here once, for every reader.
@@ -412,6 +431,8 @@ select
         when status = 'achieved' then 'achieved'
         -- The outcome is known: nothing left to project.
         when is_final then status
+        -- Nor is anything projected from data too far behind to judge today (is_data_stale).
+        when is_data_stale then 'no_data'
         when projected_value is null then 'no_data'
         when {{ meets('projected_value', 'comparator', 'target_value') }} then 'on_track'
         when (

@@ -9,7 +9,8 @@
 -- yet this year) and by the same measure: a cumulative actual adds its earlier years' totals.
 -- A member whose own data stop short of the reports it owes by then (its area's
 -- data_due_through_date, where members report the indicator; its own target's) is behind
--- (is_data_behind), as its area would be. A part of a figure the area reports itself
+-- (is_data_behind), as its area would be; more than stale_after_months behind, its status is
+-- no_data (is_data_stale), as its area's would be. A part of a figure the area reports itself
 -- (dim_indicator.reported_by 'area'), where the member has no target or figure of its own, is
 -- kept — every member × target — but not judged (is_member_judged false): scorecard_geography,
 -- the page's heat map and the workbook leave it out.
@@ -49,6 +50,7 @@ member_targets as (
         target_value as member_target_value,
         expected_value as member_expected_value,
         status as member_status,
+        is_data_stale as member_is_data_stale,
         -- A target of its own is reported by the member whoever reports the area's.
         data_due_through_date as member_data_due_through_date
     from evaluated
@@ -96,7 +98,17 @@ member_values as (
             else measures.value
         end as member_value,
         measures.data_through_date,
-        own_latest.data_through_date as own_latest_data_through_date
+        own_latest.data_through_date as own_latest_data_through_date,
+        -- The member's own data end more than stale_after_months before the reports it owes: as
+        -- its area's (int_targets_evaluated.is_data_stale), they say nothing of its part today.
+        coalesce(
+            date_diff(
+                'month',
+                greatest(measures.data_through_date, own_latest.data_through_date),
+                members.data_due_through_date
+            ) > {{ var('stale_after_months') }},
+            false
+        ) as is_own_data_stale
     from members
     left join measures
         on
@@ -171,6 +183,7 @@ judged as (
                 and member_values.data_through_date < member_values.deadline_date
                 and {{ as_of_date() }} > member_values.final_reports_due_date
                 then 'no_data'
+            when member_values.is_own_data_stale then 'no_data'
             when
                 member_values.member_value
                 >= {{ var('on_track_ratio') }} * member_values.area_expected_value * first_shares.first_share
@@ -188,6 +201,10 @@ judged as (
         end as data_due_through_date,
         greatest(member_values.data_through_date, member_values.own_latest_data_through_date)
             as own_data_through_date,
+        case
+            when member_targets.member_target_id is not null then member_targets.member_is_data_stale
+            else member_values.is_own_data_stale
+        end as is_data_stale,
         -- A figure the area reports itself, with no target or figure of the member's own: no
         -- part the member is judged on (its no_data is not a report it owes).
         coalesce(member_values.reported_by, 'members') <> 'area'
@@ -210,11 +227,12 @@ final as (
     -- deadline passed with the member's data short of it counts: the member has no overdue flag
     -- of its own, and its no_data there is the report it owes.
     select
-        * exclude (own_data_through_date, is_member_judged),
+        * exclude (own_data_through_date, is_member_judged, is_data_stale),
         coalesce(data_due_through_date > own_data_through_date, data_due_through_date is not null)
         and status <> 'achieved' as is_data_behind,
-        -- Added after is_data_behind: published columns keep their places.
-        is_member_judged
+        -- Added after is_data_behind, in the order they came: published columns keep their places.
+        is_member_judged,
+        is_data_stale
     from judged
 )
 

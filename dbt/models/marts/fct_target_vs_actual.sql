@@ -41,7 +41,8 @@ final as (
         is_final_overdue,
         projected_value,
         projected_status,
-        is_at_path_start
+        is_at_path_start,
+        is_data_stale
     from evaluated
 )
 

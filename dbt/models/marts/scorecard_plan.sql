@@ -19,6 +19,7 @@ statuses as (
         count(*) filter (where projected_status = 'off_track') as projected_off_track_count,
         count(*) filter (where is_data_behind) as data_behind_count,
         count(*) filter (where is_at_path_start) as at_path_start_count,
+        count(*) filter (where is_data_stale) as data_stale_count,
         max(data_through_date) as latest_data_through_date
     from latest
     group by plan_id
@@ -75,7 +76,8 @@ final as (
         coalesce(reports.reports_late, 0) as reports_late,
         coalesce(reports.reports_missing, 0) as reports_missing,
         -- Added after the reporting record: published columns keep their places.
-        coalesce(statuses.at_path_start_count, 0) as at_path_start_count
+        coalesce(statuses.at_path_start_count, 0) as at_path_start_count,
+        coalesce(statuses.data_stale_count, 0) as data_stale_count
     from plans
     left join statuses on plans.plan_id = statuses.plan_id
     left join worst on plans.plan_id = worst.plan_id
