@@ -129,6 +129,38 @@ def test_the_heat_map_leaves_blank_what_no_member_owes(
     assert heat.count("<td style=") == judged + blank
 
 
+def test_the_heat_map_marks_a_city_s_own_target_without_a_status_on_data_too_far_behind(
+    bundled_warehouse: Path, tmp_path: Path
+) -> None:
+    """A city's own target left no_data on data too far behind the reports due
+    (fct_target_vs_actual.is_data_stale, not is_data_behind) is its reports owed: its cell is
+    marked 待, as a member's part behind is."""
+    copy = tmp_path / "plan_tracker.duckdb"
+    shutil.copyfile(bundled_warehouse / "plan_tracker.duckdb", copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update marts.fct_target_vs_actual set is_data_behind = false")
+        con.execute("update marts.fct_target_contribution set is_data_behind = false")
+        [(target_id, geo_zh, action_zh)] = con.execute(
+            "select v.target_id, g.name_zh, a.name_zh from marts.fct_target_vs_actual as v "
+            "inner join marts.dim_geography as g using (geo_id) "
+            "inner join marts.dim_action as a using (action_id) "
+            "where v.is_latest and g.level = 'city' and v.actual_value is not null "
+            "order by v.target_id limit 1"
+        ).fetchall()
+        con.execute(
+            "update marts.fct_target_vs_actual set status = 'no_data', "
+            "projected_status = 'no_data', is_data_stale = true, is_at_path_start = false, "
+            "data_due_through_date = '2027-12-31' where target_id = ? and is_latest",
+            [target_id],
+        )
+    page = write_report(copy, tmp_path / "report").read_text(encoding="utf-8")
+    start = page.index("<section><h2>城市 × 行动")
+    heat = page[start : page.index("</section>", start)]
+    # The only cell marked (nothing else is behind): the target's, grey.
+    assert heat.count(">待</td>") == 1, (target_id, geo_zh, action_zh)
+    assert heat.count('title="无数据 no data · 数据待更新 data behind">待</td>') == 1
+
+
 def test_the_completeness_grid_counts_each_month_s_missing_and_late_reports(
     bundled_warehouse: Path, report: Path
 ) -> None:

@@ -360,12 +360,16 @@ def _plan_section(
 def _heat_map(con: duckdb.DuckDBPyConnection) -> str:
     """City × action, each cell the worst status of the city's targets and parts of its areas'
     targets, marked 待 where one of them stands on data behind the reports due (a member's own
-    data, fct_target_contribution.is_data_behind; a city's own target's, fct_target_vs_actual's):
+    data, fct_target_contribution.is_data_behind; a city's own target's, fct_target_vs_actual's,
+    or its data too far behind to judge, is_data_stale):
     the city owes a report. Unmarked from a warehouse published before the columns existed."""
     behind_member, behind_own = (
         if_column(con, table, "is_data_behind", f"{alias}.is_data_behind", "false")
         for alias, table in (("c", "fct_target_contribution"), ("v", "fct_target_vs_actual"))
     )
+    # A city's own target without a status on data too far behind (is_data_stale) is its
+    # reports owed too (a member's part so is behind as well).
+    behind_own += if_column(con, "fct_target_vs_actual", "is_data_stale", " or v.is_data_stale", "")
     # A part the area reports itself leaves the member's cell blank (lib/sql.py).
     theirs = members_part_sql(con, "c", "i")
     cells = _rows(

@@ -13,8 +13,12 @@ statuses as (
         action_id,
         {{ status_counts() }},
         -- Of targets as far behind, the first by id: the same data always names the same one.
-        arg_min(target_id, (coalesce(pace_ratio, 1e9), target_id)) as worst_target_id,
-        min(pace_ratio) as worst_pace_ratio,
+        -- Not by a pace where data too far behind end (is_data_stale): that is not today's.
+        arg_min(
+            target_id,
+            (coalesce(case when not is_data_stale then pace_ratio end, 1e9), target_id)
+        ) as worst_target_id,
+        min(pace_ratio) filter (where not is_data_stale) as worst_pace_ratio,
         max(data_through_date) as latest_data_through_date
     from latest
     group by action_id

@@ -26,7 +26,9 @@ own as (
         count(*) as own_target_count,
         count(*) filter (where status in ('achieved', 'on_track')) as own_on_track_count,
         count(*) filter (where status in ('at_risk', 'off_track')) as own_lagging_count,
-        count(*) filter (where is_data_behind) as own_data_behind_count
+        -- Short of the reports due: a status standing on its data, or none on data too far
+        -- behind — either way its reports to chase.
+        count(*) filter (where is_data_behind or is_data_stale) as own_data_behind_count
     from latest
     group by geo_id
 ),
