@@ -466,6 +466,16 @@ def test_members_whose_own_data_are_behind_their_reports_due_are_named(
         (target_id, names[geo_id]) for target_id, geo_id in behind
     }
     assert set(column.values()) == {None, dt.datetime(2026, 12, 31)}
+    # With no target of its own behind (its area's overdue or stale), the members' line stands
+    # alone, under no heading counting 0.
+    with duckdb.connect(str(later_copy)) as con:
+        con.execute("update marts.fct_target_vs_actual set is_data_behind = false")
+    lines = summary(later_copy).splitlines()
+    assert not any(line.startswith("judged on data behind") for line in lines)
+    assert (
+        f"members behind on their areas' targets: {names[a]} 2 · {names[b]} 1 "
+        "(marts.fct_target_contribution)"
+    ) in lines
 
 
 def test_targets_on_track_only_at_their_path_s_start_say_so(

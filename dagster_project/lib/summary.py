@@ -235,8 +235,10 @@ def _behind_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         for target_id, indicator, status, through, due in behind
     ]
     owing = _members_behind(con)
-    if not behind and not owing:
-        return []
+    if not behind:
+        # No target of its own to head: the members' line stands alone (at a late as-of date
+        # the areas' targets are all overdue or stale, their members still behind).
+        return [line.strip() for line in owing]
     return [
         "judged on data behind the reports due (the status stands where the data end): "
         f"{len(behind)}",

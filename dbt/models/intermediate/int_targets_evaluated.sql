@@ -369,13 +369,15 @@ stale as (
     -- Data more than stale_after_months behind what is due say nothing of today: a status on
     -- them would stand for years on the last report (the corridor "on track" in 2028 on 2026's
     -- data). No_data then, as a deadline overdue is, so that the office chases the reports —
-    -- unless the target was met on them: achieved stands.
+    -- unless the target was met on them: achieved stands; and a deadline overdue says so
+    -- already (is_final_overdue): one reason for a no_data.
     select
         *,
         coalesce(
             date_diff('month', data_through_date, data_due_through_date)
             > {{ var('stale_after_months') }}
-            and not {{ meets('actual_value', 'comparator', 'target_value') }},
+            and not {{ meets('actual_value', 'comparator', 'target_value') }}
+            and not is_final_overdue,
             false
         ) as is_data_stale
     from behind

@@ -99,6 +99,14 @@ member_values as (
         end as member_value,
         measures.data_through_date,
         own_latest.data_through_date as own_latest_data_through_date,
+        -- As its area (int_targets_evaluated.is_final_overdue): a deadline passed, its reports
+        -- due since, with the member's data short of it says nothing of the member's part in it.
+        coalesce(
+            members.month_end >= members.deadline_date
+            and measures.data_through_date < members.deadline_date
+            and {{ as_of_date() }} > members.final_reports_due_date,
+            false
+        ) as is_final_overdue,
         -- The member's own data end more than stale_after_months before the reports it owes: as
         -- its area's (int_targets_evaluated.is_data_stale), they say nothing of its part today.
         coalesce(
@@ -176,13 +184,7 @@ judged as (
             when member_values.member_value is null then 'no_data'
             when member_values.area_expected_value is null or first_shares.first_share is null
                 then 'no_data'
-            -- As its area (int_targets_evaluated): a deadline passed, its reports due since, with
-            -- the member's data short of it says nothing of the member's part in it.
-            when
-                member_values.month_end >= member_values.deadline_date
-                and member_values.data_through_date < member_values.deadline_date
-                and {{ as_of_date() }} > member_values.final_reports_due_date
-                then 'no_data'
+            when member_values.is_final_overdue then 'no_data'
             when member_values.is_own_data_stale then 'no_data'
             when
                 member_values.member_value
@@ -203,7 +205,8 @@ judged as (
             as own_data_through_date,
         case
             when member_targets.member_target_id is not null then member_targets.member_is_data_stale
-            else member_values.is_own_data_stale
+            -- One reason for a no_data: a deadline overdue says so already.
+            else member_values.is_own_data_stale and not member_values.is_final_overdue
         end as is_data_stale,
         -- A figure the area reports itself, with no target or figure of the member's own: no
         -- part the member is judged on (its no_data is not a report it owes).
