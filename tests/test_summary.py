@@ -614,5 +614,10 @@ def test_targets_without_a_status_on_data_too_far_behind_say_so(
         == 1
     )
     assert page.count(f"{STALE}: 1 个目标 targets") == 1
-    column = _behind_column(write_workbook(later_copy, tmp_path))
-    assert column[target_id] == dt.datetime(2027, 12, 31)
+    # Its row draws and prints no projection, whose status is no data.
+    marked = page.index(f"{STALE}: 数据截至")
+    row = page[page.rindex("<tr title=", 0, marked) : page.index("</tr>", marked)]
+    assert "<circle" not in row and "· 预测 — ·" in row
+    book = write_workbook(later_copy, tmp_path)
+    assert _behind_column(book)[target_id] == dt.datetime(2027, 12, 31)
+    assert _behind_column(book, column="预测 projected")[target_id] is None

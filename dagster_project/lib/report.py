@@ -209,11 +209,18 @@ def _last_year(t: dict[str, Any]) -> str:
     )
 
 
+def _projection(t: dict[str, Any]) -> float | None:
+    """The projection shown: none from data too far behind to judge (is_data_stale), whose
+    projected_status is no_data — a ring at the old trend's end would say otherwise (explain
+    still tells where those data pointed)."""
+    return None if t.get("is_data_stale") else t["projected_value"]
+
+
 def _target_bar(t: dict[str, Any]) -> str:
     """Actual bar (status colour), expected marker, target line and projection marker."""
     values = [
         v
-        for v in (t["target_value"], t["actual_value"], t["expected_value"], t["projected_value"])
+        for v in (t["target_value"], t["actual_value"], t["expected_value"], _projection(t))
         if v is not None
     ]
     top = max([*values, 1e-9]) * 1.1
@@ -242,11 +249,12 @@ def _target_bar(t: dict[str, Any]) -> str:
         f'stroke="#0969da" stroke-width="3"><title>目标 target '
         f"{esc(_fmt(t['target_value']))}</title></line>"
     )
-    if t["projected_value"] is not None:
+    projected = _projection(t)
+    if projected is not None:
         parts.append(
-            f'<circle cx="{x(t["projected_value"]):.1f}" cy="16" r="5" fill="none" '
+            f'<circle cx="{x(projected):.1f}" cy="16" r="5" fill="none" '
             f'stroke="#8250df" stroke-width="2"><title>预测 projected '
-            f"{esc(_fmt(t['projected_value']))}</title></circle>"
+            f"{esc(_fmt(projected))}</title></circle>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -335,7 +343,7 @@ def _plan_section(
         numbers = (
             f"实际 {esc(_fmt(t['actual_value']))} / 应达 {esc(_fmt(t['expected_value']))} / "
             f"目标 {esc(t['comparator'])} {esc(_fmt(t['target_value']))} {esc(t['unit'])} "
-            f"({esc(t['due_date'])}) · 预测 {esc(_fmt(t['projected_value']))}"
+            f"({esc(t['due_date'])}) · 预测 {esc(_fmt(_projection(t)))}"
         )
         if t["data_through_date"] is not None:
             # The status is judged at the date the data reach, which may be months back (or,

@@ -80,6 +80,14 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
     # What the data should reach, where they are behind it or too far behind to judge (empty
     # from a warehouse published before the columns existed).
     stale = if_column(con, "fct_target_vs_actual", "is_data_stale", " or v.is_data_stale", "")
+    # No projection from data too far behind, whose projected status is no data (as the page).
+    projected = if_column(
+        con,
+        "fct_target_vs_actual",
+        "is_data_stale",
+        "case when not v.is_data_stale then v.projected_value end",
+        "v.projected_value",
+    )
     due_through = if_column(
         con,
         "fct_target_vs_actual",
@@ -101,7 +109,7 @@ def _targets(con: duckdb.DuckDBPyConnection) -> Sheet:
             p.name_zh, a.name_zh, i.name_zh, g.name_zh,
             v.comparator, v.target_value, v.unit, v.due_date,
             v.actual_value, v.expected_value, v.pace_ratio, v.status,
-            v.projected_value, v.projected_status, v.data_through_date, {due_through},
+            {projected}, v.projected_status, v.data_through_date, {due_through},
             {at_start},
             case when logged.logged_status = v.status then logged.status_since end,
             t.source_quote_zh, v.target_id
