@@ -217,6 +217,20 @@ def test_a_publication_that_moves_a_status_is_told_by_the_summary_explain_and_th
     assert "本次变化 changed from 有风险 at risk" in page
     assert "自 since " in page  # the targets that did not move
 
+    # The data of the same target left too far behind (is_data_stale): the move to no_data
+    # says why, not the pace those data had.
+    with connect(paths.work_db) as con:
+        con.execute(
+            "update marts.fct_target_vs_actual set status = 'no_data', "
+            "projected_status = 'no_data', is_data_stale = true, is_data_behind = false, "
+            "is_at_path_start = false where target_id = ? and is_latest",
+            [target_id],
+        )
+    publish(paths, "run-stale", "test")
+    lines = summary(paths.published_db).splitlines()
+    start = lines.index("status changes since the last publication: 1 (marts.target_status_log)")
+    assert ": on_track → no_data (its data too far behind the reports due)" in lines[start + 1]
+
     # A look back publishes, logs nothing, and the summary says why.
     with connect(paths.work_db) as con:
         con.execute(

@@ -75,17 +75,20 @@ def _status_change_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall()
     if not logged_before:
         return []  # the first publication: every target is new
+    # A move to no_data on data too far behind says so, not a pace those data had.
+    stale = if_column(con, "fct_target_vs_actual", "is_data_stale", "v.is_data_stale", "false")
     rows = con.execute(
         f"""
         select
             log.target_id, i.name_zh, log.status, log.previous_status, log.projected_status,
-            log.previous_projected_status, log.pace_ratio
+            log.previous_projected_status, log.pace_ratio, coalesce({stale}, false)
         from marts.target_status_log as log
         inner join marts.fct_target as t on log.target_id = t.target_id
         inner join marts.dim_indicator as i on t.indicator_id = i.indicator_id
+        left join marts.fct_target_vs_actual as v on log.target_id = v.target_id and v.is_latest
         where log.run_id = ?
         order by {worst_first_sql("log.status")}, log.target_id
-        """,  # noqa: S608 - a constant sort key
+        """,  # noqa: S608 - a constant sort key, a column name chosen above
         [latest[0][0]],
     ).fetchall()
     changed = [row for row in rows if row[3] is not None]
@@ -98,14 +101,22 @@ def _status_change_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         + (f" · {first} target(s) published for the first time" if first else "")
         + " (marts.target_status_log)"
     ]
-    for target_id, indicator, status, before, projected, projected_before, pace in changed[
-        :SHOWN_CHANGES
-    ]:
+    for (
+        target_id,
+        indicator,
+        status,
+        before,
+        projected,
+        projected_before,
+        pace,
+        is_stale,
+    ) in changed[:SHOWN_CHANGES]:
         moves = []
         if status != before:
-            moves.append(
-                f"{before} → {status}" + (f" (pace {pace:.2f})" if pace is not None else "")
-            )
+            why = f" (pace {pace:.2f})" if pace is not None else ""
+            if is_stale:
+                why = " (its data too far behind the reports due)"
+            moves.append(f"{before} → {status}{why}")
         if projected != projected_before:
             moves.append(f"projection {projected_before} → {projected}")
         behind = files.get(target_id, [])
