@@ -282,6 +282,7 @@ def _status(**changes) -> pd.DataFrame:
         "projected_status": "on_track",
         "is_final": False,
         "is_final_overdue": False,
+        "is_data_stale": False,
         "attainment_ratio": 0.5,
         "has_actual": True,
         "rollup_difference": 0.0,
@@ -319,6 +320,16 @@ def test_marts_suite_refuses_a_pace_on_a_deadline_whose_reports_are_overdue(
         assert run_gate("marts", overdue, parameters, results_dir).success, status
     stale_pace = run_gate("marts", _status(is_final_overdue=True), parameters, results_dir)
     assert [o.column for o in stale_pace.blocking_failures] == ["status"]
+
+
+def test_marts_suite_refuses_a_status_or_projection_on_data_too_far_behind(
+    results_dir: Path,
+) -> None:
+    parameters = {"target_ids": ["t1"]}
+    stale = _status(is_data_stale=True, status="no_data", projected_status="no_data")
+    assert run_gate("marts", stale, parameters, results_dir).success
+    judged = run_gate("marts", _status(is_data_stale=True), parameters, results_dir)
+    assert [o.column for o in judged.blocking_failures] == ["status", "projected_status"]
 
 
 def test_marts_suite_names_a_target_without_rows(results_dir: Path) -> None:

@@ -263,7 +263,8 @@ def marts_frame(con: duckdb.DuckDBPyConnection) -> tuple[Frames, dict[str, Any]]
 
         select
             status.target_id, status.month_end, status.status, status.projected_status,
-            status.is_final, status.is_final_overdue, status.attainment_ratio,
+            status.is_final, status.is_final_overdue, status.is_data_stale,
+            status.attainment_ratio,
             status.actual_value is not null as has_actual,
             areas.rollup_difference
         from ({source}) as status

@@ -234,6 +234,26 @@ def expectation_specs(stage: str) -> list[tuple[str, dict[str, Any]]]:
                     "condition_parser": "pandas",
                 },
             ),
+            # Data too far behind the reports due to judge (stale_after_months): no status and
+            # no projection from them.
+            (
+                "ExpectColumnValuesToBeInSet",
+                {
+                    "column": "status",
+                    "value_set": ["no_data"],
+                    "row_condition": "is_data_stale==True",
+                    "condition_parser": "pandas",
+                },
+            ),
+            (
+                "ExpectColumnValuesToBeInSet",
+                {
+                    "column": "projected_status",
+                    "value_set": ["no_data"],
+                    "row_condition": "is_data_stale==True",
+                    "condition_parser": "pandas",
+                },
+            ),
             (
                 "ExpectColumnValuesToNotBeNull",
                 {
