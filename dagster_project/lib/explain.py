@@ -127,7 +127,14 @@ def explain_target(con: duckdb.DuckDBPyConnection, target_id: str) -> str:
         "",
     )
     at_start = if_column(con, "fct_target_vs_actual", "is_at_path_start", "v.is_at_path_start,", "")
-    stale = if_column(con, "fct_target_vs_actual", "is_data_stale", "v.is_data_stale,", "")
+    stale = if_column(
+        con,
+        "fct_target_vs_actual",
+        "is_data_stale",
+        "v.is_data_stale, "
+        "date_diff('month', v.data_through_date, v.data_due_through_date) as months_behind,",
+        "",
+    )
     reported_by = if_column(con, "dim_indicator", "reported_by", "i.reported_by,", "")
     t = _one(
         con,
@@ -202,7 +209,7 @@ def _target_lines(t: dict[str, Any]) -> list[str]:
         )
     if t.get("is_data_stale"):
         lines.append(
-            f"  stale   the data end {_months_behind(t)} months before the reports due through "
+            f"  stale   the data end {t['months_behind']} months before the reports due through "
             f"{t['data_due_through_date']}, more than the {stale_after_months()} a status may "
             "stand on (stale_after_months; fct_target_vs_actual.is_data_stale): no status on them"
         )
@@ -267,13 +274,6 @@ def _stale_mark(part: dict[str, Any]) -> str:
     if not part.get("is_data_stale"):
         return ""
     return " (its own data too far behind the reports due to judge)"
-
-
-def _months_behind(t: dict[str, Any]) -> int:
-    """Months from where the data end to what the reports due should reach (DuckDB's
-    date_diff('month'), as int_targets_evaluated counts them)."""
-    through, due = t["data_through_date"], t["data_due_through_date"]
-    return (due.year - through.year) * 12 + due.month - through.month
 
 
 def _year_share(t: dict[str, Any], day: dt.date) -> str:

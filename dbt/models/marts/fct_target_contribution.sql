@@ -98,7 +98,10 @@ member_values as (
             else measures.value
         end as member_value,
         measures.data_through_date,
-        own_latest.data_through_date as own_latest_data_through_date,
+        -- Where the member's own data end: past the month it is read at if it sent a report
+        -- its area still waits for from another member.
+        greatest(measures.data_through_date, own_latest.data_through_date)
+            as own_data_through_date,
         -- As its area (int_targets_evaluated.is_final_overdue): a deadline passed, its reports
         -- due since, with the member's data short of it says nothing of the member's part in it.
         coalesce(
@@ -111,9 +114,7 @@ member_values as (
         -- its area's (int_targets_evaluated.is_data_stale), they say nothing of its part today.
         coalesce(
             date_diff(
-                'month',
-                greatest(measures.data_through_date, own_latest.data_through_date),
-                members.data_due_through_date
+                'month', own_data_through_date, members.data_due_through_date
             ) > {{ var('stale_after_months') }},
             false
         ) as is_own_data_stale
@@ -201,8 +202,7 @@ judged as (
                 then member_targets.member_data_due_through_date
             else member_values.data_due_through_date
         end as data_due_through_date,
-        greatest(member_values.data_through_date, member_values.own_latest_data_through_date)
-            as own_data_through_date,
+        member_values.own_data_through_date,
         case
             when member_targets.member_target_id is not null then member_targets.member_is_data_stale
             -- One reason for a no_data: a deadline overdue says so already.
