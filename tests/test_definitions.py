@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import dagster as dg
 import pytest
+
+# Not exported by dagster: the freshness policy's class, and the function its evaluator reads
+# the last deadline with (dagster/_core/definitions/freshness_evaluator.py).
+from dagster._core.definitions.freshness import CronFreshnessPolicy
+from dagster._utils.schedules import get_latest_completed_cron_tick
 
 from dagster_project.definitions import defs
 from dagster_project.defs.jobs import REPORT
@@ -57,6 +65,33 @@ def test_jobs_schedule_and_sensors(definitions: dg.Definitions) -> None:
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Asia/Shanghai")
     assert definitions.resolve_sensor_def("progress_folder_sensor").job_name == "full_refresh_job"
     definitions.resolve_sensor_def("run_failure_log_sensor")
+
+
+@pytest.mark.parametrize(
+    "now",
+    ["2026-11-28 07:00:30", "2026-11-28 23:59:00", "2027-01-01 06:59:00", "2028-02-29 12:00:00"],
+)
+def test_the_publication_and_page_are_due_within_an_hour_of_the_daily_run(
+    definitions: dg.Definitions, now: str
+) -> None:
+    """Dagster's freshness daemon finds an asset stale when its last materialization is older than
+    the last deadline tick less the policy's lower bound (get_latest_completed_cron_tick is the
+    evaluator's own). The daily schedule's run must start inside that window — so that the day's
+    run, done within an hour, keeps both assets fresh — and yesterday's run must fall outside it."""
+    graph = definitions.resolve_asset_graph()
+    schedule = definitions.resolve_schedule_def("daily_refresh_schedule")
+    at = datetime.fromisoformat(now).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    for key in (dg.AssetKey(["warehouse", "published"]), REPORT):
+        policy = graph.get(key).freshness_policy
+        assert isinstance(policy, CronFreshnessPolicy), key
+        deadline = get_latest_completed_cron_tick(policy.deadline_cron, at, policy.timezone)
+        window_start = deadline - policy.lower_bound_delta
+        assert isinstance(schedule.cron_schedule, str)
+        run_start = get_latest_completed_cron_tick(
+            schedule.cron_schedule, deadline, schedule.execution_timezone
+        )
+        assert window_start <= run_start < deadline, (key, window_start, run_start, deadline)
+        assert run_start - timedelta(days=1) + timedelta(minutes=5) < window_start
 
 
 def test_quality_gates_block_publication(definitions: dg.Definitions) -> None:
