@@ -124,6 +124,24 @@ def test_full_width_digits_separators_and_spaces(landing: Landing) -> None:
     assert values[1][4] == pytest.approx(0.25)  # " 2,500 " 万元
 
 
+def test_commas_that_do_not_group_thousands_are_not_guessed(landing: Landing) -> None:
+    """'1,5' may be a decimal comma (1.5) or a slip (15): the row waits for a clear figure. Commas
+    between groups of three digits, full-width or not, still read as thousands."""
+    landing.add("misplaced_commas.csv")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_loaded) == ("partially_loaded", 1)
+    assert landing.values()[0][0] == "tianmen"
+    assert landing.values()[0][4] == pytest.approx(123.45675)  # 1,234,567.5 万元 in 亿元
+    assert landing.reasons() == [
+        (2, "value_comma_misplaced"),
+        (3, "value_comma_misplaced"),
+        (4, "value_comma_misplaced"),
+        (6, "value_not_numeric"),  # not a number however its commas are read
+    ]
+    (reason,) = landing.rows("select reason from dq.quarantine where source_row = 2")[0]
+    assert "(got '1,5')" in reason and "commas only between groups of three digits" in reason
+
+
 def test_units_convert_to_the_indicator_unit(landing: Landing) -> None:
     landing.add("units.csv")
     (outcome,) = landing.ingest()

@@ -63,6 +63,13 @@ REASONS: tuple[Reason, ...] = (
         "the value is not a number",
         "a number such as 1234.5 or 1,234.5; leave blank when not reported",
     ),
+    Reason(
+        "value_comma_misplaced",
+        "value",
+        "the commas do not separate thousands, so the number is ambiguous",
+        "a decimal point for decimals (1.5) and commas only between groups of three digits "
+        "(1,234.5)",
+    ),
     Reason("value_not_finite", "value", "the value is not finite", "a finite number"),
     Reason(
         "unit_missing",
@@ -158,6 +165,11 @@ _OUTSIDE_PLANS = """(
 def _in_list(values: tuple[str, ...]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
+
+# A value cell as the value rules read it: half-width, lower case, without whitespace.
+_VALUE_TEXT = (
+    r"regexp_replace(lower(pt_halfwidth(coalesce(incoming.value_raw, ''))), '\s', '', 'g')"
+)
 
 # Every literal below comes from this module's constants; row values only ever flow through
 # columns. `pt_halfwidth` and `pt_lookup_key` are the macros of lib/text.py.
@@ -305,12 +317,13 @@ base as (
         reported.reported_on,
         -- Values differ row by row, so they are normalised per row; a cell that already reads
         -- as a number (nearly all of them) skips the full-width mapping, which costs ~2.5 s
-        -- per million cells.
+        -- per million cells. Commas are dropped only where they group thousands (1,234.5):
+        -- '1,5' may be a decimal comma (1.5) or a slip, and is not guessed (value_reason).
         case
             when try_cast(incoming.value_raw as double) is not null then incoming.value_raw
-            else regexp_replace(
-                lower(pt_halfwidth(coalesce(incoming.value_raw, ''))), '[\s,，]', '', 'g'
-            )
+            when regexp_full_match({_VALUE_TEXT}, '[-+]?\d{{1,3}}(,\d{{3}})+(\.\d+)?%?')
+                then replace({_VALUE_TEXT}, ',', '')
+            else {_VALUE_TEXT}
         end as v
     from incoming
     left join period_spellings as periods
@@ -432,6 +445,11 @@ checked as (
         case
             when is_blank_value then null
             when starts_with(v, '=') then 'value_formula'
+            when
+                value_number is null
+                and contains(v, ',')
+                and try_cast(regexp_replace(replace(v, ',', ''), '%$', '') as double) is not null
+                then 'value_comma_misplaced'
             when value_number is null then 'value_not_numeric'
             when isnan(value_number) or isinf(value_number) then 'value_not_finite'
         end as value_reason,
