@@ -177,6 +177,25 @@ def test_every_period_format_and_basis(landing: Landing) -> None:
     ]
 
 
+def test_the_other_usual_ways_of_writing_a_period(landing: Landing) -> None:
+    landing.add("period_spellings.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    periods = {(g, i[:4], s, e) for g, i, s, e, _, _ in landing.values()}
+    assert periods == {
+        ("xiaogan", "tech", "2026-01-01", "2026-09-30"),  # 2026年前三季度 累计
+        ("huangshi", "tech", "2026-01-01", "2026-06-30"),  # 2026年前两个季度 累计
+        ("ezhou", "tech", "2026-01-01", "2026-09-30"),  # 2026年1至9月 累计
+        ("huanggang", "tech", "2026-01-01", "2026-06-30"),  # 2026年1月至6月 累计
+        ("xianning", "tech", "2026-09-01", "2026-09-30"),  # 2026年9月份 当期
+        ("xiantao", "tech", "2026-01-01", "2026-08-31"),  # 2026年1-8月份 累计
+        ("xiaogan", "high", "2026-09-01", "2026-09-30"),  # 2026年9月末, a level
+        ("huangshi", "high", "2026-07-01", "2026-09-30"),  # 2026年三季度末
+        ("ezhou", "high", "2025-01-01", "2025-12-31"),  # 2025年底
+        ("tianmen", "univ", "2026-04-01", "2026-06-30"),  # Q2 2026
+    }
+
+
 def test_xlsx_with_title_rows_and_an_instructions_sheet(landing: Landing) -> None:
     landing.add("title_rows.xlsx")
     (outcome,) = landing.ingest()

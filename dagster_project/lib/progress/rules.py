@@ -8,9 +8,11 @@ wins, in the order of `REASONS`. Everything happens in SQL so that millions of r
 DuckDB costs, not a Python loop.
 
 Periods (DESIGN.md): month `2026-03` `2026年3月` `202603`; quarter `2026Q1` `2026年一季度`
-`2026年第1季度`; half year `2026H1` `2026年上半年`; year `2026` `2026年`; month range
-`2026年1-9月`. Basis `当期` (the period's own value; the default when blank) or `累计`
-(year-to-date: the range starts on 1 January).
+`2026年第1季度` `Q1 2026`; half year `2026H1` `2026年上半年`; year `2026` `2026年`; month range
+`2026年1-9月` `2026年1至9月` `2026年前三季度`; with 月份 for 月, and 末 or 底 after a period (its
+end, said of a level: `2026年9月末`, `2026年末`) read as that period (PERIOD_REWRITES). Basis
+`当期` (the period's own value; the default when blank) or `累计` (year-to-date: the range starts
+on 1 January).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 
 from dagster_project.lib.progress.headers import FIELD_LABELS
 from dagster_project.lib.sql import OFFICE_TODAY_SQL
+from dagster_project.lib.text import sql_string_literal
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ REASONS: tuple[Reason, ...] = (
         "period_unrecognised",
         "period",
         "the period is not recognised",
-        "2026-03, 2026年3月, 2026Q1, 2026年一季度, 2026H1, 2026年上半年, 2026, 2026年1-9月",
+        "2026-03, 2026年3月, 2026Q1, 2026年一季度, 2026H1, 2026年上半年, 2026, 2026年1-9月, "
+        "2026年前三季度",
     ),
     Reason("geography_missing", "geography", "the geography is blank", "a city, district or area"),
     Reason(
@@ -171,6 +175,36 @@ _VALUE_TEXT = (
     r"regexp_replace(lower(pt_halfwidth(coalesce(incoming.value_raw, ''))), '\s', '', 'g')"
 )
 
+# Rewrites of a period cell (half-width, lower case), applied in order before the period rules:
+# the usual ways of writing the periods they read. Each pattern is a regular expression.
+PERIOD_REWRITES: tuple[tuple[str, str], ...] = (
+    (r"\s+", ""),
+    # Dashes and tildes between months, and 至 (to): 1－9月, 1～9月, 1至9月, 1月至9月.
+    (r"[—–~～〜至]", "-"),
+    ("月份", "月"),  # 2026年9月份, 2026年1-9月份
+    # The end of a month, quarter or year (said of a level: 9月末, 三季度末, 年末, 年底) is read
+    # as that period, whose end is where a level is measured.
+    (r"(月|季度|季|年)[末底]$", r"\1"),
+    # 前三季度, the first three quarters: January to September; 前两季度 to June.
+    (r"^(\d{4})年?前[三3]个?季度?$", r"\1年1-9月"),
+    (r"^(\d{4})年?前[两二2]个?季度?$", r"\1年1-6月"),
+    (r"^(\d{4})年?前[四4]个?季度?$", r"\1年1-12月"),
+    (r"^q([1-4])-?(\d{4})$", r"\2q\1"),  # Q3 2026
+    # An Excel date on the 1st of a month (Excel turns a typed "2026-03" into 2026-03-01).
+    (r"^(\d{4})-(\d{1,2})-0?1(00:00:00)?$", r"\1-\2"),
+)
+
+
+def _period_text(cell: str) -> str:
+    """The SQL expression applying PERIOD_REWRITES to `cell`, an expression of this module."""
+    for pattern, replacement in PERIOD_REWRITES:
+        cell = (
+            f"regexp_replace({cell}, {sql_string_literal(pattern)}, "
+            f"{sql_string_literal(replacement)}, 'g')"
+        )
+    return cell
+
+
 # Every literal below comes from this module's constants; row values only ever flow through
 # columns. `pt_halfwidth` and `pt_lookup_key` are the macros of lib/text.py.
 PARSE_SQL = rf"""
@@ -228,15 +262,9 @@ with period_spellings as (
     from (
         select
             period_raw,
-            -- An Excel date on the 1st of a month in the period column (Excel turns a typed
-            -- "2026-03" into 2026-03-01) is read as that month.
-            regexp_replace(
-                regexp_replace(
-                    regexp_replace(lower(pt_halfwidth(coalesce(period_raw, ''))), '\s+', '', 'g'),
-                    '[—–~～〜]', '-', 'g'
-                ),
-                '^(\d{{4}})-(\d{{1,2}})-0?1(00:00:00)?$', '\1-\2'
-            ) as p
+            -- The usual ways of writing the same periods, brought to the forms above
+            -- (PERIOD_REWRITES).
+            {_period_text("lower(pt_halfwidth(coalesce(period_raw, '')))")} as p
         from (select distinct period_raw from incoming)
     )
 ),
