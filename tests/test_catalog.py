@@ -9,7 +9,7 @@ import duckdb
 import pytest
 import yaml
 
-from dagster_project.lib.catalog import CatalogError, load_catalog
+from dagster_project.lib.catalog import CatalogError, geography_alias_rows, load_catalog
 from dagster_project.lib.catalog_tables import (
     catalog_fingerprint,
     catalog_tables,
@@ -170,6 +170,20 @@ def test_ambiguous_geography_alias_is_refused(raw_copy: Path) -> None:
     path.write_text(text, encoding="utf-8")
     problems = _problems(raw_copy)
     assert any("geography alias 'Wuhan' is ambiguous" in p for p in problems), problems
+
+
+def test_a_geography_is_found_after_its_province_and_city() -> None:
+    """Official reports write 湖北省黄石市 and 武汉市江夏区: the province comes from the code's
+    first two digits, a district's city from the code ending in 00 (420115 → 420100, 武汉)."""
+    catalog = load_catalog(Path(__file__).resolve().parents[1] / "raw")
+    owner = {row["alias"]: row["geo_id"] for row in geography_alias_rows(catalog)}
+    assert owner["湖北省黄石市"] == owner["湖北黄石"] == owner["Huangshi City"] == "huangshi"
+    assert owner["湖北省仙桃市"] == "xiantao"  # a city the province governs directly
+    assert owner["武汉市江夏区"] == owner["湖北省武汉市江夏区"] == owner["武汉江夏"] == "jiangxia"
+    assert owner["Jiangxia District"] == "jiangxia"
+    # Without a code (a development zone, an area), nothing is made up.
+    assert not any(alias.startswith("湖北") for alias, geo in owner.items() if geo == "wuhan_edz")
+    assert "武汉市武汉市" not in owner  # a city is not its own city
 
 
 def test_a_unit_is_whole_or_not_and_the_column_may_be_left_out(raw_copy: Path) -> None:

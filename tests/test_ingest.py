@@ -196,6 +196,13 @@ def test_the_other_usual_ways_of_writing_a_period(landing: Landing) -> None:
     }
 
 
+def test_a_geography_after_its_province_and_city(landing: Landing) -> None:
+    landing.add("qualified_geographies.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    assert [v[0] for v in landing.values()] == ["huangshi", "jiangxia", "xiantao"]
+
+
 def test_xlsx_with_title_rows_and_an_instructions_sheet(landing: Landing) -> None:
     landing.add("title_rows.xlsx")
     (outcome,) = landing.ingest()

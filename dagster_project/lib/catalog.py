@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -636,10 +637,44 @@ def _check_alias_collisions(
         owners.setdefault(key, owner)
 
 
+# Provinces by the first two digits of an administrative code (GB/T 2260), for names written
+# with their province first (湖北省黄石市): the code says which, so no list of aliases has to.
+PROVINCES = {
+    "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区",
+    "21": "辽宁省", "22": "吉林省", "23": "黑龙江省", "31": "上海市", "32": "江苏省",
+    "33": "浙江省", "34": "安徽省", "35": "福建省", "36": "江西省", "37": "山东省",
+    "41": "河南省", "42": "湖北省", "43": "湖南省", "44": "广东省", "45": "广西壮族自治区",
+    "46": "海南省", "50": "重庆市", "51": "四川省", "52": "贵州省", "53": "云南省",
+    "54": "西藏自治区", "61": "陕西省", "62": "甘肃省", "63": "青海省", "64": "宁夏回族自治区",
+    "65": "新疆维吾尔自治区", "71": "台湾省", "81": "香港特别行政区", "82": "澳门特别行政区",
+}  # fmt: skip
+LEVEL_SUFFIXES = {"city": ("市", "City"), "district": ("区", "District")}
+
+
+def _qualified_names(g: Geography, by_code: dict[str, Geography]) -> list[str]:
+    """A coded geography's name as official reports write it, after its province and, for a
+    district, its city (湖北省黄石市, 武汉市江夏区, 湖北武汉江夏), and its English name with its
+    level (Huangshi City). The city is the geography whose code ends in 00 where the district's
+    last two digits are (420115 → 420100)."""
+    if not g.admin_code:
+        return []
+    zh_suffix, en_suffix = LEVEL_SUFFIXES.get(g.level, ("", ""))
+    own = {g.name_zh, g.name_zh + zh_suffix}
+    city = by_code.get(g.admin_code[:4] + "00")
+    cities = {""} | ({city.name_zh, city.name_zh + "市"} if city and city is not g else set())
+    province = PROVINCES.get(g.admin_code[:2], "")
+    short = re.sub("(省|市|(壮族|回族|维吾尔)?自治区|特别行政区)$", "", province)  # 湖北, 广西
+    provinces = {""} | ({province, short} - {""})
+    names = [p + c + o for p in provinces for c in cities for o in own if p or c]
+    return names + ([f"{g.name_en} {en_suffix}"] if en_suffix else [])
+
+
 def geography_alias_rows(catalog: Catalog) -> list[dict[str, str]]:
     """Every spelling that names a geography: id, code, Chinese name with and without its
-    市/区 suffix, English name and the listed aliases, each with its lookup key."""
+    市/区 suffix, English name, the listed aliases and the name after its province and city
+    (`_qualified_names`), each with its lookup key."""
     rows: dict[tuple[str, str], dict[str, str]] = {}
+    by_code = {g.admin_code: g for g in catalog.geographies if g.admin_code}
     for g in catalog.geographies:
         names = [g.geo_id, g.name_zh, g.name_en, *g.aliases]
         if g.admin_code:
@@ -650,6 +685,7 @@ def geography_alias_rows(catalog: Catalog) -> list[dict[str, str]]:
             names.append(g.name_zh + "市")
         if g.level == "district":
             names.append(g.name_zh + "区")
+        names += _qualified_names(g, by_code)
         for name in names:
             key = lookup_key(name)
             if key:

@@ -46,7 +46,8 @@ REASONS: tuple[Reason, ...] = (
         "geography_unknown",
         "geography",
         "the geography is not in reference/geographies.csv",
-        "a geography id, its Chinese name (with or without 市/区) or its English name",
+        "a geography id, its Chinese name (with or without 市/区, or after its province and "
+        "city: 湖北省黄石市, 武汉市江夏区) or its English name",
     ),
     Reason("indicator_missing", "indicator", "the indicator is blank", "an indicator name or id"),
     Reason(
