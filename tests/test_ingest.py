@@ -203,6 +203,34 @@ def test_a_geography_after_its_province_and_city(landing: Landing) -> None:
     assert [v[0] for v in landing.values()] == ["huangshi", "jiangxia", "xiantao"]
 
 
+def test_a_unit_in_brackets_after_the_indicator_s_name(landing: Landing) -> None:
+    """技术合同成交额（万元）: the indicator, and the row's unit where the unit cell is blank. A
+    different unit in the unit cell is not guessed between; brackets that hold no unit are part
+    of the name."""
+    landing.add("units_in_brackets.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.rows_loaded == 2, outcome.reason
+    assert [(v[0], v[1], v[4], v[5]) for v in landing.values()] == [
+        ("huangshi", "tech_contract_turnover", pytest.approx(2.0), "亿元"),  # 20000 万元
+        ("ezhou", "vehicle_output", pytest.approx(3.0), "万辆"),
+    ]
+    assert landing.reasons() == [(4, "unit_conflicts_with_indicator"), (5, "indicator_unknown")]
+
+
+@pytest.mark.parametrize("fixture", ["value_header_unit.csv", "value_header_unit.xlsx"])
+def test_a_unit_in_brackets_after_the_value_column_s_name(landing: Landing, fixture: str) -> None:
+    """数值（万元）: the unit of every row whose own unit cell is blank, or of a file without a unit
+    column; each sheet of a workbook by its own header."""
+    landing.add(fixture)
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    got = {v[0]: v[4] for v in landing.values()}
+    if fixture.endswith(".csv"):
+        assert got == {"tianmen": pytest.approx(3.0), "qianjiang": pytest.approx(4.0)}
+    else:
+        assert got == {"xiantao": pytest.approx(5.0), "tianmen": pytest.approx(0.0006)}
+
+
 def test_xlsx_with_title_rows_and_an_instructions_sheet(landing: Landing) -> None:
     landing.add("title_rows.xlsx")
     (outcome,) = landing.ingest()

@@ -7,10 +7,11 @@ columns are all recognised.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dagster_project.lib.text import lookup_key
+from dagster_project.lib.text import lookup_key, to_halfwidth
 
 HEADER_SEARCH_ROWS = 30
 
@@ -70,11 +71,27 @@ FIELD_LABELS: dict[str, str] = {
 }
 
 _KEY_TO_FIELD = {lookup_key(alias): f for f, aliases in FIELD_ALIASES.items() for alias in aliases}
+# A header with a note in brackets after its name: 数值（亿元）, 填报日期(年-月-日).
+_BRACKETED = re.compile(r"^(.+?)\s*\(([^()]+)\)$")
 
 
 def field_for_header(header: str | None) -> str | None:
     """The canonical field a header names, or None when it names none."""
-    return _KEY_TO_FIELD.get(lookup_key(header)) if header else None
+    return split_header(header)[0]
+
+
+def split_header(header: str | None) -> tuple[str | None, str | None]:
+    """The canonical field a header names, and what it says in brackets after the name, if the
+    name alone is what names the field (数值（亿元） → value, 亿元: the values' unit)."""
+    if not header:
+        return None, None
+    field = _KEY_TO_FIELD.get(lookup_key(header))
+    if field is not None:
+        return field, None
+    bracketed = _BRACKETED.match(to_halfwidth(header).strip())
+    if bracketed is None:
+        return None, None
+    return _KEY_TO_FIELD.get(lookup_key(bracketed[1])), bracketed[2].strip() or None
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,9 @@ class HeaderMatch:
     row_index: int  # 0-based index of the header row among the rows searched
     positions: dict[str, int]  # canonical field -> 0-based column position
     headers: tuple[str, ...]  # the header row as written
+    # The unit in brackets after the value column's name (数值（亿元）): a row's unit when its
+    # own unit cell is blank or the file has no unit column.
+    value_unit: str | None = None
 
     @property
     def missing(self) -> list[str]:
@@ -94,11 +114,14 @@ def find_header(rows: Sequence[Sequence[str | None]]) -> HeaderMatch | None:
     best: HeaderMatch | None = None
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         positions: dict[str, int] = {}
+        value_unit = None
         for col, cell in enumerate(row):
-            field = field_for_header(str(cell) if cell is not None else None)
+            field, note = split_header(str(cell) if cell is not None else None)
             if field and field not in positions:
                 positions[field] = col
-        match = HeaderMatch(index, positions, tuple("" if c is None else str(c) for c in row))
+                value_unit = note if field == "value" else value_unit
+        headers = tuple("" if c is None else str(c) for c in row)
+        match = HeaderMatch(index, positions, headers, value_unit)
         if not match.missing:
             return match
         if len(positions) >= 2 and (best is None or len(positions) > len(best.positions)):

@@ -188,8 +188,9 @@ def delimiter_of(sample: str) -> str:
 def _cells_table_from_csv(
     con: duckdb.DuckDBPyConnection, path: Path, encoding: str, scratch: Path
 ) -> tuple[HeaderMatch, str | None]:
-    """Load a CSV's data rows into temp table `cells` (c0..cN, source_row, sheet) with DuckDB's
-    reader. Returns the header found and the name of a transcoded copy to delete, if any."""
+    """Load a CSV's data rows into temp table `cells` (c0..cN, source_row, sheet, header_unit)
+    with DuckDB's reader. Returns the header found and the name of a transcoded copy to delete,
+    if any."""
     lines = head_lines(path, encoding, 40)
     if not lines:
         raise FileRejectedError("the file is empty")
@@ -221,7 +222,8 @@ def _cells_table_from_csv(
         cells = ", ".join(f"cast(null as varchar) as c{i}" for i in range(width))
         con.execute(
             f"create or replace temp table cells as select {cells}, "
-            "cast(null as integer) as source_row, cast(null as varchar) as sheet where false"
+            "cast(null as integer) as source_row, cast(null as varchar) as sheet, "
+            "cast(null as varchar) as header_unit where false"
         )
         return match, str(transcoded) if transcoded else None
     # DuckDB reads in parallel unless a quoted field may hold a line break, which only the
@@ -250,9 +252,9 @@ def _cells_table_from_csv(
     )
     con.execute(
         "create or replace temp table cells as "
-        "select *, cast(rowid + ? as integer) as source_row, cast(null as varchar) as sheet "
-        "from cells",
-        [first_row],
+        "select *, cast(rowid + ? as integer) as source_row, cast(null as varchar) as sheet, "
+        "cast(? as varchar) as header_unit from cells",
+        [first_row, match.value_unit],
     )
     return match, str(transcoded) if transcoded else None
 
@@ -277,6 +279,7 @@ def _cells_table_from_sheets(
     data: dict[str, list[object]] = {f"c{i}": [] for i in range(len(fields))}
     data["source_row"] = []
     data["sheet"] = []
+    data["header_unit"] = []
     for sheet in sheets:
         for excel_row, cells in sheet.rows:
             for i, f in enumerate(fields):
@@ -284,11 +287,13 @@ def _cells_table_from_sheets(
                 data[f"c{i}"].append(cells[pos] if pos is not None and pos < len(cells) else None)
             data["source_row"].append(excel_row)
             data["sheet"].append(sheet.sheet)
+            data["header_unit"].append(sheet.header.value_unit)
     table = pa.table(
         {
             **{f"c{i}": pa.array(data[f"c{i}"], pa.string()) for i in range(len(fields))},
             "source_row": pa.array(data["source_row"], pa.int32()),
             "sheet": pa.array(data["sheet"], pa.string()),
+            "header_unit": pa.array(data["header_unit"], pa.string()),
         }
     )
     con.register("_sheet_cells", table)
@@ -297,8 +302,13 @@ def _cells_table_from_sheets(
     finally:
         con.unregister("_sheet_cells")
     positions = {f: i for i, f in enumerate(fields)}
+    # Each sheet's header unit is in its rows' header_unit; the match says whether any has one.
+    units = [sheet.header.value_unit for sheet in sheets if sheet.header.value_unit]
     return HeaderMatch(
-        sheets[0].header.row_index, positions, tuple(FIELD_LABELS[f] for f in fields)
+        sheets[0].header.row_index,
+        positions,
+        tuple(FIELD_LABELS[f] for f in fields),
+        units[0] if units else None,
     )
 
 
@@ -307,11 +317,11 @@ def _incoming_select(match: HeaderMatch, file_no: int) -> str:
     selects = []
     for f in FIELDS:
         pos = match.positions.get(f)
-        selects.append(
-            f"nullif(trim(c{pos}), '') as {RAW_COLUMNS[f]}"
-            if pos is not None
-            else f"cast(null as varchar) as {RAW_COLUMNS[f]}"
-        )
+        cell = f"nullif(trim(c{pos}), '')" if pos is not None else "cast(null as varchar)"
+        if f == "unit" and match.value_unit is not None:
+            # 数值（亿元）: the header's unit where the row gives none.
+            cell = f"coalesce({cell}, header_unit)"
+        selects.append(f"{cell} as {RAW_COLUMNS[f]}")
     present = [f"c{match.positions[f]}" for f in FIELDS if f in match.positions]
     not_blank = " or ".join(f"nullif(trim({c}), '') is not null" for c in present)
     # Identifiers only (c0..cN, our column names, an integer); no value from the file is in it.

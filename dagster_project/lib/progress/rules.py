@@ -84,6 +84,12 @@ REASONS: tuple[Reason, ...] = (
     ),
     Reason("unit_unknown", "unit", "the unit is not in reference/units.csv", "a unit listed there"),
     Reason(
+        "unit_conflicts_with_indicator",
+        "unit",
+        "the unit is not the one in brackets after the indicator's name",
+        "one unit: the same in both, or either left out",
+    ),
+    Reason(
         "unit_conflicts_with_value",
         "unit",
         "the value ends with % but the unit is not %",
@@ -276,8 +282,36 @@ geography_spellings as (
 ),
 
 indicator_spellings as (
-    select indicator_raw, pt_lookup_key(indicator_raw) as indicator_key
-    from (select distinct indicator_raw from incoming)
+    -- A unit in brackets after the name, 技术合同成交额（亿元）, is the row's unit and the name
+    -- before it the indicator — unless the whole spelling is itself an alias.
+    select
+        indicator_raw,
+        case when bracket_unit is null then full_key else name_key end as indicator_key,
+        bracket_unit as indicator_unit
+    from (
+        select
+            indicator_raw,
+            full_key,
+            name_key,
+            case
+                when full_key not in (select alias_key from raw.indicator_aliases)
+                    then (
+                        select min(unit) from raw.unit_aliases
+                        where unit_aliases.alias_key = bracketed
+                    )
+            end as bracket_unit
+        from (
+            select
+                indicator_raw,
+                full_key,
+                regexp_extract(full_key, '^(.+)\(([^()]+)\)$', 1) as name_key,
+                regexp_extract(full_key, '^(.+)\(([^()]+)\)$', 2) as bracketed
+            from (
+                select indicator_raw, pt_lookup_key(indicator_raw) as full_key
+                from (select distinct indicator_raw from incoming)
+            )
+        )
+    )
 ),
 
 unit_spellings as (
@@ -339,6 +373,7 @@ base as (
         periods.last_month,
         geographies.geo_key,
         indicators.indicator_key,
+        indicators.indicator_unit,
         units.unit_key,
         bases.basis_key,
         bases.basis,
@@ -440,6 +475,7 @@ resolved as (
     ) as reported_unit
         on coalesce(
             nullif(period_parts.unit_key, ''),
+            period_parts.indicator_unit,
             case when period_parts.v like '%\%' escape '\' then '%' end
         ) = reported_unit.alias_key
 ),
@@ -484,9 +520,13 @@ checked as (
         end as value_reason,
         case
             when is_blank_value then null
-            when (unit_key = '' or unit_key is null) and not v like '%\%' escape '\'
+            when
+                (unit_key = '' or unit_key is null)
+                and indicator_unit is null
+                and not v like '%\%' escape '\'
                 then 'unit_missing'
             when unit_as_reported is null then 'unit_unknown'
+            when indicator_unit <> unit_as_reported then 'unit_conflicts_with_indicator'
             -- '12.5%' beside 家: which of the two is meant cannot be told, so neither is guessed.
             when v like '%\%' escape '\' and unit_as_reported <> '%'
                 then 'unit_conflicts_with_value'
