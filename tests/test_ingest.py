@@ -231,6 +231,19 @@ def test_a_unit_in_brackets_after_the_value_column_s_name(landing: Landing, fixt
         assert got == {"xiantao": pytest.approx(5.0), "tianmen": pytest.approx(0.0006)}
 
 
+def test_a_merged_cell_reads_as_its_value_on_every_row_it_covers(landing: Landing) -> None:
+    landing.add("merged_cells.xlsx")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.header_row) == ("loaded", 2), outcome.reason
+    assert [(v[0], v[4]) for v in landing.values()] == [
+        ("huangshi", 1.0),
+        ("huangshi", 2.0),
+        ("huangshi", 3.0),
+        ("ezhou", 4.0),
+        ("ezhou", 5.0),
+    ]
+
+
 def test_xlsx_with_title_rows_and_an_instructions_sheet(landing: Landing) -> None:
     landing.add("title_rows.xlsx")
     (outcome,) = landing.ingest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -15,7 +16,14 @@ from dagster_project.lib.progress.files import (
     unsafe_reason,
 )
 from dagster_project.lib.progress.headers import find_header
-from dagster_project.lib.progress.xlsx import XlsxError, cell_text, check_archive
+from dagster_project.lib.progress.xlsx import (
+    XlsxError,
+    _holds,
+    cell_text,
+    check_archive,
+    fill_merged,
+    merged_ranges,
+)
 from tests.conftest import FIXTURES
 
 
@@ -55,6 +63,22 @@ def test_header_row_is_found_below_titles_and_in_any_language() -> None:
     }
 
 
+def test_a_header_with_a_note_in_brackets_names_its_column() -> None:
+    """数值（亿元）: the value column, and the values' unit; other notes are only notes; a name
+    that is an alias with its brackets stays that alias."""
+    match = find_header([["报告期", "城市 (市州)", "指标", "数值（亿元）", "填报日期(年-月-日)"]])
+    assert match is not None and not match.missing
+    assert match.positions == {
+        "period": 0,
+        "geography": 1,
+        "indicator": 2,
+        "value": 3,
+        "reported_on": 4,
+    }
+    assert match.value_unit == "亿元"
+    assert find_header([["报告期", "城市", "指标", "数值"]]).value_unit is None  # type: ignore[union-attr]
+
+
 def test_incomplete_header_names_what_is_missing() -> None:
     match = find_header([["报告期", "城市", "单位"]])
     assert match is not None and match.missing == ["indicator", "value"]
@@ -68,6 +92,22 @@ def test_cells_read_as_a_person_sees_them() -> None:
     assert cell_text(dt.datetime(2026, 4, 8)) == "2026-04-08"
     assert cell_text("=A1*2") == "=A1*2"
     assert cell_text(None) is None
+
+
+def test_merged_ranges_are_read_from_the_sheet_and_filled_from_their_first_cell() -> None:
+    merges = merged_ranges(FIXTURES / "progress" / "merged_cells.xlsx", "xl/worksheets/sheet1.xml")
+    assert sorted(merges) == [(1, 1, 1, 5), (3, 2, 5, 2), (6, 2, 7, 2)]
+    rows: dict[int, list[str | None]] = {3: ["a", "黄石"], 4: ["b", None], 5: ["c"], 6: [None]}
+    fill_merged(rows, [(3, 2, 5, 2), (6, 1, 7, 1)])
+    # Row 5 was short: padded. Row 6's range has no value at its first cell: left as it is.
+    assert rows == {3: ["a", "黄石"], 4: ["b", "黄石"], 5: ["c", "黄石"], 6: [None]}
+
+
+@pytest.mark.parametrize("at", [0, 5, 6, 7, 8, 9, 20])
+def test_a_token_is_found_across_the_chunks_a_stream_is_read_in(at: int) -> None:
+    data = b"x" * at + b"mergeCell" + b"y" * 5
+    assert _holds(io.BytesIO(data), b"mergeCell", chunk=8)
+    assert not _holds(io.BytesIO(data.replace(b"C", b"c")), b"mergeCell", chunk=8)
 
 
 def test_zip_bomb_is_refused_before_parsing(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ total uncompressed size must stay under a limit (a few kilobytes of "zip bomb" c
 gigabytes of XML). openpyxl parses the XML with defusedxml when it is installed (it is a dependency
 of this project), which refuses entity-expansion attacks. Cells come back as text, exactly as a
 person typed them where possible: numbers without a spurious ".0", dates as ISO dates, and formulas
-as their "=..." source (formulas are not evaluated; the rule on values rejects them).
+as their "=..." source (formulas are not evaluated; the rule on values rejects them). A merged
+cell reads as its value in every cell it covers, as a person sees it: a city written once beside
+its block of indicators, in a merged column, is that city on each of their rows.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import openpyxl
+from defusedxml.ElementTree import iterparse  # type: ignore[import-untyped]
+from openpyxl.utils.cell import range_boundaries
 
 from dagster_project.lib.progress.headers import HEADER_SEARCH_ROWS, HeaderMatch, find_header
 
@@ -62,6 +67,59 @@ def cell_text(value: object) -> str | None:
     return str(value)
 
 
+# A merged range: its first row and column and its last, 1-based.
+Merge = tuple[int, int, int, int]
+
+
+def merged_ranges(path: Path, sheet_part: str) -> list[Merge]:
+    """The merged ranges of a sheet, from its part of the archive (its <mergeCell ref="A2:A5">
+    elements). openpyxl's read-only mode, which streams rows, does not read them."""
+    with zipfile.ZipFile(path) as archive:
+        with archive.open(sheet_part) as stream:
+            if not _holds(stream, b"mergeCell"):  # most sheets: a scan at C speed, no parse
+                return []
+        with archive.open(sheet_part) as stream:
+            return _merges(stream)
+
+
+def _holds(stream: IO[bytes], token: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether the stream's bytes hold `token`, read a chunk at a time."""
+    tail = b""
+    while block := stream.read(chunk):
+        if token in tail + block[: len(token)] or token in block:
+            return True
+        tail = block[-(len(token) - 1) :]
+    return False
+
+
+def _merges(stream: IO[bytes]) -> list[Merge]:
+    merges: list[Merge] = []
+    for _, element in iterparse(stream, events=("end",)):
+        if element.tag.endswith("}mergeCell") and ":" in element.get("ref", ""):
+            min_col, min_row, max_col, max_row = range_boundaries(element.get("ref"))
+            merges.append((min_row, min_col, max_row, max_col))
+        elif element.tag.endswith("}row"):
+            element.clear()  # the rows' cells are read by openpyxl, not kept here
+    return merges
+
+
+def fill_merged(rows: dict[int, list[str | None]], merges: list[Merge]) -> None:
+    """Every cell a merged range covers takes the value of its first cell, in the rows given
+    (Excel row number → cells); rows outside `rows` are left as they are."""
+    for min_row, min_col, max_row, max_col in merges:
+        top = rows.get(min_row)
+        value = top[min_col - 1] if top is not None and min_col <= len(top) else None
+        if value is None:
+            continue
+        for row_number in range(min_row, max_row + 1):
+            cells = rows.get(row_number)
+            if cells is None:
+                continue
+            cells.extend([None] * (max_col - len(cells)))
+            for col in range(min_col, max_col + 1):
+                cells[col - 1] = value
+
+
 @dataclass(frozen=True)
 class SheetRows:
     sheet: str
@@ -89,12 +147,15 @@ def read_workbook(
     try:
         for sheet in workbook.worksheets:
             try:
+                # openpyxl's read-only sheet knows its part of the archive (a private attribute).
+                merges = merged_ranges(path, sheet._worksheet_path)
                 rows_iter = sheet.iter_rows(values_only=True)
                 head: list[list[str | None]] = []
                 for row in rows_iter:
                     head.append([cell_text(v) for v in row])
                     if len(head) >= HEADER_SEARCH_ROWS:
                         break
+                fill_merged(dict(enumerate(head, start=1)), merges)
                 match = find_header(head)
                 if match is None or match.missing:
                     reason = (
@@ -111,6 +172,10 @@ def read_workbook(
                 for row in rows_iter:
                     data.append((excel_row, [cell_text(v) for v in row]))
                     excel_row += 1
+                if merges:
+                    # Ranges reaching below the rows searched for the header: filled again over
+                    # every row read (cells filled already take the same value).
+                    fill_merged(dict(enumerate(head, start=1)) | dict(data), merges)
                 yield SheetRows(sheet.title, match, match.row_index + 2, data)
             except XlsxError:
                 raise
