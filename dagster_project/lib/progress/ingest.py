@@ -775,6 +775,16 @@ def land_batch(
     return outcomes
 
 
+# Spreadsheet formats offices still save in, and how to get one that is read.
+_SAVE_AS = "save it as .xlsx (Excel or WPS: 文件 → 另存为 → Excel 工作簿 *.xlsx) or as CSV"
+OLDER_FORMATS = {
+    ".xls": f"an Excel 97–2003 workbook: {_SAVE_AS}",
+    ".et": f"a WPS spreadsheet: {_SAVE_AS}",
+    ".ods": f"an OpenDocument spreadsheet: {_SAVE_AS}",
+    ".numbers": f"a Numbers spreadsheet: {_SAVE_AS}",
+}
+
+
 def _read_into_cells(
     con: duckdb.DuckDBPyConnection,
     file: ProgressFile,
@@ -818,8 +828,10 @@ def _read_into_cells(
         outcome.sheets = [s.sheet for s in sheets]
         outcome.header_row = sheets[0].header.row_index + 1
         return _cells_table_from_sheets(con, sheets)
+    how = OLDER_FORMATS.get(suffix)
     raise FileRejectedError(
         f"unsupported file type {suffix or '(none)'!r}: progress reports are .csv or .xlsx"
+        + (f"; {how}" if how else "")
     )
 
 
