@@ -231,6 +231,18 @@ def test_a_unit_in_brackets_after_the_value_column_s_name(landing: Landing, fixt
         assert got == {"xiantao": pytest.approx(5.0), "tianmen": pytest.approx(0.0006)}
 
 
+def test_a_value_column_named_with_a_note_that_is_not_a_unit_is_refused(landing: Landing) -> None:
+    """数值(上年同期) holds last year's figures: read as this period's values they would be wrong,
+    so the file is rejected, its rows kept as read."""
+    landing.add("value_header_note.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "rejected" and "'上年同期'" in outcome.reason
+    ((code, reason),) = landing.rows("select reason_code, reason from dq.quarantine")
+    assert code == "header_refused"
+    assert reason.startswith("progress/value_header_note.csv, row 2: the file was rejected, ")
+    assert landing.values() == []
+
+
 def test_a_merged_cell_reads_as_its_value_on_every_row_it_covers(landing: Landing) -> None:
     landing.add("merged_cells.xlsx")
     (outcome,) = landing.ingest()

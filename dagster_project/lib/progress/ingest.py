@@ -605,11 +605,16 @@ def _quarantine_unjudged(
     match = staged.unjudged
     assert match is not None
     lacking = [FIELD_LABELS[f] for f in match.missing]
-    problem = (
-        f"the file was rejected, its header lacks {', '.join(lacking)}; expected a header "
-        f"naming {', '.join(FIELD_LABELS[f] for f in REQUIRED_FIELDS)} (any alias, any order)"
-    )
-    common = [staged.file.relative, staged.sha, loaded_at, run_id, lacking[0], problem]
+    if staged.header_problem is not None:
+        code, column = "header_refused", FIELD_LABELS["value"]
+        problem = f"the file was rejected, {staged.header_problem}"
+    else:
+        code, column = "columns_missing", lacking[0]
+        problem = (
+            f"the file was rejected, its header lacks {', '.join(lacking)}; expected a header "
+            f"naming {', '.join(FIELD_LABELS[f] for f in REQUIRED_FIELDS)} (any alias, any order)"
+        )
+    common = [staged.file.relative, staged.sha, loaded_at, run_id, column, problem, code]
     record_sql, record_params = _raw_record_sql(match, first_param=len(common) + 1)
     not_blank = " or ".join(
         f"nullif(trim(c{i}), '') is not null" for i in range(len(match.headers))
@@ -621,7 +626,7 @@ def _quarantine_unjudged(
             raw_record, loaded_at, run_id, other_reason_codes
         )
         select
-            ?1, ?2, cells.sheet, cells.source_row, ?5, 'columns_missing',
+            ?1, ?2, cells.sheet, cells.source_row, ?5, ?7,
             concat_ws(', ',
                 ?1,
                 case when cells.sheet is not null then 'sheet ' || cells.sheet end,
@@ -688,6 +693,8 @@ class _Staged:
     rows: int = 0
     # A header that lacks a required column: the file is rejected, its rows quarantined as read.
     unjudged: HeaderMatch | None = None
+    # Why the header is refused when it names every column (reason_code header_refused).
+    header_problem: str | None = None
 
 
 def read_file(
@@ -714,6 +721,12 @@ def read_file(
                 FIELD_LABELS[m] for m in match.missing
             )
             return _Staged(file, sha, outcome, None, file_no, unjudged=match)
+        problem = _value_note_problem(con, file_no)
+        if problem is not None:
+            outcome.status, outcome.reason = "rejected", problem
+            return _Staged(
+                file, sha, outcome, None, file_no, unjudged=match, header_problem=problem
+            )
         count_sql = f"select count(*) from cells_{file_no}"  # noqa: S608 - an integer
         rows = con.execute(count_sql).fetchall()[0][0]
         return _Staged(file, sha, outcome, match, file_no, int(rows))
@@ -723,6 +736,23 @@ def read_file(
     finally:
         for leftover in scratch.glob("transcoded-*.csv"):
             leftover.unlink(missing_ok=True)
+
+
+def _value_note_problem(con: duckdb.DuckDBPyConnection, file_no: int) -> str | None:
+    """A value column found only through a note in brackets that is not a unit (数值(上年同期),
+    last year's figures) must not be read as this period's values: why, or None."""
+    notes = con.execute(
+        f"select distinct header_unit from cells_{file_no} "  # noqa: S608 - an integer
+        "where header_unit is not null and pt_lookup_key(header_unit) not in "
+        "(select alias_key from raw.unit_aliases) order by 1"
+    ).fetchall()
+    if not notes:
+        return None
+    return (
+        f"the value column's header notes {notes[0][0]!r} in brackets, which is not a unit in "
+        "reference/units.csv, so its figures may not be this period's; expected 数值 with no "
+        "note, or with the values' unit: 数值（亿元）"
+    )
 
 
 def land_batch(
