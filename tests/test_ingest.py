@@ -243,6 +243,30 @@ def test_a_value_column_named_with_a_note_that_is_not_a_unit_is_refused(landing:
     assert landing.values() == []
 
 
+def test_content_landed_already_under_another_path_is_not_landed_again(landing: Landing) -> None:
+    """A report saved twice (`report (1).csv`), or moved to another folder: its rows would be
+    revisions of themselves. Content once rejected is read again, as the rules may read it now."""
+    landing.add("utf8.csv")
+    landing.ingest()
+    landing.add("utf8.csv", as_name="inbox/utf8 (1).csv")
+    landing.add("value_header_note.csv")
+    landing.add("value_header_note.csv", as_name="value_header_note (1).csv")
+    outcomes = {o.source_file: o for o in landing.ingest()}
+    copy = outcomes["progress/inbox/utf8 (1).csv"]
+    assert (copy.status, copy.rows_in, copy.rows_loaded) == ("loaded", 0, 0)
+    assert copy.reason.startswith("the same content as progress/utf8.csv, landed already")
+    assert landing.rows("select count(*) from raw.progress_rows") == [(1,)]
+    # Rejected content: both read (the second within the same run), both rejected again.
+    assert outcomes["progress/value_header_note (1).csv"].rows_in == 1
+    assert landing.rows("select count(*) from dq.quarantine") == [(2,)]
+    # Two copies arriving together: the first lands, the second is the copy.
+    landing.add("units.csv", as_name="a.csv")
+    landing.add("units.csv", as_name="b.csv")
+    outcomes = {o.source_file: o for o in landing.ingest()}
+    assert outcomes["progress/a.csv"].rows_loaded > 0
+    assert outcomes["progress/b.csv"].reason.startswith("the same content as progress/a.csv")
+
+
 def test_a_merged_cell_reads_as_its_value_on_every_row_it_covers(landing: Landing) -> None:
     landing.add("merged_cells.xlsx")
     (outcome,) = landing.ingest()

@@ -222,10 +222,28 @@ def test_the_summary_shows_what_this_run_could_not_land_in_the_quarantine_s_word
     tail = lines[start + 5 :]
     if len(reasons) - 1 > 3:
         assert tail[0] == f"  and {len(reasons) - 4} more (dq.quarantine, run_id {run_id})"
+    # A file whose content had landed already under another path is named, with why.
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "insert into raw.file_manifest (source_file, file_sha256, status, rows_in, "
+            "rows_loaded, rows_quarantined, reason, loaded_at, run_id) values ("
+            "'progress/y (1).csv', 'def', 'loaded', 0, 0, 0, 'the same content as y.csv', "
+            "now(), ?)",
+            [run_id],
+        )
+    lines = summary(copy).splitlines()
+    start = lines.index(
+        "this run: 1 file(s) rejected · 1 file(s) landed already under another path · "
+        f"{len(reasons) - 1} row(s) of {files} file(s) quarantined"
+    )
+    assert lines[start + 2] == "  progress/y (1).csv: the same content as y.csv"
     # A run that landed everything says nothing of it.
     with duckdb.connect(str(copy)) as con:
         con.execute("update dq.quarantine set run_id = 'earlier'")
-        con.execute("delete from raw.file_manifest where source_file = 'progress/x.xlsx'")
+        con.execute(
+            "delete from raw.file_manifest "
+            "where source_file in ('progress/x.xlsx', 'progress/y (1).csv')"
+        )
     assert not any(line.startswith("this run:") for line in summary(copy).splitlines())
 
 

@@ -319,9 +319,9 @@ def _members_behind(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _this_run_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     """What the published run itself could not land: its files rejected with no row kept
-    (unreadable, or empty) and the first of its quarantined rows, each in the quarantine's own
-    words (file, row, column, what was got and expected), so that a sender's mistake reads at
-    the terminal without a query."""
+    (unreadable, or empty), its files whose content had landed already, and the first of its
+    quarantined rows, each in the quarantine's own words (file, row, column, what was got and
+    expected), so that a sender's mistake reads at the terminal without a query."""
     latest = con.execute(
         "select run_id from marts.publish_log order by published_at desc limit 1"
     ).fetchall()
@@ -333,19 +333,28 @@ def _this_run_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         "where run_id = ? and status = 'rejected' and rows_quarantined = 0 order by source_file",
         [run_id],
     ).fetchall()
+    # A file whose content had landed already under another path: nothing landed, said here
+    # so that the sender's second copy is not taken for a new report (lib/progress/ingest.py).
+    copies = con.execute(
+        "select source_file, reason from raw.file_manifest "
+        "where run_id = ? and status = 'loaded' and rows_in = 0 order by source_file",
+        [run_id],
+    ).fetchall()
     [(rows, files)] = con.execute(
         "select count(*), count(distinct source_file) from dq.quarantine where run_id = ?",
         [run_id],
     ).fetchall()
-    if not rejected and not rows:
+    if not rejected and not rows and not copies:
         return []
     what = []
     if rejected:
         what.append(f"{len(rejected)} file(s) rejected")
+    if copies:
+        what.append(f"{len(copies)} file(s) landed already under another path")
     if rows:
         what.append(f"{rows} row(s) of {files} file(s) quarantined")
     lines = [f"this run: {' · '.join(what)}"]
-    lines += [f"  {source_file}: {reason}" for source_file, reason in rejected]
+    lines += [f"  {source_file}: {reason}" for source_file, reason in rejected + copies]
     shown = con.execute(
         "select reason from dq.quarantine where run_id = ? "
         "order by source_file, sheet nulls first, source_row limit ?",
