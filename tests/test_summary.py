@@ -639,3 +639,27 @@ def test_targets_without_a_status_on_data_too_far_behind_say_so(
     book = write_workbook(later_copy, tmp_path)
     assert _behind_column(book)[target_id] == dt.datetime(2027, 12, 31)
     assert _behind_column(book, column="预测 projected")[target_id] is None
+
+
+def test_a_file_put_back_as_it_was_is_named_with_the_version_to_withdraw(
+    later_copy: Path,
+) -> None:
+    """A file edited, landed, then put back as it was holds a version landed before, which is
+    not read again: the later version's rows stand, and the summary says which to withdraw."""
+    assert "put back as it was" not in summary(later_copy)
+    with duckdb.connect(str(later_copy)) as con:
+        [(path, sha)] = con.execute(
+            "select source_file, file_sha256 from raw.file_manifest "
+            "where rows_loaded > 0 order by source_file limit 1"
+        ).fetchall()
+        con.execute(
+            "insert into raw.file_manifest (source_file, file_sha256, status, rows_in, "
+            "rows_loaded, rows_quarantined, loaded_at) values (?, ?, 'loaded', 1, 1, 0, now())",
+            [path, "e" * 64],
+        )
+        con.execute("update dq.file_hashes set file_sha256 = ? where source_file = ?", [sha, path])
+    assert (
+        f"put back as it was: {path} holds again its version {sha[:12]}, landed before and not "
+        f"read again, while its later version {'e' * 12} counts (withdraw {'e' * 12} in "
+        "raw/withdrawals.csv to count the one it holds)"
+    ) in summary(later_copy).splitlines()

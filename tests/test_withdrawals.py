@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib.progress.ingest import ensure_tables
+from dagster_project.lib.progress.ingest import FILE_HASHES_DDL, ensure_tables
 from dagster_project.lib.progress.withdrawals import (
     LedgerOutcome,
     WithdrawalError,
@@ -19,6 +19,7 @@ from dagster_project.lib.progress.withdrawals import (
     read_withdrawals,
     record_withdrawals,
     resolve,
+    reverted_files,
     vanished_files,
     withdrawn_counts,
 )
@@ -151,6 +152,31 @@ def test_counts_and_files_no_longer_in_the_folder(con: duckdb.DuckDBPyConnection
     assert vanished_files(con, set()) == ["progress/a.csv"]
     record_withdrawals(con, [])  # the ledger emptied: everything counts again
     assert withdrawn_counts(con) == (0, 0)
+
+
+def test_a_file_that_holds_again_an_earlier_landed_version_is_named(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """a.csv edited (A2), then put back as it was (A1): A1 is not read again and A2's rows
+    stand — named, with the version to withdraw — until A2 is withdrawn."""
+    record_withdrawals(con, [])
+    assert reverted_files(con) == []  # no hashes recorded: a warehouse from before them
+    con.execute(FILE_HASHES_DDL)
+    con.execute(
+        "insert into dq.file_hashes values "
+        "('progress/a.csv', 1, now(), ?, now()), ('progress/b.csv', 1, now(), ?, now())",
+        [A2, B1],
+    )
+    assert reverted_files(con) == []  # each file holds its latest version
+    con.execute(
+        "update dq.file_hashes set file_sha256 = ? where source_file = 'progress/a.csv'", [A1]
+    )
+    assert reverted_files(con) == [("progress/a.csv", A1[:12], A2[:12])]
+    rows, problems = parse_withdrawals(
+        "source_file,file_sha256,reason\nprogress/a.csv,a2a2a2a2,x\n"
+    )
+    record_withdrawals(con, resolve(con, rows, problems))
+    assert reverted_files(con) == []  # A2 withdrawn: A1's rows count again
 
 
 def test_apply_ledger_records_what_it_says_or_leaves_the_table_as_it_was(

@@ -7,7 +7,11 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.progress.files import discover
-from dagster_project.lib.progress.withdrawals import vanished_files, withdrawn_counts
+from dagster_project.lib.progress.withdrawals import (
+    reverted_files,
+    vanished_files,
+    withdrawn_counts,
+)
 from dagster_project.lib.sql import OFFICE_TODAY_SQL, column_exists, if_column, table_exists
 from dagster_project.lib.status_log import looked_back_from, worst_first_sql
 
@@ -501,6 +505,12 @@ def summary(published_db: Path, raw_dir: Path | None = None) -> str:
             lines.append(
                 f"withdrawn (raw/withdrawals.csv): {withdrawn_files} file version(s), "
                 f"{withdrawn_rows} landed row(s) counted nowhere"
+            )
+        for path, held, later in reverted_files(con):
+            lines.append(
+                f"put back as it was: {path} holds again its version {held}, landed before "
+                f"and not read again, while its later version {later} counts (withdraw "
+                f"{later} in raw/withdrawals.csv to count the one it holds)"
             )
         if raw_dir is not None:
             vanished = vanished_files(con, {f.relative for f in discover(raw_dir.resolve())})

@@ -260,6 +260,40 @@ def vanished_files(con: duckdb.DuckDBPyConnection, present: set[str]) -> list[st
     return [source_file for (source_file,) in counted if source_file not in present]
 
 
+def reverted_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """Files that hold again an earlier landed version of themselves while a later version
+    still counts (read-only): what each path held when the last run hashed it is in
+    dq.file_hashes, and a version once landed is not read again, so the later version's rows
+    stand until it is withdrawn. Each: the path, the version it holds, the later version (the
+    first 12 hex digits of each SHA-256, as the ledger takes them)."""
+    if not con.execute(
+        "select 1 from duckdb_tables() where schema_name = 'dq' and table_name = 'file_hashes'"
+    ).fetchall():
+        return []
+    con.execute(WITHDRAWN_VERSIONS_SQL)
+    rows = con.execute(
+        """
+        with counted as (
+            select * from raw.file_manifest where rows_loaded > 0
+            except all
+            select * from withdrawn_versions
+        )
+        select
+            held.source_file,
+            left(held.file_sha256, 12),
+            left(arg_max(later.file_sha256, later.loaded_at), 12)
+        from dq.file_hashes as held
+        inner join raw.file_manifest as earlier
+            on held.source_file = earlier.source_file and held.file_sha256 = earlier.file_sha256
+        inner join counted as later
+            on held.source_file = later.source_file and later.loaded_at > earlier.loaded_at
+        group by all
+        order by 1
+        """
+    ).fetchall()
+    return [(str(path), str(held), str(later)) for path, held, later in rows]
+
+
 @dataclass(frozen=True)
 class LedgerOutcome:
     withdrawals: list[Withdrawal]
