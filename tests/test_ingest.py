@@ -259,6 +259,15 @@ def test_content_landed_already_under_another_path_is_not_landed_again(landing: 
     # Rejected content: both read (the second within the same run), both rejected again.
     assert outcomes["progress/value_header_note (1).csv"].rows_in == 1
     assert landing.rows("select count(*) from dq.quarantine") == [(2,)]
+    # Content withdrawn (the ledger as the last run left it), sent anew: a new report.
+    with duckdb.connect(str(landing.db)) as con:
+        con.execute(
+            "create table raw.withdrawals as select source_file, file_sha256 "
+            "from raw.file_manifest where source_file = 'progress/utf8.csv'"
+        )
+    landing.add("utf8.csv", as_name="resent/utf8.csv")
+    (resent,) = landing.ingest()
+    assert (resent.status, resent.rows_loaded) == ("loaded", 1)
     # Two copies arriving together: the first lands, the second is the copy.
     landing.add("units.csv", as_name="a.csv")
     landing.add("units.csv", as_name="b.csv")

@@ -50,7 +50,7 @@ from dagster_project.lib.progress.xlsx import (
     XlsxError,
     read_workbook,
 )
-from dagster_project.lib.sql import quote_literal
+from dagster_project.lib.sql import quote_literal, table_exists
 
 log = logging.getLogger(__name__)
 
@@ -887,11 +887,18 @@ def ingest_progress(
     known = set(con.execute("select source_file, file_sha256 from raw.file_manifest").fetchall())
     # Content already landed under another path (a report saved twice, "report (1).csv"; a file
     # moved to another folder) is not landed again: its rows would be revisions of themselves.
-    # Content that was rejected is read again: the rules may read it now.
+    # Content none of whose rows landed is read again (the rules may read it now), and so is content
+    # withdrawn (raw/withdrawals.csv, as the last run left it): sent anew, it is a new report.
+    withdrawn = (
+        "select source_file, file_sha256 from raw.withdrawals"
+        if table_exists(con, "raw", "withdrawals")
+        else "select null as source_file, null as file_sha256 where false"
+    )
     landed = dict(
         con.execute(
-            "select file_sha256, min(source_file) from raw.file_manifest "
-            "where status <> 'rejected' group by all"
+            "select file_sha256, min(source_file) from raw.file_manifest "  # noqa: S608 - constant
+            f"anti join ({withdrawn}) as w using (source_file, file_sha256) "
+            "where rows_loaded > 0 group by all"
         ).fetchall()
     )
     # Hashing every file of the folder at every run costs what the whole history weighs (336 MB:
