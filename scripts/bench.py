@@ -225,10 +225,11 @@ def make_scale_raw(root: Path, geos: int, indicators: int, months: int) -> Path:
 ADDED_CITY_FILES = "new_city_*.csv"
 
 
-def add_city_file(raw: Path, name: str, indicators: int) -> None:
-    """The incremental runs' new file: one city's month of every indicator."""
+def add_city_file(raw: Path, name: str, indicators: int, value: int = 42) -> None:
+    """The incremental runs' new file: one city's month of every indicator. Each run's values
+    differ: content landed already under another name lands nothing again (a copy)."""
     rows = ["报告期,城市,指标,数值,单位,口径"]
-    rows += [f"2026-10,g00000,ind{i:03d},42,万元,当期" for i in range(indicators)]
+    rows += [f"2026-10,g00000,ind{i:03d},{value},万元,当期" for i in range(indicators)]
     (raw / "progress" / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
@@ -390,8 +391,9 @@ def main() -> int:
     counter = iter(range(1000))
 
     def incremental(raw: Path, target: Path, figure: str) -> float:
-        name = f"new_city_{next(counter)}.csv"
-        add_city_file(raw, name, args.indicators)
+        number = next(counter)
+        name = f"new_city_{number}.csv"
+        add_city_file(raw, name, args.indicators, value=42 + number)
         seconds = timed_run(raw, target, steps=steps[figure])[0]
         # The figure is that of a run that landed the new file, or none.
         if landed_rows(target, name) != args.indicators:

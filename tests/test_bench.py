@@ -75,6 +75,11 @@ def test_each_incremental_run_lands_a_file_the_warehouse_has_not_seen(tmp_path: 
     [times] = steps
     assert {"start", "progress_reports", "plan_tracker_dbt", "checks"} <= set(times.parts)
     assert 0.5 * seconds < sum(times.parts.values()) <= seconds
+    # Each run's file holds values of its own: content landed already under another name would
+    # land nothing (a copy), and the run would measure no new data.
+    bench.add_city_file(raw, "new_city_1.csv", indicators=2, value=43)
+    progress = raw / "progress"
+    assert (progress / "new_city_1.csv").read_bytes() != (progress / "new_city_0.csv").read_bytes()
 
 
 def test_each_part_is_the_median_of_the_runs_that_had_it() -> None:
