@@ -5,8 +5,10 @@ read it (CSV through DuckDB's own reader; XLSX through openpyxl), apply the rule
 then insert in one transaction its good rows into `raw.progress_rows`, its bad rows verbatim into
 `dq.quarantine` with a reason, and one `raw.file_manifest` row with the counts. A file that cannot
 be read at all is `rejected` in the manifest with the reason; one whose header lacks a required
-column is rejected with its rows quarantined as read; the others still load. Re-running on
-the same files changes nothing; an edited file (same path, new content) is a new version.
+column (or names its value column with a note that is not a unit) is rejected with its rows
+quarantined as read; the others still load. Re-running on the same files changes nothing; an
+edited file (same path, new content) is a new version; content whose rows landed already under
+another path lands nothing again, its manifest row naming that path.
 """
 
 from __future__ import annotations
@@ -866,6 +868,7 @@ def _read_into_cells(
 
 
 def _same_as(source_file: str) -> str:
+    """The manifest's reason for a copy of content landed already."""
     return (
         f"the same content as {source_file}, landed already: nothing new to land (its rows are "
         "that file's; withdrawing that file withdraws them)"
