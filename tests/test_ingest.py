@@ -217,6 +217,20 @@ def test_a_unit_in_brackets_after_the_indicator_s_name(landing: Landing) -> None
     assert landing.reasons() == [(4, "unit_conflicts_with_indicator"), (5, "indicator_unknown")]
 
 
+def test_a_number_with_its_unit_typed_after_it(landing: Landing) -> None:
+    """3亿元 in the value cell: 3 in 亿元 when the unit cell is blank or says the same; beside
+    another unit it is not guessed between; a suffix that is no unit (3亿) is no number."""
+    landing.add("typed_units.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.rows_loaded == 3, outcome.reason
+    assert [(v[0], v[4], v[5]) for v in landing.values()] == [
+        ("huangshi", pytest.approx(3.0), "亿元"),
+        ("xiantao", pytest.approx(0.12), "亿元"),  # 1,200万元
+        ("xiaogan", pytest.approx(150.0), "家"),
+    ]
+    assert landing.reasons() == [(5, "unit_conflicts_with_value"), (6, "value_not_numeric")]
+
+
 @pytest.mark.parametrize("fixture", ["value_header_unit.csv", "value_header_unit.xlsx"])
 def test_a_unit_in_brackets_after_the_value_column_s_name(landing: Landing, fixture: str) -> None:
     """数值（万元）: the unit of every row whose own unit cell is blank, or of a file without a unit

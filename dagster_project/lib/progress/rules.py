@@ -92,8 +92,8 @@ REASONS: tuple[Reason, ...] = (
     Reason(
         "unit_conflicts_with_value",
         "unit",
-        "the value ends with % but the unit is not %",
-        "a number in the unit given, or a % value with the unit % or blank",
+        "the value ends with a unit (12.5%, 3亿元) other than the unit given",
+        "a number in the unit given, or a number with its unit and the unit column blank",
     ),
     Reason(
         "unit_incompatible",
@@ -385,7 +385,7 @@ base as (
         -- '1,5' may be a decimal comma (1.5) or a slip, and is not guessed (value_reason).
         case
             when try_cast(incoming.value_raw as double) is not null then incoming.value_raw
-            when regexp_full_match({_VALUE_TEXT}, '[-+]?\d{{1,3}}(,\d{{3}})+(\.\d+)?%?')
+            when regexp_full_match({_VALUE_TEXT}, '[-+]?\d{{1,3}}(,\d{{3}})+(\.\d+)?\D*')
                 then replace({_VALUE_TEXT}, ',', '')
             else {_VALUE_TEXT}
         end as v
@@ -413,13 +413,31 @@ period_parts as (
                 then try_cast(split_part(v, ':', 1) as double)
                 / nullif(try_cast(split_part(v, ':', 2) as double), 0)
             else try_cast(regexp_replace(v, '%$', '') as double)
-        end as value_number
+        end as value_number,
+        -- A number with its unit typed after it, 3亿元: the number and the unit's spelling (its
+        -- unit is looked up below). Only cells that do not read as a number are searched.
+        case
+            when value_number is null and not is_blank_value
+                then nullif(regexp_extract(v, '^[-+]?\d+(?:\.\d+)?([^\d.,:%+\-]\D*)$', 1), '')
+        end as value_unit_key,
+        case
+            when value_number is null and not is_blank_value
+                then try_cast(
+                    regexp_extract(v, '^([-+]?\d+(?:\.\d+)?)[^\d.,:%+\-]\D*$', 1) as double
+                )
+        end as value_unit_number
     from base
 ),
 
 resolved as (
     select
-        period_parts.*,
+        period_parts.* replace (
+            coalesce(
+                period_parts.value_number,
+                case when typed_unit.unit is not null then period_parts.value_unit_number end
+            ) as value_number
+        ),
+        typed_unit.unit as value_unit,
         geo.geo_id,
         ind.indicator_id,
         indicators.unit as unit,
@@ -476,8 +494,12 @@ resolved as (
         on coalesce(
             nullif(period_parts.unit_key, ''),
             period_parts.indicator_unit,
+            period_parts.value_unit_key,
             case when period_parts.v like '%\%' escape '\' then '%' end
         ) = reported_unit.alias_key
+    left join (
+        select alias_key, min(unit) as unit from raw.unit_aliases group by alias_key
+    ) as typed_unit on period_parts.value_unit_key = typed_unit.alias_key
 ),
 
 checked as (
@@ -523,13 +545,16 @@ checked as (
             when
                 (unit_key = '' or unit_key is null)
                 and indicator_unit is null
+                and value_unit is null
                 and not v like '%\%' escape '\'
                 then 'unit_missing'
             when unit_as_reported is null then 'unit_unknown'
             when indicator_unit <> unit_as_reported then 'unit_conflicts_with_indicator'
-            -- '12.5%' beside 家: which of the two is meant cannot be told, so neither is guessed.
+            -- '12.5%' or '3亿元' beside 家: which of the two is meant cannot be told, so neither
+            -- is guessed.
             when v like '%\%' escape '\' and unit_as_reported <> '%'
                 then 'unit_conflicts_with_value'
+            when value_unit <> unit_as_reported then 'unit_conflicts_with_value'
             when reported_dimension <> canonical_dimension then 'unit_incompatible'
         end as unit_reason
     from resolved
