@@ -217,6 +217,17 @@ def test_a_unit_in_brackets_after_the_indicator_s_name(landing: Landing) -> None
     assert landing.reasons() == [(4, "unit_conflicts_with_indicator"), (5, "indicator_unknown")]
 
 
+def test_a_sub_item_s_mark_is_not_part_of_the_indicator_s_name(landing: Landing) -> None:
+    landing.add("sub_items.csv")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    assert [(v[0], v[1]) for v in landing.values()] == [
+        ("wuhan_edz", "vehicle_output"),
+        ("wuhan_edz", "nev_output"),  # 其中：新能源汽车产量
+        ("caidian", "nev_output"),  # #新能源汽车产量
+    ]
+
+
 def test_a_number_with_its_unit_typed_after_it(landing: Landing) -> None:
     """3亿元 in the value cell: 3 in 亿元 when the unit cell is blank or says the same; beside
     another unit it is not guessed between; a suffix that is no unit (3亿) is no number."""

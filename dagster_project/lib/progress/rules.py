@@ -307,7 +307,12 @@ indicator_spellings as (
                 regexp_extract(full_key, '^(.+)\(([^()]+)\)$', 1) as name_key,
                 regexp_extract(full_key, '^(.+)\(([^()]+)\)$', 2) as bracketed
             from (
-                select indicator_raw, pt_lookup_key(indicator_raw) as full_key
+                -- A sub-item's mark in statistical tables (其中：新能源汽车产量, #新能源汽车产量)
+                -- is not part of the name.
+                select
+                    indicator_raw,
+                    regexp_replace(pt_lookup_key(indicator_raw), '^(其中[:：]?|[#＃])', '')
+                        as full_key
                 from (select distinct indicator_raw from incoming)
             )
         )
