@@ -182,6 +182,11 @@ _VALUE_TEXT = (
     r"regexp_replace(lower(pt_halfwidth(coalesce(incoming.value_raw, ''))), '\s', '', 'g')"
 )
 
+# A number as a value cell writes it, and a unit typed after it (12.5%, 3亿元): anything but a
+# digit, a sign or a separator, then no digit.
+_NUMBER = r"[-+]?\d+(?:\.\d+)?"
+_UNIT = r"[^\d.,:+\-]\D*"
+
 # Rewrites of a period cell (half-width, lower case), applied in order before the period rules:
 # the usual ways of writing the periods they read. Each pattern is a regular expression.
 PERIOD_REWRITES: tuple[tuple[str, str], ...] = (
@@ -219,7 +224,12 @@ create or replace temp table parsed as
 -- Every rule that reads one text cell (period, geography, indicator, unit, basis, report date)
 -- is computed once per distinct spelling and joined back: a file of millions of rows holds a few
 -- hundred spellings, and the regular expressions are most of the cost of this query.
-with period_spellings as (
+with unit_keys as (
+    -- Every spelling of a unit, by its lookup key: for units written beside the value.
+    select alias_key, min(unit) as unit from raw.unit_aliases group by alias_key
+),
+
+period_spellings as (
     select
         *,
         case
@@ -295,10 +305,7 @@ indicator_spellings as (
             name_key,
             case
                 when full_key not in (select alias_key from raw.indicator_aliases)
-                    then (
-                        select min(unit) from raw.unit_aliases
-                        where unit_aliases.alias_key = bracketed
-                    )
+                    then (select unit from unit_keys where unit_keys.alias_key = bracketed)
             end as bracket_unit
         from (
             select
@@ -417,20 +424,17 @@ period_parts as (
             when regexp_full_match(v, '[-+]?\d+(\.\d+)?:\d+(\.\d+)?')
                 then try_cast(split_part(v, ':', 1) as double)
                 / nullif(try_cast(split_part(v, ':', 2) as double), 0)
-            else try_cast(regexp_replace(v, '%$', '') as double)
+            else try_cast(v as double)
         end as value_number,
-        -- A number with its unit typed after it, 3亿元: the number and the unit's spelling (its
-        -- unit is looked up below). Only cells that do not read as a number are searched.
+        -- A number with its unit typed after it, 12.5% or 3亿元: the number and the unit's
+        -- spelling (its unit is looked up below). Only cells that do not read as a number are
+        -- searched.
         case
             when value_number is null and not is_blank_value
-                then nullif(regexp_extract(v, '^[-+]?\d+(?:\.\d+)?([^\d.,:%+\-]\D*)$', 1), '')
-        end as value_unit_key,
-        case
-            when value_number is null and not is_blank_value
-                then try_cast(
-                    regexp_extract(v, '^([-+]?\d+(?:\.\d+)?)[^\d.,:%+\-]\D*$', 1) as double
-                )
-        end as value_unit_number
+                then regexp_extract(v, '^({_NUMBER})({_UNIT})$', ['number', 'unit'])
+        end as typed,
+        nullif(typed['unit'], '') as value_unit_key,
+        try_cast(nullif(typed['number'], '') as double) as value_unit_number
     from base
 ),
 
@@ -499,12 +503,9 @@ resolved as (
         on coalesce(
             nullif(period_parts.unit_key, ''),
             period_parts.indicator_unit,
-            period_parts.value_unit_key,
-            case when period_parts.v like '%\%' escape '\' then '%' end
+            period_parts.value_unit_key
         ) = reported_unit.alias_key
-    left join (
-        select alias_key, min(unit) as unit from raw.unit_aliases group by alias_key
-    ) as typed_unit on period_parts.value_unit_key = typed_unit.alias_key
+    left join unit_keys as typed_unit on period_parts.value_unit_key = typed_unit.alias_key
 ),
 
 checked as (
@@ -540,7 +541,7 @@ checked as (
             when
                 value_number is null
                 and contains(v, ',')
-                and try_cast(regexp_replace(replace(v, ',', ''), '%$', '') as double) is not null
+                and regexp_full_match(replace(v, ',', ''), '{_NUMBER}({_UNIT})?')
                 then 'value_comma_misplaced'
             when value_number is null then 'value_not_numeric'
             when isnan(value_number) or isinf(value_number) then 'value_not_finite'
@@ -551,14 +552,11 @@ checked as (
                 (unit_key = '' or unit_key is null)
                 and indicator_unit is null
                 and value_unit is null
-                and not v like '%\%' escape '\'
                 then 'unit_missing'
             when unit_as_reported is null then 'unit_unknown'
             when indicator_unit <> unit_as_reported then 'unit_conflicts_with_indicator'
             -- '12.5%' or '3亿元' beside 家: which of the two is meant cannot be told, so neither
             -- is guessed.
-            when v like '%\%' escape '\' and unit_as_reported <> '%'
-                then 'unit_conflicts_with_value'
             when value_unit <> unit_as_reported then 'unit_conflicts_with_value'
             when reported_dimension <> canonical_dimension then 'unit_incompatible'
         end as unit_reason
