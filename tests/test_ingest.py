@@ -314,6 +314,23 @@ def test_a_merged_cell_reads_as_its_value_on_every_row_it_covers(landing: Landin
     ]
 
 
+def test_xlsx_cells_read_as_their_number_format_shows_them(landing: Landing) -> None:
+    """A percent stored as a fraction is its percent; a unit the format writes after the number
+    is the unit; a period typed as a date reads as the month or year its format shows, under a
+    custom format or the East Asian built-in id a Chinese Excel writes without its code."""
+    landing.add("number_formats.xlsx")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_quarantined) == ("loaded", 0), outcome.reason
+    assert landing.values() == [
+        ("wuhan_edz", "rd_intensity", "2026-03-01", "2026-03-31", pytest.approx(4.7), "%"),
+        ("caidian", "rd_intensity", "2026-03-01", "2026-03-31", pytest.approx(5.25), "%"),
+        ("huangshi", "tech_contract_turnover", "2026-03-01", "2026-03-31", 1234.5, "亿元"),
+        ("huangshi", "tech_contract_turnover", "2026-04-01", "2026-04-30", 2.0, "亿元"),
+        ("ezhou", "tech_contract_turnover", "2026-05-01", "2026-05-31", 3.0, "亿元"),
+        ("xiaogan", "university_city_projects", "2026-01-01", "2026-12-31", 7.0, "项"),
+    ]
+
+
 def test_xlsx_with_title_rows_and_an_instructions_sheet(landing: Landing) -> None:
     landing.add("title_rows.xlsx")
     (outcome,) = landing.ingest()

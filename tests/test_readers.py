@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
@@ -17,6 +18,7 @@ from dagster_project.lib.progress.files import (
 )
 from dagster_project.lib.progress.headers import find_header
 from dagster_project.lib.progress.xlsx import (
+    EAST_ASIAN_FORMATS,
     XlsxError,
     _holds,
     cell_text,
@@ -85,13 +87,36 @@ def test_incomplete_header_names_what_is_missing() -> None:
 
 
 def test_cells_read_as_a_person_sees_them() -> None:
-    import datetime as dt
 
     assert cell_text(30.0) == "30"
     assert cell_text(1234.5) == "1234.5"
     assert cell_text(dt.datetime(2026, 4, 8)) == "2026-04-08"
     assert cell_text("=A1*2") == "=A1*2"
     assert cell_text(None) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "text"),
+    [
+        (0.047, "0.0%", "4.7%"),  # shown in percent: the stored fraction times 100, exactly
+        (0.04712, "0.0%", "4.712%"),  # every digit kept, not the two the format rounds to
+        (1, "0%", "100%"),
+        (-0.05, "0.0%;[Red]-0.0%", "-5%"),  # the negative section
+        (0.05, "0.00\\%", "0.05%"),  # an escaped % is a literal: no scaling
+        (1234.5, '#,##0.0"亿元"', "1234.5亿元"),  # the unit the format writes
+        (12, 'General"项"', "12项"),
+        (12, "#,##0_);(#,##0)", "12"),  # padding and brackets write nothing
+        (3, '"约"0', "3"),  # a literal before the number is not its unit
+        (dt.datetime(2026, 10, 1), 'yyyy"年"m"月"', "2026-10"),
+        (dt.datetime(2026, 10, 31), "mmm-yy", "2026-10"),
+        (dt.datetime(2026, 1, 1), 'yyyy"年"', "2026"),
+        (dt.datetime(2026, 10, 8), 'yyyy"年"m"月"d"日"', "2026-10-08"),
+        (dt.datetime(2026, 10, 8, 9, 30), "yyyy-mm-dd h:mm", "2026-10-08 09:30:00"),
+        (46296, EAST_ASIAN_FORMATS[57], "2026-10"),  # a serial number under an East Asian date
+    ],
+)
+def test_cells_read_as_their_number_format_shows_them(value: object, code: str, text: str) -> None:
+    assert cell_text(value, code) == text
 
 
 def test_merged_ranges_are_read_from_the_sheet_and_filled_from_their_first_cell() -> None:

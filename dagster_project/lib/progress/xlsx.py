@@ -4,7 +4,9 @@ An XLSX file is a zip of XML parts. Before anything is parsed, the zip's directo
 total uncompressed size must stay under a limit (a few kilobytes of "zip bomb" can inflate to
 gigabytes of XML). openpyxl parses the XML with defusedxml when it is installed (it is a dependency
 of this project), which refuses entity-expansion attacks. Cells come back as text, exactly as a
-person typed them where possible: numbers without a spurious ".0", dates as ISO dates, and formulas
+person sees them where possible: numbers without a spurious ".0", in percent when their format shows
+them so (0.047 under 0.0% is 4.7%) and with the unit their format writes after them (#,##0"亿元");
+dates as ISO dates, to the precision their format shows (2026-10 under yyyy"年"m"月"); and formulas
 as their "=..." source (formulas are not evaluated; the rule on values rejects them). A merged
 cell reads as its value in every cell it covers, as a person sees it: a city written once beside
 its block of indicators, in a merged column, is that city on each of their rows.
@@ -13,15 +15,20 @@ its block of indicators, in a merged column, is that city on each of their rows.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import openpyxl
 from defusedxml.ElementTree import iterparse  # type: ignore[import-untyped]
+from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.datetime import from_excel
 
 from dagster_project.lib.progress.headers import HEADER_SEARCH_ROWS, HeaderMatch, find_header
 
@@ -50,21 +57,122 @@ def check_archive(path: Path, max_uncompressed_bytes: int) -> None:
         raise XlsxError("not an XLSX workbook (the zip holds no spreadsheet parts)")
 
 
-def cell_text(value: object) -> str | None:
-    """A cell as the text a person sees."""
+# The built-in number formats Excel reserves for East Asian locales (ECMA-376 Part 1, 18.8.30), as
+# zh-CN defines them. A Chinese Excel or WPS writes a cell's format as one of these ids with no
+# code beside it, and openpyxl knows only the western built-ins: a date shown as 2026年10月 would
+# come back as its serial number, 46296.
+EAST_ASIAN_FORMATS: dict[int, str] = {
+    **dict.fromkeys((27, 36, 50, 52, 57), 'yyyy"年"m"月"'),
+    **dict.fromkeys((28, 29, 51, 53, 54, 58), 'm"月"d"日"'),
+    30: "m-d-yy",
+    31: 'yyyy"年"m"月"d"日"',
+    **dict.fromkeys((32, 55), 'h"时"mm"分"'),
+    **dict.fromkeys((33, 56), 'h"时"mm"分"ss"秒"'),
+    34: '上午/下午h"时"mm"分"',
+    35: '上午/下午h"时"mm"分"ss"秒"',
+}
+
+# A number format's tokens: a quoted literal, an escaped character, a [colour], [condition] or
+# [$locale], a padding (_x) or fill (*x) character, the word General, or one character of code.
+_FORMAT_TOKEN = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|[_*].|(?i:general)|.', re.DOTALL)
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """What a section of a number format shows of a number: in percent or not, the text it writes
+    after the number, and, of a date, the smallest part it shows."""
+
+    percent: bool
+    suffix: str
+    date_part: str | None  # "day", "month", "year", or None: the date as a whole
+
+
+@functools.cache
+def number_format(code: str, negative: bool = False, zero: bool = False) -> NumberFormat:
+    """What the section of `code` (positive;negative;zero;text) that shows a number of that sign
+    shows. A workbook has a few formats: each is read once."""
+    split: list[list[str]] = [[]]
+    for token in _FORMAT_TOKEN.findall(code):
+        if token == ";":
+            split.append([])
+        else:
+            split[-1].append(token)
+    index = 1 if negative and len(split) > 1 else 2 if zero and len(split) > 2 else 0
+    tokens = split[index]
+    code_chars = "".join(t.lower() for t in tokens if len(t) == 1)
+    # The literals after the last digit placeholder are the unit it writes after the number.
+    last = max(
+        (i for i, t in enumerate(tokens) if t in "0#?" or t.lower() == "general"), default=-1
+    )
+    suffix = "".join(
+        t[1:-1] if t.startswith('"') else t[1]
+        for t in tokens[last + 1 :]
+        if t.startswith('"') or (t.startswith("\\") and len(t) == 2)
+    ).strip()
+    # m is a month, or minutes beside hours or seconds (h:mm, mm:ss).
+    minutes = "h" in code_chars or "s" in code_chars
+    date_part = (
+        "day"
+        if "d" in code_chars
+        else "month"
+        if "m" in code_chars and not minutes
+        else "year"
+        if "y" in code_chars
+        else None
+    )
+    return NumberFormat(percent="%" in code_chars, suffix=suffix, date_part=date_part)
+
+
+def cell_text(
+    value: object, number_format_code: str | None = None, epoch: dt.datetime | None = None
+) -> str | None:
+    """A cell as the text a person sees, under its number format (when given)."""
     if value is None:
         return None
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    code = number_format_code or "General"
+    if isinstance(value, int | float) and _is_date_format(code):
+        # A date under a format openpyxl does not know as one (the East Asian ids).
+        value = from_excel(value, epoch) if epoch is not None else from_excel(value)
+    if isinstance(value, dt.datetime | dt.date):
+        part = number_format(code).date_part if code != "General" else None
+        if part == "year":
+            return f"{value.year:04d}"
+        if part == "month":
+            return f"{value.year:04d}-{value.month:02d}"
+        if isinstance(value, dt.datetime):
+            if value.time() == dt.time(0, 0):
+                return value.date().isoformat()
+            return value.isoformat(sep=" ")
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        shown = number_format(code, negative=value < 0, zero=value == 0)
+        text = _number_text(value)
+        if shown.percent:
+            text = format(Decimal(text).scaleb(2).normalize(), "f") + "%"
+        return text + shown.suffix
+    return str(value)
+
+
+_is_date_format = functools.cache(is_date_format)
+
+
+def _number_text(value: float) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
     return str(value)
+
+
+def _shown(cell: Any, epoch: dt.datetime) -> str | None:
+    """A cell of a read-only sheet as a person sees it: its value under its number format."""
+    value = cell.value
+    if value is None or isinstance(value, str):
+        return cell_text(value)
+    code = EAST_ASIAN_FORMATS.get(cell.style_array.numFmtId) or cell.number_format
+    return cell_text(value, code, epoch)
 
 
 # A merged range: its first row and column and its last, 1-based.
@@ -144,15 +252,16 @@ def read_workbook(
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for corrupt parts
         raise XlsxError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
+    epoch = workbook.epoch
     try:
         for sheet in workbook.worksheets:
             try:
                 # openpyxl's read-only sheet knows its part of the archive (a private attribute).
                 merges = merged_ranges(path, sheet._worksheet_path)
-                rows_iter = sheet.iter_rows(values_only=True)
+                rows_iter = sheet.iter_rows()
                 head: list[list[str | None]] = []
                 for row in rows_iter:
-                    head.append([cell_text(v) for v in row])
+                    head.append([_shown(cell, epoch) for cell in row])
                     if len(head) >= HEADER_SEARCH_ROWS:
                         break
                 fill_merged(dict(enumerate(head, start=1)), merges)
@@ -170,7 +279,7 @@ def read_workbook(
                     data.append((excel_row, cells))
                     excel_row += 1
                 for row in rows_iter:
-                    data.append((excel_row, [cell_text(v) for v in row]))
+                    data.append((excel_row, [_shown(cell, epoch) for cell in row]))
                     excel_row += 1
                 if merges:
                     # Ranges reaching below the rows searched for the header: filled again over
