@@ -331,6 +331,21 @@ def test_xlsx_cells_read_as_their_number_format_shows_them(landing: Landing) -> 
     ]
 
 
+def test_an_xlsx_formula_reads_as_the_value_saved_with_it(landing: Landing) -> None:
+    """As a person sees it: the value Excel saved beside each formula, under the cell's format;
+    a formula saved without a value (a program that does not calculate) is quarantined."""
+    landing.add("formulas.xlsx")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_loaded) == ("partially_loaded", 4), outcome.reason
+    assert [(v[0], v[1], v[4]) for v in landing.values()] == [
+        ("huangshi", "tech_contract_turnover", 1.0),
+        ("ezhou", "tech_contract_turnover", 2.0),
+        ("huangshi", "university_city_projects", 3.0),
+        ("wuhan_edz", "rd_intensity", pytest.approx(5.0)),
+    ]
+    assert landing.reasons() == [(6, "value_formula"), (7, "value_not_numeric")]
+
+
 def test_xlsx_with_title_rows_and_an_instructions_sheet(landing: Landing) -> None:
     landing.add("title_rows.xlsx")
     (outcome,) = landing.ingest()
@@ -702,7 +717,8 @@ def test_quarantine_message_names_every_rule_a_row_breaks(landing: Landing) -> N
         "(got '亿'; did you mean '亿元'?)"
     )
     assert reasons[3].endswith(
-        " — also column 数值 value: the cell holds a formula, which is not evaluated (got '=B2*2')"
+        " — also column 数值 value: the cell holds a formula with no value saved beside it "
+        "(formulas are not evaluated) (got '=B2*2')"
     )
     assert reasons[5].endswith(
         " — also column 数值 value: the value (in the indicator's unit) is outside its plausible "

@@ -59,8 +59,9 @@ REASONS: tuple[Reason, ...] = (
     Reason(
         "value_formula",
         "value",
-        "the cell holds a formula, which is not evaluated",
-        "the number itself (paste values)",
+        "the cell holds a formula with no value saved beside it (formulas are not evaluated)",
+        "the number itself: paste values, or save the workbook from Excel or WPS, which saves "
+        "each formula's value",
     ),
     Reason(
         "value_not_numeric",

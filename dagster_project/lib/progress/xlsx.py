@@ -7,7 +7,8 @@ of this project), which refuses entity-expansion attacks. Cells come back as tex
 person sees them where possible: numbers without a spurious ".0", in percent when their format shows
 them so (0.047 under 0.0% is 4.7%) and with the unit their format writes after them (#,##0"亿元");
 dates as ISO dates, to the precision their format shows (2026-10 under yyyy"年"m"月"); and formulas
-as their "=..." source (formulas are not evaluated; the rule on values rejects them). A merged
+as the value Excel saved beside them, or, saved without one, as their "=..." source (formulas are
+not evaluated; the rule on values rejects them). A merged
 cell reads as its value in every cell it covers, as a person sees it: a city written once beside
 its block of indicators, in a merged column, is that city on each of their rows.
 """
@@ -253,19 +254,24 @@ def read_workbook(
     except Exception as exc:  # openpyxl raises many types for corrupt parts
         raise XlsxError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
     epoch = workbook.epoch
+    saved = SavedValues(path, epoch)
     try:
         for sheet in workbook.worksheets:
             try:
+                rows: dict[int, list[str | None]] = {}
+                formulas: list[tuple[int, int]] = []
+                for excel_row, row in enumerate(sheet.iter_rows(), start=1):
+                    rows[excel_row] = [_shown(cell, epoch) for cell in row]
+                    formulas.extend(
+                        (excel_row, col) for col, cell in enumerate(row) if cell.data_type == "f"
+                    )
+                if formulas:
+                    saved.fill(sheet.title, rows, formulas)
                 # openpyxl's read-only sheet knows its part of the archive (a private attribute).
-                merges = merged_ranges(path, sheet._worksheet_path)
-                rows_iter = sheet.iter_rows()
-                head: list[list[str | None]] = []
-                for row in rows_iter:
-                    head.append([_shown(cell, epoch) for cell in row])
-                    if len(head) >= HEADER_SEARCH_ROWS:
-                        break
-                fill_merged(dict(enumerate(head, start=1)), merges)
-                match = find_header(head)
+                fill_merged(rows, merged_ranges(path, sheet._worksheet_path))
+                match = find_header(
+                    [rows[r] for r in range(1, min(len(rows), HEADER_SEARCH_ROWS) + 1)]
+                )
                 if match is None or match.missing:
                     reason = (
                         "no report header (报告期, 城市/地区, 指标, 数值) in its first "
@@ -273,19 +279,9 @@ def read_workbook(
                     )
                     yield SkippedSheet(sheet.title, reason)
                     continue
-                data: list[tuple[int, list[str | None]]] = []
-                excel_row = match.row_index + 2
-                for cells in head[match.row_index + 1 :]:
-                    data.append((excel_row, cells))
-                    excel_row += 1
-                for row in rows_iter:
-                    data.append((excel_row, [_shown(cell, epoch) for cell in row]))
-                    excel_row += 1
-                if merges:
-                    # Ranges reaching below the rows searched for the header: filled again over
-                    # every row read (cells filled already take the same value).
-                    fill_merged(dict(enumerate(head, start=1)) | dict(data), merges)
-                yield SheetRows(sheet.title, match, match.row_index + 2, data)
+                first = match.row_index + 2
+                data = [(r, rows[r]) for r in range(first, len(rows) + 1)]
+                yield SheetRows(sheet.title, match, first, data)
             except XlsxError:
                 raise
             except Exception as exc:
@@ -294,3 +290,36 @@ def read_workbook(
                 ) from exc
     finally:
         workbook.close()
+        saved.close()
+
+
+class SavedValues:
+    """The values Excel saved beside its formulas, as a person sees them. openpyxl reads either a
+    cell's formula or the value saved with it, in two separate passes over the workbook: the
+    second pass is made only for sheets that hold a formula, and its workbook opened once."""
+
+    def __init__(self, path: Path, epoch: dt.datetime) -> None:
+        self.path = path
+        self.epoch = epoch
+        self._workbook: Any = None
+
+    def fill(
+        self, title: str, rows: dict[int, list[str | None]], formulas: list[tuple[int, int]]
+    ) -> None:
+        """Each formula's cell in `rows` takes the value saved with it. A formula saved without
+        one (a file written by a program that does not calculate) keeps its "=..." source."""
+        if self._workbook is None:
+            self._workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        wanted: dict[int, list[int]] = {}
+        for excel_row, col in formulas:
+            wanted.setdefault(excel_row, []).append(col)
+        last = max(wanted)
+        for excel_row, row in enumerate(self._workbook[title].iter_rows(max_row=last), start=1):
+            for col in wanted.get(excel_row, ()):
+                text = _shown(row[col], self.epoch) if col < len(row) else None
+                if text is not None:
+                    rows[excel_row][col] = text
+
+    def close(self) -> None:
+        if self._workbook is not None:
+            self._workbook.close()
