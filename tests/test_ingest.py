@@ -104,6 +104,27 @@ def test_gbk_csv_is_detected_from_its_bytes(landing: Landing) -> None:
     ]
 
 
+def test_a_report_date_with_a_time_is_its_day(landing: Landing) -> None:
+    """Excel writes a date and time to CSV as 2026/11/5 10:30: the report date is its day."""
+    path = landing.raw / "progress" / "dated.csv"
+    path.write_text(
+        "报告期,城市,指标,数值,单位,填报日期\n"
+        "2026-10,黄石,技术合同成交额,1,亿元,2026/11/5 10:30\n"
+        "2026-10,鄂州,技术合同成交额,2,亿元,2026-11-06 09:05:30\n"
+        "2026-10,孝感,技术合同成交额,3,亿元,2026年11月7日 8:00\n"
+        "2026-10,咸宁,技术合同成交额,4,亿元,10:30\n",
+        encoding="utf-8",
+    )
+    (outcome,) = landing.ingest()
+    assert outcome.rows_loaded == 3, outcome.reason
+    assert landing.rows("select reported_on::varchar from raw.progress_rows order by 1") == [
+        ("2026-11-05",),
+        ("2026-11-06",),
+        ("2026-11-07",),
+    ]
+    assert landing.reasons() == [(5, "reported_on_invalid")]
+
+
 def test_english_headers_in_any_order_and_names_by_id_or_english(landing: Landing) -> None:
     landing.add("english_headers_any_order.csv")
     (outcome,) = landing.ingest()

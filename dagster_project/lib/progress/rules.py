@@ -350,18 +350,26 @@ reported_on_spellings as (
     select
         *,
         coalesce(
-            try_strptime(reported_on_text, '%Y-%m-%d'),
-            try_strptime(reported_on_text, '%Y-%m-%d %H:%M:%S'),
-            try_strptime(reported_on_text, '%Y/%m/%d'),
-            try_strptime(reported_on_text, '%Y.%m.%d'),
-            try_strptime(reported_on_text, '%Y年%m月%d日'),
-            try_strptime(reported_on_text, '%Y%m%d')
+            try_strptime(reported_on_day, '%Y-%m-%d'),
+            try_strptime(reported_on_day, '%Y/%m/%d'),
+            try_strptime(reported_on_day, '%Y.%m.%d'),
+            try_strptime(reported_on_day, '%Y年%m月%d日'),
+            try_strptime(reported_on_day, '%Y%m%d')
         )::date as reported_on
     from (
         select
-            reported_on_raw,
-            trim(pt_halfwidth(coalesce(reported_on_raw, ''))) as reported_on_text
-        from (select distinct reported_on_raw from incoming)
+            *,
+            -- The day of a date and time (2026/11/5 10:30, as Excel writes one to CSV): the
+            -- report date is a day.
+            regexp_replace(
+                reported_on_text, '\s*\d{{1,2}}[:：]\d{{2}}([:：]\d{{2}}(\.\d+)?)?$', ''
+            ) as reported_on_day
+        from (
+            select
+                reported_on_raw,
+                trim(pt_halfwidth(coalesce(reported_on_raw, ''))) as reported_on_text
+            from (select distinct reported_on_raw from incoming)
+        )
     )
 ),
 
