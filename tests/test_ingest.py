@@ -367,6 +367,34 @@ def test_an_xlsx_formula_reads_as_the_value_saved_with_it(landing: Landing) -> N
     assert landing.reasons() == [(6, "value_formula"), (7, "value_not_numeric")]
 
 
+def test_a_header_written_again_below_is_no_row(landing: Landing) -> None:
+    """Tables stacked in a sheet, each under its own header (one in another column order), and a
+    CSV's header repeated (each printed page, files pasted together): the data rows land, the
+    headers are not rows, as the first header is not."""
+    landing.add("stacked_tables.xlsx")
+    path = landing.raw / "progress" / "pasted.csv"
+    path.write_text(
+        "报告期,城市,指标,数值,单位\n"
+        "2026-04,黄石,技术合同成交额,4,亿元\n"
+        " 报告期 ,城市,指标,数值 ,单位\n"
+        "2026-04,鄂州,技术合同成交额,5,亿元\n",
+        encoding="utf-8",
+    )
+    outcomes = {o.source_file: o for o in landing.ingest()}
+    stacked, pasted = outcomes["progress/stacked_tables.xlsx"], outcomes["progress/pasted.csv"]
+    assert (stacked.status, stacked.rows_in, stacked.sheets) == ("loaded", 3, ["汇总"])
+    assert (pasted.status, pasted.rows_in) == ("loaded", 2)
+    assert landing.rows(
+        "select source_file, source_row, geo_id, value from raw.progress_rows order by 1, 2"
+    ) == [
+        ("progress/pasted.csv", 2, "huangshi", 4.0),
+        ("progress/pasted.csv", 4, "ezhou", 5.0),
+        ("progress/stacked_tables.xlsx", 2, "huangshi", 1.0),
+        ("progress/stacked_tables.xlsx", 5, "ezhou", 2.0),
+        ("progress/stacked_tables.xlsx", 7, "xiaogan", 3.0),
+    ]
+
+
 def test_xlsx_with_title_rows_and_an_instructions_sheet(landing: Landing) -> None:
     landing.add("title_rows.xlsx")
     (outcome,) = landing.ingest()

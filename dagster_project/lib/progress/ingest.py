@@ -252,11 +252,21 @@ def _cells_table_from_csv(
         )
         """  # noqa: S608
     )
+    # The header written again below (on each printed page, or files pasted together) is no
+    # data row, as the header itself is not: its period and value cells name their columns.
+    # (A header that lacks one rejects the file, its rows kept as read.) Identifiers c0..cN
+    # only; the header's names are bound.
+    named = [f for f in ("period", "value") if f in match.positions]
+    repeated = " and ".join(f"trim(c{match.positions[f]}) = ?" for f in named) or "false"
     con.execute(
-        "create or replace temp table cells as "
+        "create or replace temp table cells as "  # noqa: S608
         "select *, cast(rowid + ? as integer) as source_row, cast(null as varchar) as sheet, "
-        "cast(? as varchar) as header_unit from cells",
-        [first_row, match.value_unit],
+        f"cast(? as varchar) as header_unit from cells where not coalesce({repeated}, false)",
+        [
+            first_row,
+            match.value_unit,
+            *(match.headers[match.positions[f]].strip("\ufeff \t") for f in named),
+        ],
     )
     return match, str(transcoded) if transcoded else None
 
@@ -857,7 +867,7 @@ def _read_into_cells(
             raise FileRejectedError(
                 f"no sheet holds a report ({detail or 'the workbook is empty'})"
             )
-        outcome.sheets = [s.sheet for s in sheets]
+        outcome.sheets = list(dict.fromkeys(s.sheet for s in sheets))
         outcome.header_row = sheets[0].header.row_index + 1
         return _cells_table_from_sheets(con, sheets)
     how = OLDER_FORMATS.get(suffix)

@@ -279,9 +279,7 @@ def read_workbook(
                     )
                     yield SkippedSheet(sheet.title, reason)
                     continue
-                first = match.row_index + 2
-                data = [(r, rows[r]) for r in range(first, len(rows) + 1)]
-                yield SheetRows(sheet.title, match, first, data)
+                yield from _tables(sheet.title, match, rows)
             except XlsxError:
                 raise
             except Exception as exc:
@@ -291,6 +289,29 @@ def read_workbook(
     finally:
         workbook.close()
         saved.close()
+
+
+def _tables(
+    title: str, match: HeaderMatch, rows: dict[int, list[str | None]]
+) -> Iterator[SheetRows]:
+    """The sheet's data rows under its header, and under each header that follows: tables
+    stacked in one sheet (each city's block pasted below the last, its header with it), or a
+    header repeated on each printed page. A header row is no data row, as the first one is not;
+    a table below may order its columns otherwise."""
+    first = match.row_index + 2
+    data: list[tuple[int, list[str | None]]] = []
+    for excel_row in range(first, len(rows) + 1):
+        cells = rows[excel_row]
+        value = cells[match.positions["value"]] if match.positions["value"] < len(cells) else None
+        # A data row's value is a number or blank; only a text value may be a header's.
+        if value is not None and not value.strip()[:1].isdigit():
+            again = find_header([cells])
+            if again is not None and not again.missing:
+                yield SheetRows(title, match, first, data)
+                match, first, data = again, excel_row + 1, []
+                continue
+        data.append((excel_row, cells))
+    yield SheetRows(title, match, first, data)
 
 
 class SavedValues:
