@@ -671,6 +671,13 @@ def test_unreadable_file_is_rejected_and_others_still_load(landing: Landing) -> 
     assert outcomes["progress/utf8.csv"].status == "loaded"
 
 
+def test_a_workbook_with_macros_is_read_as_a_workbook(landing: Landing) -> None:
+    """An .xlsm (a report form with macros) holds its sheets as an .xlsx does."""
+    landing.add("two_report_sheets.xlsx", as_name="form.xlsm")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.sheets) == ("loaded", ["都市圈", "大走廊"]), outcome.reason
+
+
 @pytest.mark.parametrize("period_header", ["年月", "月度", "统计月份", "报告月份"])
 def test_the_period_column_under_a_month_s_usual_names(
     landing: Landing, period_header: str

@@ -817,6 +817,10 @@ def land_batch(
     return outcomes
 
 
+# Workbooks in the XLSX format: a workbook with macros (.xlsm) or saved as a template (.xltx,
+# .xltm) holds its sheets in the same parts, which openpyxl reads alike; macros are not run.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+
 # Spreadsheet formats offices still save in, and how to get one that is read.
 _SAVE_AS = "save it as .xlsx (Excel or WPS: 文件 → 另存为 → Excel 工作簿 *.xlsx) or as CSV"
 OLDER_FORMATS = {
@@ -855,7 +859,7 @@ def _read_into_cells(
             Path(transcoded).unlink(missing_ok=True)
         outcome.header_row = match.row_index + 1
         return match
-    if suffix == ".xlsx":
+    if suffix in WORKBOOK_SUFFIXES:
         try:
             parts = list(read_workbook(file.path, max_xlsx_bytes))
         except XlsxError as exc:
