@@ -509,6 +509,16 @@ def test_blank_value_is_not_reported_never_zero(landing: Landing) -> None:
     ]
 
 
+@pytest.mark.parametrize("blank", ["…", "……", "...", "未报", "待报", "不详", " — "])
+def test_a_value_the_forms_write_for_nothing_reported(landing: Landing, blank: str) -> None:
+    (landing.raw / "progress" / "r.csv").write_text(
+        f"报告期,城市,指标,数值,单位\n2026-10,咸宁,技术合同成交额,{blank},亿元\n", encoding="utf-8"
+    )
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    assert landing.rows("select value, is_reported from raw.progress_rows") == [(None, False)]
+
+
 def test_duplicate_and_conflicting_rows_in_one_file(landing: Landing) -> None:
     landing.add("duplicates.csv")
     landing.ingest()

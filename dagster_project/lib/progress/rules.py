@@ -159,7 +159,12 @@ REASON_BY_CODE = {r.code: r for r in REASONS}
 
 BASIS_PERIOD = ("当期", "当月", "当季", "本期", "本月", "本季", "当年", "period", "current")
 BASIS_YTD = ("累计", "累计值", "累计数", "年累计", "本年累计", "自年初累计", "ytd", "cumulative")
-NOT_REPORTED = ("", "-", "--", "—", "——", "/", "n/a", "na", "null", "无", "暂无")
+# A value cell that says nothing was reported: the dashes, slashes and words of statistical
+# forms (…, the statistical tables' "data not available"; 未报, not reported; 待报, due).
+NOT_REPORTED = (
+    *("", "-", "--", "—", "——", "/", "n/a", "na", "null", "...", "…", "……"),
+    *("无", "暂无", "未报", "待报", "不详"),
+)
 
 
 # A period outside every plan's reporting window: before the earliest baseline year, or starting
