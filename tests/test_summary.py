@@ -247,6 +247,31 @@ def test_the_summary_shows_what_this_run_could_not_land_in_the_quarantine_s_word
     assert not any(line.startswith("this run:") for line in summary(copy).splitlines())
 
 
+def test_values_landed_far_from_the_report_before_them_are_named(later_copy: Path) -> None:
+    with duckdb.connect(str(later_copy)) as con:
+        [(run_id,)] = con.execute(
+            "select run_id from marts.publish_log order by published_at desc limit 1"
+        ).fetchall()
+        con.execute("update dq.quarantine set run_id = 'earlier'")
+        assert con.execute("select count(*) from dq.value_checks").fetchall() == [(0,)]
+        for row in range(2, 7):
+            con.execute(
+                "insert into dq.value_checks values ('progress/b.csv', 'abc', null, ?, "
+                "'huangshi', 'tech_contract_turnover', '2026-10-01', '2026-10-31', 8200, '亿元', "
+                "'2026-09-01', '2026-09-30', 8.2, 'progress/a.csv', null, 3, 1000, "
+                "'value_jump', 'row ' || ?, now(), ?)",
+                [row, row, run_id],
+            )
+    lines = summary(later_copy).splitlines()
+    start = lines.index("this run: 5 value(s) landed to check")
+    assert lines[start + 1 : start + 5] == [
+        "  row 2",
+        "  row 3",
+        "  row 4",
+        f"  and 2 more (dq.value_checks, run_id {run_id})",
+    ]
+
+
 def test_reports_dated_after_today_are_named(published: Path, later_copy: Path) -> None:
     assert "dated after today" not in summary(published)
     with duckdb.connect(str(later_copy)) as con:

@@ -20,6 +20,7 @@ SHOWN_GEOGRAPHIES = 3
 SHOWN_OVERDUE = 5
 SHOWN_BEHIND = 5
 SHOWN_QUARANTINED = 3
+SHOWN_VALUE_CHECKS = 3
 SHOWN_DATED_AHEAD = 3
 SHOWN_CHANGES = 8
 
@@ -348,7 +349,14 @@ def _this_run_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         "select count(*), count(distinct source_file) from dq.quarantine where run_id = ?",
         [run_id],
     ).fetchall()
-    if not rejected and not rows and not copies:
+    # Values landed far from the report before them (lib/progress/value_checks.py): landed,
+    # and said, so that the sender can be asked whether the unit slipped.
+    checks = 0
+    if table_exists(con, "dq", "value_checks"):
+        [(checks,)] = con.execute(
+            "select count(*) from dq.value_checks where run_id = ?", [run_id]
+        ).fetchall()
+    if not rejected and not rows and not copies and not checks:
         return []
     what = []
     if rejected:
@@ -357,16 +365,24 @@ def _this_run_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         what.append(f"{len(copies)} file(s) landed already under another path")
     if rows:
         what.append(f"{rows} row(s) of {files} file(s) quarantined")
+    if checks:
+        what.append(f"{checks} value(s) landed to check")
     lines = [f"this run: {' · '.join(what)}"]
     lines += [f"  {source_file}: {reason}" for source_file, reason in rejected + copies]
-    shown = con.execute(
-        "select reason from dq.quarantine where run_id = ? "
-        "order by source_file, sheet nulls first, source_row limit ?",
-        [run_id, SHOWN_QUARANTINED],
-    ).fetchall()
-    lines += [f"  {reason}" for (reason,) in shown]
-    if rows > SHOWN_QUARANTINED:
-        lines.append(f"  and {rows - SHOWN_QUARANTINED} more (dq.quarantine, run_id {run_id})")
+    for table, column, count, shown_at_most in (
+        ("dq.quarantine", "reason", rows, SHOWN_QUARANTINED),
+        ("dq.value_checks", "message", checks, SHOWN_VALUE_CHECKS),
+    ):
+        if not count:
+            continue
+        shown = con.execute(
+            f"select {column} from {table} where run_id = ? "  # noqa: S608 - names of ours
+            "order by source_file, sheet nulls first, source_row limit ?",
+            [run_id, shown_at_most],
+        ).fetchall()
+        lines += [f"  {text}" for (text,) in shown]
+        if count > shown_at_most:
+            lines.append(f"  and {count - shown_at_most} more ({table}, run_id {run_id})")
     return lines
 
 

@@ -66,10 +66,20 @@ def progress_reports(
                 description=str(exc), metadata={"problems": dg.MetadataValue.json(exc.problems)}
             ) from exc
     for o in outcomes:
-        level = context.log.info if o.status == "loaded" else context.log.warning
+        level = (
+            context.log.info
+            if o.status == "loaded" and not o.values_to_check
+            else context.log.warning
+        )
         level(
             f"{o.source_file}: {o.status} — {o.rows_in} in, {o.rows_loaded} loaded, "
-            f"{o.rows_quarantined} quarantined" + (f" — {o.reason}" if o.reason else "")
+            f"{o.rows_quarantined} quarantined"
+            + (f" — {o.reason}" if o.reason else "")
+            + (
+                f" — {o.values_to_check} value(s) to check (dq.value_checks)"
+                if o.values_to_check
+                else ""
+            )
         )
     if ledger.withdrawals:
         context.log.info(
@@ -91,6 +101,8 @@ def progress_reports(
         metadata={
             "dagster/row_count": rows,
             "new_rows": sum(o.rows_loaded for o in outcomes),
+            # Landed values far from the report before them, named in dq.value_checks.
+            "new_values_to_check": sum(o.values_to_check for o in outcomes),
         },
     )
     yield dg.MaterializeResult(

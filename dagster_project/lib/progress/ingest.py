@@ -45,6 +45,7 @@ from dagster_project.lib.progress.headers import (
     find_header,
 )
 from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
+from dagster_project.lib.progress.value_checks import VALUE_CHECKS_DDL, check_values
 from dagster_project.lib.progress.xlsx import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
     SheetRows,
@@ -168,6 +169,7 @@ class FileOutcome:
     encoding: str | None = None
     sheets: list[str] = field(default_factory=list)
     header_row: int | None = None
+    values_to_check: int = 0  # landed values far from the report before them (value_checks.py)
 
 
 class FileRejectedError(Exception):
@@ -175,7 +177,7 @@ class FileRejectedError(Exception):
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for ddl in PROGRESS_DDL:
+    for ddl in (*PROGRESS_DDL, VALUE_CHECKS_DDL):
         con.execute(ddl)
 
 
@@ -799,6 +801,10 @@ def land_batch(
                 )
                 outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined = counts
                 outcome.status, outcome.reason = _status(*counts)
+                if outcome.rows_loaded:
+                    outcome.values_to_check = check_values(
+                        con, outcome.source_file, staged.sha, loaded_at, run_id
+                    )
             elif staged.unjudged is not None:
                 quarantined = _quarantine_unjudged(con, staged, loaded_at, run_id)
                 outcome.rows_in = outcome.rows_quarantined = quarantined

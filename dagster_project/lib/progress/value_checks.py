@@ -1,0 +1,249 @@
+"""Values to check: a landed report far from the report before it, most likely a slip of its unit.
+
+A value that breaks no rule can still be wrong by a power of ten: a figure in 万元 typed under 亿元
+(10,000 times too large), a percent written as a fraction (0.047 for 4.7%, a hundredth), a digit
+typed twice in an enterprise count. Such a value lands — it may be right, and only the sender
+knows — but it is named, with the report before it, in `dq.value_checks` and in the run's
+summary, so that the office can ask.
+
+The report before it: of the same geography, indicator, period length and basis, the latest
+revision (as the marts take it) of the nearest period that ends earlier, among the reports
+landed and not withdrawn. How far is too far depends on the indicator's kind: a level (`stock`,
+such as an enterprise count) or a `ratio` moves little from one report to the next, so ten times
+is suspect; an amount per period (`flow`) can jump — a month with one large contract —, so only
+a thousand times is (a slip of 万 to 亿, or of 元 to 万元, is ten thousand). Zeros are not compared.
+
+Why not a dbt test: the check reads the reports of the pairs a file touches when it lands, and
+names its file and row in the run that lands it; a dbt test reports a count per build and would
+read every pair's history at each one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from dagster_project.lib.sql import table_exists
+
+# How many times larger or smaller than the report before it a value must be to be named.
+JUMP_FACTORS: dict[str, float] = {"stock": 10.0, "ratio": 10.0, "flow": 1000.0}
+
+VALUE_CHECKS_DDL = """
+create table if not exists dq.value_checks (
+    source_file varchar not null,
+    file_sha256 varchar not null,
+    sheet varchar,
+    source_row integer not null,
+    geo_id varchar not null,
+    indicator_id varchar not null,
+    period_start date not null,
+    period_end date not null,
+    value double not null,
+    unit varchar not null,
+    previous_period_start date not null,
+    previous_period_end date not null,
+    previous_value double not null,
+    previous_source_file varchar not null,
+    previous_sheet varchar,
+    previous_source_row integer not null,
+    factor double not null,
+    check_code varchar not null,
+    message varchar not null,
+    loaded_at timestamp with time zone not null,
+    run_id varchar
+)
+"""
+
+_PERIOD = """case
+        when date_trunc('month', {s}) = date_trunc('month', {e}) then strftime({s}, '%Y-%m')
+        else strftime({s}, '%Y-%m') || '–' || strftime({e}, '%Y-%m')
+    end"""
+_NUMBER = "regexp_replace(printf('%.6f', {v}), '\\.?0+$', '')"
+
+
+def check_values(
+    con: duckdb.DuckDBPyConnection,
+    source_file: str,
+    file_sha256: str,
+    loaded_at: dt.datetime,
+    run_id: str,
+) -> int:
+    """Record in dq.value_checks each reported value of the file version just landed (in the
+    caller's transaction) that is too far from the report before it; returns how many."""
+    withdrawn = (
+        "anti join raw.withdrawals using (source_file, file_sha256)"
+        if table_exists(con, "raw", "withdrawals")
+        else ""
+    )
+    factors = " ".join(
+        f"when '{kind}' then {factor}" for kind, factor in sorted(JUMP_FACTORS.items())
+    )
+    period = _PERIOD.format(s="compared.period_start", e="compared.period_end")
+    previous_period = _PERIOD.format(
+        s="compared.previous_period_start", e="compared.previous_period_end"
+    )
+    # Constants of this module and a clause chosen above; the file is bound.
+    checked = con.execute(
+        f"""
+        insert into dq.value_checks
+        with pairs as (
+            select distinct geo_id, indicator_id
+            from raw.progress_rows
+            where source_file = $source_file and file_sha256 = $sha
+        ),
+
+        kinds as (
+            select indicator_id, any_value(kind) as kind, any_value(name_zh) as indicator_zh
+            from raw.indicators
+            group by indicator_id
+        ),
+
+        -- Narrow rows, so that the window over millions of them sorts little: the details of
+        -- the few values named are joined back by rowid.
+        landed as (
+            select
+                landed.rowid as row_id,
+                landed.geo_id,
+                landed.indicator_id,
+                landed.period_grain,
+                landed.basis,
+                landed.period_end,
+                landed.reported_on,
+                landed.loaded_at,
+                landed.value,
+                landed.source_file = $source_file and landed.file_sha256 = $sha as is_fresh
+            from raw.progress_rows as landed
+            semi join pairs using (geo_id, indicator_id)
+            {withdrawn}
+            where landed.is_reported and landed.value > 0
+        ),
+
+        kinds_limits as (
+            select indicator_id, case kind {factors} end as limit_factor
+            from kinds
+        ),
+
+        -- The series (geography, indicator, period length, basis) of the file whose largest
+        -- value is at least the limit times its smallest: no two reports of any other series
+        -- can be that far apart, and one aggregate over the rows spares the window below
+        -- sorting them (most series, whose values stay within a few times each other).
+        suspect_series as (
+            select spread.geo_id, spread.indicator_id, spread.period_grain, spread.basis
+            from (
+                select
+                    geo_id, indicator_id, period_grain, basis,
+                    max(value) / min(value) as spread
+                from landed
+                group by geo_id, indicator_id, period_grain, basis
+                having bool_or(is_fresh)
+            ) as spread
+            inner join kinds_limits on spread.indicator_id = kinds_limits.indicator_id
+            where spread.spread >= kinds_limits.limit_factor
+        ),
+
+        -- In each series (geography, indicator, period length, basis), the periods in order
+        -- and each period's revisions in the order of int_actuals_revisioned (a file's rows
+        -- share their loaded_at; two rows of one file for a period are quarantined): the row
+        -- before a report is the latest revision of the period before, or the one it revises.
+        ordered as (
+            select
+                row_id,
+                is_fresh,
+                indicator_id,
+                value,
+                lag(value) over series as previous_value,
+                lag(row_id) over series as previous_row_id
+            from landed
+            semi join suspect_series using (geo_id, indicator_id, period_grain, basis)
+            window series as (
+                partition by geo_id, indicator_id, period_grain, basis
+                order by period_end, reported_on asc nulls first, loaded_at, row_id
+            )
+        ),
+
+        flagged as (
+            select
+                ordered.row_id,
+                ordered.previous_row_id,
+                ordered.value / ordered.previous_value as factor,
+                kinds.indicator_zh
+            from ordered
+            inner join kinds on ordered.indicator_id = kinds.indicator_id
+            inner join kinds_limits on ordered.indicator_id = kinds_limits.indicator_id
+            where
+                ordered.is_fresh
+                and (
+                    ordered.value / ordered.previous_value >= kinds_limits.limit_factor
+                    or ordered.previous_value / ordered.value >= kinds_limits.limit_factor
+                )
+        ),
+
+        compared as (
+            select
+                fresh.*,
+                previous.period_start as previous_period_start,
+                previous.period_end as previous_period_end,
+                previous.value as previous_value,
+                previous.source_file as previous_source_file,
+                previous.sheet as previous_sheet,
+                previous.source_row as previous_source_row,
+                flagged.factor,
+                flagged.indicator_zh
+            from flagged
+            inner join raw.progress_rows as fresh on flagged.row_id = fresh.rowid
+            inner join raw.progress_rows as previous on flagged.previous_row_id = previous.rowid
+        )
+
+        select
+            compared.source_file,
+            compared.file_sha256,
+            compared.sheet,
+            compared.source_row,
+            compared.geo_id,
+            compared.indicator_id,
+            compared.period_start,
+            compared.period_end,
+            compared.value,
+            compared.unit,
+            compared.previous_period_start,
+            compared.previous_period_end,
+            compared.previous_value,
+            compared.previous_source_file,
+            compared.previous_sheet,
+            compared.previous_source_row,
+            compared.factor,
+            'value_jump' as check_code,
+            compared.source_file
+            || coalesce(', sheet ' || compared.sheet, '')
+            || ', row ' || compared.source_row || ': '
+            || {_NUMBER.format(v="compared.value")} || ' ' || compared.unit
+            || case
+                when compared.unit_as_reported is distinct from compared.unit
+                    then ' (written ' || compared.value_raw || ' '
+                    || coalesce(compared.unit_as_reported, '') || ')'
+                else ''
+            end
+            || ' for ' || coalesce(geographies.name_zh, compared.geo_id) || ' '
+            || compared.indicator_zh || ' ' || {period} || ' is '
+            || case
+                when compared.factor >= 1
+                    then format('{{:,}}', round(compared.factor)::bigint) || ' times'
+                else '1/' || format('{{:,}}', round(1 / compared.factor)::bigint) || ' of'
+            end
+            || ' the report before it ('
+            || {_NUMBER.format(v="compared.previous_value")} || ' ' || compared.unit || ' for '
+            || {previous_period} || ', ' || compared.previous_source_file
+            || coalesce(', sheet ' || compared.previous_sheet, '')
+            || ', row ' || compared.previous_source_row
+            || '): a slip (a figure in 万元 under 亿元, a fraction for a percent, a digit typed '
+            || 'twice)? It landed; if it is a slip, correct the file and send it again' as message,
+            $loaded_at as loaded_at,
+            $run_id as run_id
+        from compared
+        left join raw.geographies as geographies on compared.geo_id = geographies.geo_id
+        returning source_row
+        """,  # noqa: S608
+        {"source_file": source_file, "sha": file_sha256, "loaded_at": loaded_at, "run_id": run_id},
+    ).fetchall()
+    return len(checked)
