@@ -97,3 +97,11 @@ def test_a_withdrawn_report_is_not_the_one_before(landing: Landing) -> None:
             "from raw.file_manifest where source_file = 'progress/a.csv'"
         )
     assert _send(landing, "b.csv", "2026-10,黄石,规上高新技术企业,312,家\n") == 0
+
+
+def test_a_period_filled_in_later_names_the_report_after_it(landing: Landing) -> None:
+    """October's slip landed first, with no report before it; September's, sent after, is the
+    report before October's, and October's is named then."""
+    assert _send(landing, "oct.csv", "2026-10,黄石,规上高新技术企业,3120,家\n") == 0
+    assert _send(landing, "sep.csv", "2026-09,黄石,规上高新技术企业,312,家\n") == 1
+    assert _checked(landing) == [("progress/oct.csv", 2, "progress/sep.csv", 2, 10.0)]

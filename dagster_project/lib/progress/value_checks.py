@@ -7,11 +7,14 @@ knows — but it is named, with the report before it, in `dq.value_checks` and i
 summary, so that the office can ask.
 
 The report before it: of the same geography, indicator, period length and basis, the latest
-revision (as the marts take it) of the nearest period that ends earlier, among the reports
-landed and not withdrawn. How far is too far depends on the indicator's kind: a level (`stock`,
-such as an enterprise count) or a `ratio` moves little from one report to the next, so ten times
-is suspect; an amount per period (`flow`) can jump — a month with one large contract —, so only
-a thousand times is (a slip of 万 to 亿, or of 元 to 万元, is ten thousand). Zeros are not compared.
+revision (as the marts take it) of the nearest period that ends earlier, or the revision it
+revises, among the reports landed and not withdrawn. A file that fills in an earlier period also
+names the report after it, landed before, when the two are that far apart.
+
+How far is too far depends on the indicator's kind: a level (`stock`, such as an enterprise
+count) or a `ratio` moves little from one report to the next, so ten times is suspect; an amount
+per period (`flow`) can jump — a month with one large contract —, so only a thousand times is (a
+slip of 万 to 亿, or of 元 to 万元, is ten thousand). Zeros are not compared.
 
 Why not a dbt test: the check reads the reports of the pairs a file touches when it lands, and
 names its file and row in the run that lands it; a dbt test reports a count per build and would
@@ -153,7 +156,8 @@ def check_values(
                 indicator_id,
                 value,
                 lag(value) over series as previous_value,
-                lag(row_id) over series as previous_row_id
+                lag(row_id) over series as previous_row_id,
+                lag(is_fresh) over series as previous_is_fresh
             from landed
             semi join suspect_series using (geo_id, indicator_id, period_grain, basis)
             window series as (
@@ -172,7 +176,9 @@ def check_values(
             inner join kinds on ordered.indicator_id = kinds.indicator_id
             inner join kinds_limits on ordered.indicator_id = kinds_limits.indicator_id
             where
-                ordered.is_fresh
+                -- A report of the file, or the report after one of them: a file that fills in
+                -- an earlier period names the later report it is far from, landed before it.
+                (ordered.is_fresh or ordered.previous_is_fresh)
                 and (
                     ordered.value / ordered.previous_value >= kinds_limits.limit_factor
                     or ordered.previous_value / ordered.value >= kinds_limits.limit_factor
