@@ -38,6 +38,7 @@ def test_every_target_is_there_with_the_mart_s_figures(published: Path, tmp_path
         "成员 Members",
         "地区 Geographies",
         "缺报 Missing",
+        "待核对 To check",
         "状态变化 Changes",
     ]
     with duckdb.connect(str(published), read_only=True) as con:
@@ -127,6 +128,51 @@ def test_text_from_the_warehouse_is_never_a_formula(later_copy: Path, tmp_path: 
         if isinstance(cell.value, str) and cell.value.startswith("=")
     ]
     assert cells and all(cell.data_type == "s" for cell in cells)
+
+
+def test_values_to_check_that_still_count_are_listed_farthest_first(
+    later_copy: Path, tmp_path: Path
+) -> None:
+    with duckdb.connect(str(later_copy)) as con:
+        rows = con.execute(
+            "select source_file, file_sha256, sheet, source_row, geo_id, indicator_id, "
+            "period_start, period_end, value, unit from marts.fct_actual "
+            "order by source_file, source_row limit 3"
+        ).fetchall()
+        for (file, sha, sheet, row, geo, indicator, start, end, value, unit), factor in zip(
+            rows, (10, 0.001, 20), strict=True
+        ):
+            for loaded_at in ("2026-11-01", "2026-11-02"):  # named twice: listed once
+                con.execute(
+                    "insert into dq.value_checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "'2026-01-01', '2026-01-31', 1, 'progress/before.csv', null, 2, ?, "
+                    "'value_jump', 'm', ?::timestamptz, 'r')",
+                    [
+                        file,
+                        sha,
+                        sheet,
+                        row,
+                        geo,
+                        indicator,
+                        start,
+                        end,
+                        value,
+                        unit,
+                        factor,
+                        loaded_at,
+                    ],
+                )
+        # A value corrected since (no longer the marts' report of its period) is not listed.
+        con.execute(
+            "insert into dq.value_checks select * replace ('progress/gone.csv' as source_file) "
+            "from dq.value_checks limit 1"
+        )
+    listed = _rows(workbook.write_workbook(later_copy, tmp_path), "待核对 To check")
+    assert [(row[8], row[9], row[11]) for row in listed] == [
+        (0.001, rows[1][0], rows[1][3]),
+        (20, rows[2][0], rows[2][3]),
+        (10, rows[0][0], rows[0][3]),
+    ]
 
 
 def test_a_sheet_longer_than_the_limit_keeps_the_worst_rows_and_says_so(

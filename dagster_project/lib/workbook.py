@@ -5,7 +5,8 @@ figures as the page, read from the published warehouse.
 Sheets: 说明 About (the publication, the rules), 目标 Targets (each target's status today and
 since when), 成员 Members (each member's part of an area target), 地区 Geographies (each
 geography's targets, parts and reporting record: marts.scorecard_geography), 缺报 Missing (the
-reports owed), 状态变化 Changes (marts.target_status_log). Headers in Chinese and English;
+reports owed), 待核对 To check (values far from the report before them: dq.value_checks),
+状态变化 Changes (marts.target_status_log). Headers in Chinese and English;
 numbers stay numbers; a status cell has the page's colour. A sheet that would pass MAX_ROWS rows
 (at a province's scale the missing reports run to millions, beyond Excel's 1,048,576) keeps the
 first, worst first, and says so on the About sheet.
@@ -290,6 +291,62 @@ def _missing(con: duckdb.DuckDBPyConnection) -> Sheet:
     )
 
 
+def _to_check(con: duckdb.DuckDBPyConnection) -> Sheet | None:
+    """The values landed far from the report before them (dq.value_checks) that still count:
+    each the marts' latest report of its period, neither corrected since nor withdrawn, named
+    once (by its last check), farthest first — what to ask the senders."""
+    if not table_exists(con, "dq", "value_checks"):
+        return None
+    rows, total = _query(
+        con,
+        """
+        select
+            g.name_zh, i.name_zh, v.period_start, v.period_end, v.value, v.unit,
+            v.previous_period_end, v.previous_value, v.factor, v.source_file, v.sheet,
+            v.source_row, v.previous_source_file, v.previous_source_row, v.geo_id,
+            v.indicator_id
+        from dq.value_checks as v
+        semi join marts.fct_actual as a
+            on
+                v.source_file = a.source_file
+                and v.file_sha256 = a.file_sha256
+                and v.sheet is not distinct from a.sheet
+                and v.source_row = a.source_row
+        inner join marts.dim_geography as g on v.geo_id = g.geo_id
+        inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
+        qualify row_number() over (
+            partition by v.source_file, v.file_sha256, v.sheet, v.source_row
+            order by v.loaded_at desc
+        ) = 1
+        order by greatest(v.factor, 1 / v.factor) desc, v.geo_id, v.indicator_id, v.period_end
+        """,
+    )
+    return Sheet(
+        "待核对 To check",
+        [
+            "地区 geography",
+            "指标 indicator",
+            "期初 period start",
+            "期末 period end",
+            "数值 value",
+            "单位 unit",
+            "前一报告期末 previous period end",
+            "前一报告数值 previous value",
+            "倍数 factor",
+            "文件 file",
+            "工作表 sheet",
+            "行 row",
+            "前一报告文件 previous file",
+            "前一报告行 previous row",
+            "geo_id",
+            "indicator_id",
+        ],
+        rows,
+        [14, 24, 12, 12, 12, 8, 14, 14, 10, 40, 10, 8, 40, 8, 16, 30],
+        total,
+    )
+
+
 def _changes(con: duckdb.DuckDBPyConnection) -> Sheet | None:
     if not table_exists(con, "marts", "target_status_log"):
         return None
@@ -374,6 +431,13 @@ def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
             "— most missing first; `make explain TARGET=<geography>` tells one in full",
         ),
         (
+            "待核对 To check",
+            "values landed ten times above or below the report before them (a thousand times "
+            "for an amount per period): a slip of the unit (万元 under 亿元), a fraction for a "
+            "percent, a digit typed twice? They count as reported until corrected or withdrawn "
+            "(dq.value_checks)",
+        ),
+        (
             "进度起点 at path start",
             "起点 start under 进度起点: on track only by being its own path's start — with no "
             "baseline in the catalog the path starts at the first report (an annual target: its "
@@ -402,9 +466,7 @@ def _about(con: duckdb.DuckDBPyConnection, sheets: list[Sheet]) -> Sheet:
 def sheets(con: duckdb.DuckDBPyConnection) -> list[Sheet]:
     """Every sheet of the workbook, About first, from an open published warehouse."""
     body = [_targets(con), _members(con), _geographies(con), _missing(con)]
-    changes = _changes(con)
-    if changes is not None:
-        body.append(changes)
+    body += [sheet for sheet in (_to_check(con), _changes(con)) if sheet is not None]
     return [_about(con, body), *body]
 
 
