@@ -426,3 +426,35 @@ def test_an_area_of_many_members_shows_the_furthest_behind_and_counts_the_rest(
     assert all(line.startswith("    ") and " expected (" in line for line in shown)
     rest = lines[start + 1 + SHOWN_MEMBERS]
     assert rest.startswith(f"    and {members + 20 - SHOWN_MEMBERS} more: ")
+
+
+def test_a_geography_s_values_to_check_that_still_count_are_told(later_copy: Path) -> None:
+    """Each value of its named far from the report before it, farthest first, while it is
+    still the report counted for its period."""
+    assert "values to check" not in explain(later_copy, "huangshi")
+    with duckdb.connect(str(later_copy)) as con:
+        rows = con.execute(
+            "select source_file, file_sha256, sheet, source_row, geo_id, indicator_id, "
+            "period_start, period_end, value, unit from marts.fct_actual "
+            "where geo_id = 'huangshi' order by source_file, source_row limit 2"
+        ).fetchall()
+        for row, factor in zip(rows, (10, 0.01), strict=True):
+            con.execute(
+                "insert into dq.value_checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '2026-01-01', "
+                "'2026-01-31', 1, 'progress/before.csv', null, 2, ?, 'value_jump', "
+                "'slip at row ' || ?, now(), 'r')",
+                [*row, factor, row[3]],
+            )
+        # Corrected since: no longer the report counted.
+        con.execute(
+            "insert into dq.value_checks select * replace ('progress/gone.csv' as source_file) "
+            "from dq.value_checks limit 1"
+        )
+    lines = explain(later_copy, "黄石").splitlines()
+    start = lines.index("    values to check (dq.value_checks): 2, farthest first")
+    assert lines[start + 1 : start + 3] == [
+        f"      slip at row {rows[1][3]}",
+        f"      slip at row {rows[0][3]}",
+    ]
+    assert "鄂州" not in "\n".join(lines[start:])
+    assert "values to check" not in explain(later_copy, "ezhou")

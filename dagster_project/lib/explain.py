@@ -21,6 +21,7 @@ import duckdb
 import yaml
 
 from dagster_project.lib.paths import DBT_DIR
+from dagster_project.lib.progress.value_checks import OPEN_VALUE_CHECKS_SQL
 from dagster_project.lib.sql import OFFICE_TIMEZONE, if_column, members_part_sql, table_exists
 from dagster_project.lib.status_log import WORST_FIRST
 
@@ -708,4 +709,28 @@ def _record_lines(con: duckdb.DuckDBPyConnection, geo_id: str) -> list[str]:
             f"    owed, oldest first: {items}{more} (`plan-tracker templates` writes them out to "
             "fill in)"
         )
+    return lines + _to_check_lines(con, geo_id)
+
+
+def _to_check_lines(con: duckdb.DuckDBPyConnection, geo_id: str) -> list[str]:
+    """Its values landed far from the report before them that still count, farthest first."""
+    if not table_exists(con, "dq", "value_checks"):
+        return []
+    checks = _all(
+        con,
+        f"""
+        select message, count(*) over () as total
+        from ({OPEN_VALUE_CHECKS_SQL}) as v
+        where geo_id = ?
+        order by greatest(factor, 1 / factor) desc, indicator_id, period_end
+        limit ?
+        """,  # noqa: S608 - a constant
+        [geo_id, SHOWN_REPORTS],
+    )
+    if not checks:
+        return []
+    lines = [f"    values to check (dq.value_checks): {checks[0]['total']}, farthest first"]
+    lines += [f"      {c['message']}" for c in checks]
+    if checks[0]["total"] > len(checks):
+        lines.append(f"      and {checks[0]['total'] - len(checks)} more")
     return lines

@@ -34,6 +34,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from dagster_project.lib import status_log
 from dagster_project.lib.explain import bands
 from dagster_project.lib.paths import write_atomically
+from dagster_project.lib.progress.value_checks import OPEN_VALUE_CHECKS_SQL
 from dagster_project.lib.report import STATUS_COLOURS, STATUS_LABELS
 from dagster_project.lib.sql import (
     OFFICE_TIMEZONE,
@@ -299,27 +300,17 @@ def _to_check(con: duckdb.DuckDBPyConnection) -> Sheet | None:
         return None
     rows, total = _query(
         con,
-        """
+        f"""
         select
             g.name_zh, i.name_zh, v.period_start, v.period_end, v.value, v.unit,
             v.previous_period_end, v.previous_value, v.factor, v.source_file, v.sheet,
             v.source_row, v.previous_source_file, v.previous_source_row, v.geo_id,
             v.indicator_id
-        from dq.value_checks as v
-        semi join marts.fct_actual as a
-            on
-                v.source_file = a.source_file
-                and v.file_sha256 = a.file_sha256
-                and v.sheet is not distinct from a.sheet
-                and v.source_row = a.source_row
+        from ({OPEN_VALUE_CHECKS_SQL}) as v
         inner join marts.dim_geography as g on v.geo_id = g.geo_id
         inner join marts.dim_indicator as i on v.indicator_id = i.indicator_id
-        qualify row_number() over (
-            partition by v.source_file, v.file_sha256, v.sheet, v.source_row
-            order by v.loaded_at desc
-        ) = 1
         order by greatest(v.factor, 1 / v.factor) desc, v.geo_id, v.indicator_id, v.period_end
-        """,
+        """,  # noqa: S608 - a constant
     )
     return Sheet(
         "待核对 To check",

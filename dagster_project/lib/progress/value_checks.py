@@ -58,6 +58,23 @@ create table if not exists dq.value_checks (
 )
 """
 
+# The values named that still count — each the marts' latest report of its period, neither
+# corrected since nor withdrawn —, once each (by its last check): what is left to ask about.
+OPEN_VALUE_CHECKS_SQL = """
+select v.*
+from dq.value_checks as v
+semi join marts.fct_actual as a
+    on
+        v.source_file = a.source_file
+        and v.file_sha256 = a.file_sha256
+        and v.sheet is not distinct from a.sheet
+        and v.source_row = a.source_row
+qualify row_number() over (
+    partition by v.source_file, v.file_sha256, v.sheet, v.source_row
+    order by v.loaded_at desc
+) = 1
+"""
+
 _PERIOD = """case
         when date_trunc('month', {s}) = date_trunc('month', {e}) then strftime({s}, '%Y-%m')
         else strftime({s}, '%Y-%m') || '–' || strftime({e}, '%Y-%m')
