@@ -92,11 +92,14 @@ def test_incremental_build_equals_a_full_refresh(copies: tuple[Path, Path]) -> N
         + "2026-03,黄石,技术合同成交额,1.25,亿元,当期,2026-11-21\n"
         + "2026-01,黄石,技术合同成交额,0.9,亿元,当期,2026-11-21\n"
         + "2026年1-10月,鄂州,技术合同成交额,20,亿元,累计,2026-11-21\n"
-        + "2026年1-10月,武汉,新能源汽车产量,61.5,万辆,累计,2026-11-21\n",
+        + "2026年1-10月,武汉,新能源汽车产量,61.5,万辆,累计,2026-11-21\n"
+        # A correction a digit off (421 before): landed, and named as a value to check.
+        + "2026年三季度,黄石,规上高新技术企业,4210,家,当期,2026-11-21\n",
         encoding="utf-8",
     )
     result = run_pipeline(raw, warehouse)
     printed = result.stdout
+    assert "this run: 1 value(s) landed to check" in printed
     assert "dbt: incremental (reports loaded after " in printed
     # The dbt tests it left out keep their last outcome: no blocking check without a result, and
     # nothing a person has to read past.
@@ -113,7 +116,13 @@ def test_incremental_build_equals_a_full_refresh(copies: tuple[Path, Path]) -> N
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute(
             "select rows_loaded from raw.file_manifest where source_file like '%huangshi_2026-10%'"
-        ).fetchall() == [(5,)]
+        ).fetchall() == [(6,)]
+        # The warning of the run, in Dagster (not a gate: the run published) and recorded.
+        assert con.execute(
+            "select success, severity, observed_value ->> 'values_to_check' "
+            "from dq.check_results where check_name = 'progress_values_to_check' "
+            "order by checked_at desc limit 1"
+        ).fetchall() == [(False, "warn", "1")]
         _assert_exports_are_the_marts(con, warehouse)
         # The catalog was kept, and its gate's outcome on it stands: named, not run again.
         (carried,) = con.execute(

@@ -5,11 +5,13 @@ of withdrawn files (raw/withdrawals.csv) is checked against what landed into raw
 from collections.abc import Iterator
 
 import dagster as dg
+import duckdb
 
 from dagster_project.defs.ingest.catalog_assets import DUCKDB_POOL, plan_catalog
 from dagster_project.defs.resources import PipelineLock, PlanTrackerSettings
 from dagster_project.lib.progress.ingest import ingest_progress
 from dagster_project.lib.progress.withdrawals import WithdrawalError, apply_ledger
+from dagster_project.lib.quality.results import CheckResult, record
 from dagster_project.lib.warehouse import connect
 
 PROGRESS_KEYS = {
@@ -19,6 +21,8 @@ PROGRESS_KEYS = {
     "withdrawals": dg.AssetKey(["raw", "withdrawals"]),
 }
 
+
+VALUES_TO_CHECK = "progress_values_to_check"
 
 PROGRESS_DESCRIPTIONS = {
     "progress_rows": "Every accepted progress-report row, normalised, with lineage.",
@@ -39,11 +43,23 @@ PROGRESS_DESCRIPTIONS = {
         )
         for name, text in PROGRESS_DESCRIPTIONS.items()
     ],
+    # Yielded by the asset itself, which has the counts at hand: no step of its own.
+    check_specs=[
+        dg.AssetCheckSpec(
+            VALUES_TO_CHECK,
+            asset=PROGRESS_KEYS["progress_rows"],
+            description=(
+                "A warning, not a gate: the values this run landed ten times above or below the "
+                "report before them (a thousand for an amount per period), a slip of the unit "
+                "to ask the sender about (dq.value_checks)."
+            ),
+        )
+    ],
     pool=DUCKDB_POOL,
 )
 def progress_reports(
     context: dg.AssetExecutionContext, settings: PlanTrackerSettings, pipeline_lock: PipelineLock
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Land every new or changed file under raw/progress/, at any depth."""
     paths = settings.paths
     with connect(paths.work_db) as con:
@@ -58,6 +74,7 @@ def progress_reports(
             "select (select count(*) from raw.progress_rows), (select count(*) from dq.quarantine),"
             " (select count(*) from raw.file_manifest)"
         ).fetchall()
+        checked = _values_checked(con, context.run_id)
         # Checked after landing, so that a file can be withdrawn in the run that lands it.
         try:
             ledger = apply_ledger(con, paths.raw_dir)
@@ -105,6 +122,7 @@ def progress_reports(
             "new_values_to_check": sum(o.values_to_check for o in outcomes),
         },
     )
+    yield checked
     yield dg.MaterializeResult(
         asset_key=PROGRESS_KEYS["file_manifest"],
         metadata={
@@ -128,4 +146,49 @@ def progress_reports(
             "dagster/row_count": quarantined,
             "new_rows": sum(o.rows_quarantined for o in outcomes),
         },
+    )
+
+
+def _values_checked(con: duckdb.DuckDBPyConnection, run_id: str) -> dg.AssetCheckResult:
+    """The run's values to check, as a warning in Dagster and a row of dq.check_results."""
+    sample = [
+        message
+        for (message,) in con.execute(
+            "select message from dq.value_checks where run_id = ? "
+            "order by source_file, sheet nulls first, source_row limit 20",
+            [run_id],
+        ).fetchall()
+    ]
+    [(count,)] = con.execute(
+        "select count(*) from dq.value_checks where run_id = ?", [run_id]
+    ).fetchall()
+    message = (
+        f"landing: {count} value(s) landed far from the report before them (dq.value_checks)"
+        if count
+        else "landing: no value landed far from the report before it"
+    )
+    record(
+        con,
+        [
+            CheckResult(
+                run_id=run_id,
+                stage="landing",
+                asset_key=PROGRESS_KEYS["progress_rows"].to_user_string(),
+                check_name=VALUES_TO_CHECK,
+                check_kind="value_check",
+                success=not count,
+                severity="warn",
+                observed_value={"values_to_check": count},
+                failing_sample=sample,
+                message=message,
+            )
+        ],
+    )
+    return dg.AssetCheckResult(
+        asset_key=PROGRESS_KEYS["progress_rows"],
+        check_name=VALUES_TO_CHECK,
+        passed=not count,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"values_to_check": count, "sample": dg.MetadataValue.json(sample)},
+        description=message,
     )

@@ -33,7 +33,7 @@ class CheckResult:
     stage: str
     asset_key: str
     check_name: str
-    check_kind: str  # great_expectations, dbt_test, invariant
+    check_kind: str  # great_expectations, dbt_test, invariant, value_check
     success: bool
     severity: str  # error (blocking) or warn
     observed_value: Any
