@@ -105,3 +105,24 @@ def test_a_period_filled_in_later_names_the_report_after_it(landing: Landing) ->
     assert _send(landing, "oct.csv", "2026-10,黄石,规上高新技术企业,3120,家\n") == 0
     assert _send(landing, "sep.csv", "2026-09,黄石,规上高新技术企业,312,家\n") == 1
     assert _checked(landing) == [("progress/oct.csv", 2, "progress/sep.csv", 2, 10.0)]
+
+
+def test_versions_left_unchecked_are_checked_by_the_next_run_and_old_ones_are_not(
+    landing: Landing,
+) -> None:
+    """The check runs once at the end of a run's ingest over every landed version not checked
+    yet: a run stopped before it leaves them to the next. A warehouse made before the check
+    counts its versions as checked: their history is not named all at once."""
+    slip = "2026-08,黄石,规上高新技术企业,31,家\n2026-09,黄石,规上高新技术企业,312,家\n"
+    assert _send(landing, "a.csv", slip) == 1
+    with duckdb.connect(str(landing.db)) as con:
+        con.execute("delete from dq.value_checks")
+        con.execute("delete from dq.value_checked_files")  # stopped before the check
+    assert landing.ingest() == []  # nothing new to land; the check still runs
+    assert _checked(landing) == [("progress/a.csv", 3, "progress/a.csv", 2, 10.0645)]
+    # Made before the check: neither table. a.csv counts as checked; b.csv is checked.
+    with duckdb.connect(str(landing.db)) as con:
+        con.execute("drop table dq.value_checks")
+        con.execute("drop table dq.value_checked_files")
+    assert _send(landing, "b.csv", "2026-10,黄石,规上高新技术企业,3120,家\n") == 1
+    assert _checked(landing) == [("progress/b.csv", 2, "progress/a.csv", 3, 10.0)]

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from dagster_project.lib.progress import value_checks
 from dagster_project.lib.progress.files import (
     EncodingError,
     ProgressFile,
@@ -45,7 +46,6 @@ from dagster_project.lib.progress.headers import (
     find_header,
 )
 from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
-from dagster_project.lib.progress.value_checks import VALUE_CHECKS_DDL, check_values
 from dagster_project.lib.progress.xlsx import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
     SheetRows,
@@ -177,8 +177,9 @@ class FileRejectedError(Exception):
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for ddl in (*PROGRESS_DDL, VALUE_CHECKS_DDL):
+    for ddl in PROGRESS_DDL:
         con.execute(ddl)
+    value_checks.ensure_tables(con)
 
 
 def delimiter_of(sample: str) -> str:
@@ -801,10 +802,6 @@ def land_batch(
                 )
                 outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined = counts
                 outcome.status, outcome.reason = _status(*counts)
-                if outcome.rows_loaded:
-                    outcome.values_to_check = check_values(
-                        con, outcome.source_file, staged.sha, loaded_at, run_id
-                    )
             elif staged.unjudged is not None:
                 quarantined = _quarantine_unjudged(con, staged, loaded_at, run_id)
                 outcome.rows_in = outcome.rows_quarantined = quarantined
@@ -991,6 +988,10 @@ def ingest_progress(
             land()
     if batch:
         land()
+    # Once for the run, over every version landed and not checked yet (value_checks.py).
+    checked = value_checks.check_values(con, dt.datetime.now(dt.UTC), run_id)
+    for outcome in outcomes:
+        outcome.values_to_check = checked.get(outcome.source_file, 0)
     if hashed:
         con.executemany("insert or replace into dq.file_hashes values (?, ?, ?, ?, ?)", hashed)
     return outcomes

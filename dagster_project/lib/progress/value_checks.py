@@ -16,9 +16,10 @@ count) or a `ratio` moves little from one report to the next, so ten times is su
 per period (`flow`) can jump — a month with one large contract —, so only a thousand times is (a
 slip of 万 to 亿, or of 元 to 万元, is ten thousand). Zeros are not compared.
 
-Why not a dbt test: the check reads the reports of the pairs a file touches when it lands, and
-names its file and row in the run that lands it; a dbt test reports a count per build and would
-read every pair's history at each one.
+The check runs once at the end of each run's ingest, over the file versions landed and not
+checked yet (dq.value_checked_files): one pass over the reports of the pairs they touch, however
+many files the run lands. Why not a dbt test: it names each value's file and row in the run that
+lands it, and reads only the pairs that moved; a dbt test reports a count per build.
 """
 
 from __future__ import annotations
@@ -58,6 +59,33 @@ create table if not exists dq.value_checks (
 )
 """
 
+# The file versions whose values were checked. The check runs once at the end of a run's ingest,
+# over every landed version not checked yet — one pass, however many files the run lands — and
+# records them in the same transaction: a run stopped before it leaves them to the next run.
+VALUE_CHECKED_FILES_DDL = """
+create table if not exists dq.value_checked_files (
+    source_file varchar not null,
+    file_sha256 varchar not null,
+    checked_at timestamp with time zone not null,
+    run_id varchar,
+    primary key (source_file, file_sha256)
+)
+"""
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The check's tables (after raw.file_manifest). In a warehouse made before the check, the
+    file versions landed then count as checked: their history is not named all at once."""
+    new = not table_exists(con, "dq", "value_checked_files")
+    con.execute(VALUE_CHECKS_DDL)
+    con.execute(VALUE_CHECKED_FILES_DDL)
+    if new:
+        con.execute(
+            "insert into dq.value_checked_files "
+            "select source_file, file_sha256, loaded_at, run_id from raw.file_manifest"
+        )
+
+
 # The values named that still count — each the marts' latest report of its period, neither
 # corrected since nor withdrawn —, once each (by its last check): what is left to ask about.
 OPEN_VALUE_CHECKS_SQL = """
@@ -83,16 +111,39 @@ _NUMBER = "regexp_replace(printf('%.6f', {v}), '\\.?0+$', '')"
 
 
 def check_values(
-    con: duckdb.DuckDBPyConnection,
-    source_file: str,
-    file_sha256: str,
-    loaded_at: dt.datetime,
-    run_id: str,
-) -> int:
-    """Record in dq.value_checks each reported value of the file version just landed (in the
-    caller's transaction) that is too far from the report before it; returns how many."""
+    con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str
+) -> dict[str, int]:
+    """Record in dq.value_checks each reported value of the file versions landed and not checked
+    yet that is too far from the report before it, or after it (one transaction); returns how
+    many each file brought, by its path."""
+    con.execute("begin")
+    try:
+        counts = _check(con, loaded_at, run_id)
+        con.execute(
+            "insert into dq.value_checked_files "
+            "select source_file, file_sha256, ?, ? from unchecked",
+            [loaded_at, run_id],
+        )
+        con.execute("drop table unchecked")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return counts
+
+
+def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) -> dict[str, int]:
+    con.execute(
+        "create or replace temp table unchecked as "
+        "select source_file, file_sha256 from raw.file_manifest "
+        "anti join dq.value_checked_files using (source_file, file_sha256) "
+        "where rows_loaded > 0"
+    )
+    if not con.execute("select count(*) from unchecked").fetchall()[0][0]:
+        return {}
     withdrawn = (
-        "anti join raw.withdrawals using (source_file, file_sha256)"
+        "anti join raw.withdrawals as withdrawn on landed.source_file = withdrawn.source_file "
+        "and landed.file_sha256 = withdrawn.file_sha256"
         if table_exists(con, "raw", "withdrawals")
         else ""
     )
@@ -110,7 +161,7 @@ def check_values(
         with pairs as (
             select distinct geo_id, indicator_id
             from raw.progress_rows
-            where source_file = $source_file and file_sha256 = $sha
+            semi join unchecked using (source_file, file_sha256)
         ),
 
         kinds as (
@@ -132,9 +183,13 @@ def check_values(
                 landed.reported_on,
                 landed.loaded_at,
                 landed.value,
-                landed.source_file = $source_file and landed.file_sha256 = $sha as is_fresh
+                fresh.source_file is not null as is_fresh
             from raw.progress_rows as landed
             semi join pairs using (geo_id, indicator_id)
+            left join unchecked as fresh
+                on
+                    landed.source_file = fresh.source_file
+                    and landed.file_sha256 = fresh.file_sha256
             {withdrawn}
             where landed.is_reported and landed.value > 0
         ),
@@ -265,8 +320,15 @@ def check_values(
             $run_id as run_id
         from compared
         left join raw.geographies as geographies on compared.geo_id = geographies.geo_id
-        returning source_row
+        returning source_file, file_sha256, previous_source_file
         """,  # noqa: S608
-        {"source_file": source_file, "sha": file_sha256, "loaded_at": loaded_at, "run_id": run_id},
+        {"loaded_at": loaded_at, "run_id": run_id},
     ).fetchall()
-    return len(checked)
+    # Each named value by the landed file that brought it: its own, or, for the report after a
+    # period filled in, the file that filled it in.
+    fresh = set(con.execute("select source_file, file_sha256 from unchecked").fetchall())
+    counts: dict[str, int] = {}
+    for subject, sha, previous in checked:
+        path = subject if (subject, sha) in fresh else previous
+        counts[path] = counts.get(path, 0) + 1
+    return counts
