@@ -217,6 +217,30 @@ def test_the_other_usual_ways_of_writing_a_period(landing: Landing) -> None:
     }
 
 
+EXCEL_MONTHS = ["2026/10/1", "2026/10/01", "2026.10.1", "2026年10月1日", "2026/10/1 0:00"]
+
+
+@pytest.mark.parametrize("period", [*EXCEL_MONTHS, "Oct-26", "Oct 2026", "October 2026"])
+def test_a_month_as_excel_writes_a_date_back_to_csv(landing: Landing, period: str) -> None:
+    """A template's 2026-10, opened in Excel and saved again as CSV, comes back as the date
+    Excel made of it (the 1st, in the locale's way) or as Excel's month name."""
+    (landing.raw / "progress" / "t.csv").write_text(
+        f"报告期,城市,指标,数值,单位\n{period},黄石,技术合同成交额,1,亿元\n", encoding="utf-8"
+    )
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded", outcome.reason
+    assert landing.values()[0][2:4] == ("2026-10-01", "2026-10-31")
+
+
+@pytest.mark.parametrize("period", ["2026/10/15", "2026年10月15日", "Oct-2026-15"])
+def test_a_day_is_no_period(landing: Landing, period: str) -> None:
+    (landing.raw / "progress" / "t.csv").write_text(
+        f"报告期,城市,指标,数值,单位\n{period},黄石,技术合同成交额,1,亿元\n", encoding="utf-8"
+    )
+    landing.ingest()
+    assert landing.reasons() == [(2, "period_unrecognised")]
+
+
 def test_a_geography_after_its_province_and_city(landing: Landing) -> None:
     landing.add("qualified_geographies.csv")
     (outcome,) = landing.ingest()

@@ -193,6 +193,9 @@ _VALUE_TEXT = (
 _NUMBER = r"[-+]?\d+(?:\.\d+)?"
 _UNIT = r"[^\d.,:+\-]\D*"
 
+# English month names, as Excel in an English locale shows a month (Mar-26, March 2026).
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
 # Rewrites of a period cell (half-width, lower case), applied in order before the period rules:
 # the usual ways of writing the periods they read. Each pattern is a regular expression.
 PERIOD_REWRITES: tuple[tuple[str, str], ...] = (
@@ -208,8 +211,18 @@ PERIOD_REWRITES: tuple[tuple[str, str], ...] = (
     (r"^(\d{4})年?前[两二2]个?季度?$", r"\1年1-6月"),
     (r"^(\d{4})年?前[四4]个?季度?$", r"\1年1-12月"),
     (r"^q([1-4])-?(\d{4})$", r"\2q\1"),  # Q3 2026
-    # An Excel date on the 1st of a month (Excel turns a typed "2026-03" into 2026-03-01).
-    (r"^(\d{4})-(\d{1,2})-0?1(00:00:00)?$", r"\1-\2"),
+    # An Excel date on the 1st of a month: Excel turns a typed "2026-03" into 2026-03-01, and a
+    # CSV opened and saved again in Excel writes it as its locale shows dates (2026/3/1 in
+    # zh-CN, 2026.3.1, 2026年3月1日; Mar-26 in en-US, below).
+    (r"^(\d{4})[-/.年](\d{1,2})[-/.月]0?1日?(0?0:00(:00)?)?$", r"\1-\2"),
+    *(
+        (rf"^{name}[a-z]*[-.]?(\d{{4}})$", rf"\1-{month}")
+        for month, name in enumerate(_MONTH_NAMES, start=1)
+    ),
+    *(
+        (rf"^{name}[a-z]*[-.]?(\d{{2}})$", rf"20\1-{month}")
+        for month, name in enumerate(_MONTH_NAMES, start=1)
+    ),
 )
 
 
