@@ -69,7 +69,7 @@ def test_a_value_far_from_the_report_before_it_is_named_and_lands(landing: Landi
     assert landing.rows("select count(*) from raw.progress_rows") == [(10,)]
 
 
-def test_within_a_file_and_against_the_revision_it_revises(landing: Landing) -> None:
+def test_within_a_file_and_a_revision_against_the_period_before(landing: Landing) -> None:
     # A percent written as a fraction among a file's months; a revision with its point slipped.
     assert (
         _send(
@@ -85,8 +85,24 @@ def test_within_a_file_and_against_the_revision_it_revises(landing: Landing) -> 
     assert _checked(landing) == [
         ("progress/a.csv", 3, "progress/a.csv", 2, pytest.approx(0.0102, abs=1e-4)),
         ("progress/a.csv", 4, "progress/a.csv", 3, pytest.approx(102.1277, abs=1e-4)),
-        ("progress/b.csv", 2, "progress/a.csv", 4, 0.1),
+        # March's revision against February, the period before: not against March's 4.8.
+        ("progress/b.csv", 2, "progress/a.csv", 3, pytest.approx(10.2128, abs=1e-4)),
     ]
+
+
+def test_the_correction_of_a_slip_is_not_named_for_being_far_from_it(
+    landing: Landing,
+) -> None:
+    _send(landing, "sep.csv", "2026-09,黄石,技术合同成交额,21.16,亿元\n")
+    oct_slip = "报告期,城市,指标,数值,单位\n2026-10,黄石,技术合同成交额,0.0021,亿元\n"
+    path = landing.raw / "progress" / "oct.csv"
+    path.write_text(oct_slip, encoding="utf-8")
+    (outcome,) = landing.ingest()
+    assert outcome.values_to_check == 1
+    path.write_text(oct_slip.replace("0.0021", "21.2"), encoding="utf-8")  # sent again, mended
+    (outcome,) = landing.ingest()
+    assert outcome.values_to_check == 0
+    assert landing.rows("select count(*) from dq.value_checks") == [(1,)]
 
 
 def test_a_withdrawn_report_is_not_the_one_before(landing: Landing) -> None:

@@ -7,9 +7,11 @@ knows — but it is named, with the report before it, in `dq.value_checks` and i
 summary, so that the office can ask.
 
 The report before it: of the same geography, indicator, period length and basis, the latest
-revision (as the marts take it) of the nearest period that ends earlier, or the revision it
-revises, among the reports landed and not withdrawn. A file that fills in an earlier period also
-names the report after it, landed before, when the two are that far apart.
+revision (as the marts take it) of the nearest period that ends earlier, among the reports
+landed and not withdrawn — not an earlier revision of its own period: a correction of a slip is
+not far from the period before, and is not named for being far from the slip. A file that fills
+in an earlier period also names the report after it, landed before, when the two are that far
+apart.
 
 How far is too far depends on the indicator's kind: a level (`stock`, such as an enterprise
 count) or a `ratio` moves little from one report to the next, so ten times is suspect; an amount
@@ -218,18 +220,13 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
         ),
 
         -- In each series (geography, indicator, period length, basis), the periods in order
-        -- and each period's revisions in the order of int_actuals_revisioned (a file's rows
-        -- share their loaded_at; two rows of one file for a period are quarantined): the row
-        -- before a report is the latest revision of the period before, or the one it revises.
+        -- and each period's revisions in the order of int_actuals_revisioned (reported_on, a
+        -- blank one first, then loaded_at; a file's rows share their loaded_at, and two rows
+        -- of one file for a period are quarantined): a period's latest revision is its last.
         ordered as (
             select
-                row_id,
-                is_fresh,
-                indicator_id,
-                value,
-                lag(value) over series as previous_value,
-                lag(row_id) over series as previous_row_id,
-                lag(is_fresh) over series as previous_is_fresh
+                *,
+                lead(period_end) over series is distinct from period_end as is_latest
             from landed
             semi join suspect_series using (geo_id, indicator_id, period_grain, basis)
             window series as (
@@ -238,23 +235,51 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
             )
         ),
 
+        -- The report before each: the last latest revision before it, which is the period
+        -- before's (an earlier revision of its own period is not its period's latest) — a
+        -- correction is compared with the period before, not with the slip it corrects.
+        with_previous as (
+            select
+                *,
+                last_value(
+                    case when is_latest then {{'value': value, 'row_id': row_id,
+                        'is_fresh': is_fresh}} end
+                    ignore nulls
+                ) over (
+                    partition by geo_id, indicator_id, period_grain, basis
+                    order by period_end, reported_on asc nulls first, loaded_at, row_id
+                    rows between unbounded preceding and 1 preceding
+                ) as previous
+            from ordered
+        ),
+
+        -- Each report of the files checked, and the latest report of a period after one they
+        -- fill in, landed before them.
+        pairs_compared as (
+            select
+                row_id,
+                indicator_id,
+                value,
+                previous.row_id as previous_row_id,
+                previous.value as previous_value
+            from with_previous
+            where is_fresh or (is_latest and previous.is_fresh)
+        ),
+
         flagged as (
             select
-                ordered.row_id,
-                ordered.previous_row_id,
-                ordered.value / ordered.previous_value as factor,
+                pairs_compared.row_id,
+                pairs_compared.previous_row_id,
+                pairs_compared.value / pairs_compared.previous_value as factor,
                 kinds.indicator_zh
-            from ordered
-            inner join kinds on ordered.indicator_id = kinds.indicator_id
-            inner join kinds_limits on ordered.indicator_id = kinds_limits.indicator_id
+            from pairs_compared
+            inner join kinds on pairs_compared.indicator_id = kinds.indicator_id
+            inner join kinds_limits on pairs_compared.indicator_id = kinds_limits.indicator_id
             where
-                -- A report of the file, or the report after one of them: a file that fills in
-                -- an earlier period names the later report it is far from, landed before it.
-                (ordered.is_fresh or ordered.previous_is_fresh)
-                and (
-                    ordered.value / ordered.previous_value >= kinds_limits.limit_factor
-                    or ordered.previous_value / ordered.value >= kinds_limits.limit_factor
-                )
+                pairs_compared.value / pairs_compared.previous_value
+                >= kinds_limits.limit_factor
+                or pairs_compared.previous_value / pairs_compared.value
+                >= kinds_limits.limit_factor
         ),
 
         compared as (
