@@ -106,6 +106,14 @@ def test_quality_gates_block_publication(definitions: dg.Definitions) -> None:
     } <= blocking
 
 
+def test_values_to_check_warn_without_blocking(definitions: dg.Definitions) -> None:
+    """A value far from the report before it may be right: the check warns, and publishes."""
+    graph = definitions.resolve_asset_graph()
+    key = dg.AssetCheckKey(dg.AssetKey(["raw", "progress_rows"]), "progress_values_to_check")
+    assert key in graph.asset_check_keys
+    assert not graph.get_check_spec(key).blocking
+
+
 def test_the_report_is_made_after_a_publication_in_a_run_of_its_own(
     definitions: dg.Definitions,
 ) -> None:
