@@ -241,6 +241,16 @@ def test_a_day_is_no_period(landing: Landing, period: str) -> None:
     assert landing.reasons() == [(2, "period_unrecognised")]
 
 
+@pytest.mark.parametrize("total", ["合计", "合 计", "全市合计", "总计", "小计", "汇总", "Total"])
+def test_a_total_row_is_named_as_such(landing: Landing, total: str) -> None:
+    """A total row is quarantined for what it is, not as an unknown place with a near name."""
+    (landing.raw / "progress" / "t.csv").write_text(
+        f"报告期,城市,指标,数值,单位\n2026-10,{total},技术合同成交额,5,亿元\n", encoding="utf-8"
+    )
+    landing.ingest()
+    assert landing.reasons() == [(2, "geography_total")]
+
+
 def test_a_geography_after_its_province_and_city(landing: Landing) -> None:
     landing.add("qualified_geographies.csv")
     (outcome,) = landing.ingest()

@@ -49,6 +49,13 @@ REASONS: tuple[Reason, ...] = (
         "a geography id, its Chinese name (with or without 市/区, or after its province and "
         "city: 湖北省黄石市, 武汉市江夏区) or its English name",
     ),
+    Reason(
+        "geography_total",
+        "geography",
+        "the row is a total (合计, 总计, 小计), not a geography",
+        "the geography it is the total of (an area such as 武汉都市圈, a city for its districts), "
+        "or no such row: the warehouse adds up an area's members itself",
+    ),
     Reason("indicator_missing", "indicator", "the indicator is blank", "an indicator name or id"),
     Reason(
         "indicator_unknown",
@@ -192,6 +199,10 @@ _VALUE_TEXT = (
 # digit, a sign or a separator, then no digit.
 _NUMBER = r"[-+]?\d+(?:\.\d+)?"
 _UNIT = r"[^\d.,:+\-]\D*"
+
+# A total row's geography cell (lookup key: no whitespace, so 合 计 too): 合计, 总计, 小计,
+# 汇总, after 全市, 全省 or 全区 or alone, and English totals.
+TOTAL_ROW = r"(全市|全省|全区|全县)?(合计|总计|小计|汇总|共计)数?|total|subtotal|grandtotal|sum"
 
 # English month names, as Excel in an English locale shows a month (Mar-26, March 2026).
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -548,6 +559,8 @@ checked as (
         end as period_reason,
         case
             when geo_key = '' or geo_key is null then 'geography_missing'
+            when geo_id is null and regexp_full_match(geo_key, {sql_string_literal(TOTAL_ROW)})
+                then 'geography_total'
             when geo_id is null then 'geography_unknown'
         end as geography_reason,
         case
