@@ -142,3 +142,15 @@ def test_versions_left_unchecked_are_checked_by_the_next_run_and_old_ones_are_no
         con.execute("drop table dq.value_checked_files")
     assert _send(landing, "b.csv", "2026-10,黄石,规上高新技术企业,3120,家\n") == 1
     assert _checked(landing) == [("progress/b.csv", 2, "progress/a.csv", 3, 10.0)]
+
+
+def test_an_indicator_may_set_its_own_limit(tmp_path: Path) -> None:
+    """value_check_factor in the catalog: here 2 for 技术合同成交额, a flow (a thousand else)."""
+    landing = Landing(tmp_path)
+    with duckdb.connect(str(landing.db)) as con:
+        con.execute(
+            "update raw.indicators set value_check_factor = 2 "
+            "where indicator_id = 'tech_contract_turnover'"
+        )
+    _send(landing, "a.csv", "2026-09,黄石,技术合同成交额,8.2,亿元\n")
+    assert _send(landing, "b.csv", "2026-10,黄石,技术合同成交额,20,亿元\n") == 1

@@ -98,6 +98,10 @@ class Indicator(_Strict):
     # additive indicators) or the area itself (the lead office, e.g. the corridor's statistics
     # bureau).
     reported_by: Literal["members", "area"] | None = None
+    # How many times above or below the report before it a reported value is named as one to
+    # check (dq.value_checks); by default ten for a level or a ratio, a thousand for a flow
+    # (lib/progress/value_checks.py).
+    value_check_factor: float | None = Field(default=None, gt=1)
 
 
 class Baseline(_Strict):

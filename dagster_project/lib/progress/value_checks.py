@@ -16,7 +16,8 @@ apart.
 How far is too far depends on the indicator's kind: a level (`stock`, such as an enterprise
 count) or a `ratio` moves little from one report to the next, so ten times is suspect; an amount
 per period (`flow`) can jump — a month with one large contract —, so only a thousand times is (a
-slip of 万 to 亿, or of 元 to 万元, is ten thousand). Zeros are not compared.
+slip of 万 to 亿, or of 元 to 万元, is ten thousand). An indicator of the catalog may set its own
+(`value_check_factor`). Zeros are not compared.
 
 The check runs once at the end of each run's ingest, over the file versions landed and not
 checked yet (dq.value_checked_files): one pass over the reports of the pairs they touch, however
@@ -167,7 +168,12 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
         ),
 
         kinds as (
-            select indicator_id, any_value(kind) as kind, any_value(name_zh) as indicator_zh
+            select
+                indicator_id,
+                any_value(kind) as kind,
+                any_value(name_zh) as indicator_zh,
+                -- The catalog's own limit for the indicator, the smallest if plans differ.
+                min(cast(value_check_factor as double)) as value_check_factor
             from raw.indicators
             group by indicator_id
         ),
@@ -197,7 +203,9 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
         ),
 
         kinds_limits as (
-            select indicator_id, case kind {factors} end as limit_factor
+            select
+                indicator_id,
+                coalesce(value_check_factor, case kind {factors} end) as limit_factor
             from kinds
         ),
 
