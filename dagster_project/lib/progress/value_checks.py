@@ -157,7 +157,7 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
     previous_period = _PERIOD.format(
         s="compared.previous_period_start", e="compared.previous_period_end"
     )
-    # Constants of this module and a clause chosen above; the file is bound.
+    # Constants of this module and a clause chosen above; the run's time and id are bound.
     checked = con.execute(
         f"""
         insert into dq.value_checks
