@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,3 +84,33 @@ def copies(bundled_warehouse: Path, tmp_path: Path) -> tuple[Path, Path]:
     warehouse = tmp_path / "warehouse"
     shutil.copytree(bundled_warehouse, warehouse)
     return raw, warehouse
+
+
+def name_values_to_check(
+    warehouse_file: Path, factors: list[float], geo_id: str | None = None, times: int = 1
+) -> list[tuple]:
+    """Name the first reports of marts.fct_actual (of `geo_id`, if given) as values to check in
+    dq.value_checks, one factor each, `times` times each (by later checks; message "slip at row
+    N"), and one more whose report no longer counts (corrected since). Returns the reports named:
+    (source_file, file_sha256, sheet, source_row, …)."""
+    with duckdb.connect(str(warehouse_file)) as con:
+        rows = con.execute(
+            "select source_file, file_sha256, sheet, source_row, geo_id, indicator_id, "
+            "period_start, period_end, value, unit from marts.fct_actual "
+            "where geo_id = coalesce(?, geo_id) order by source_file, source_row limit ?",
+            [geo_id, len(factors)],
+        ).fetchall()
+        for row, factor in zip(rows, factors, strict=True):
+            for day in range(1, times + 1):
+                con.execute(
+                    "insert into dq.value_checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "'2026-01-01', '2026-01-31', 1, 'progress/before.csv', null, 2, ?, "
+                    "'value_jump', 'slip at row ' || ?, make_timestamp(2026, 11, ?, 0, 0, 0), "
+                    "'r')",
+                    [*row, factor, row[3], day],
+                )
+        con.execute(
+            "insert into dq.value_checks select * replace ('progress/gone.csv' as source_file) "
+            "from dq.value_checks limit 1"
+        )
+    return rows

@@ -23,6 +23,7 @@ from dagster_project.lib.explain import (
     explain,
 )
 from dagster_project.lib.status_log import WORST_FIRST
+from tests.conftest import name_values_to_check
 
 pytestmark = pytest.mark.slow
 
@@ -432,24 +433,8 @@ def test_a_geography_s_values_to_check_that_still_count_are_told(later_copy: Pat
     """Each value of its named far from the report before it, farthest first, while it is
     still the report counted for its period."""
     assert "values to check" not in explain(later_copy, "huangshi")
-    with duckdb.connect(str(later_copy)) as con:
-        rows = con.execute(
-            "select source_file, file_sha256, sheet, source_row, geo_id, indicator_id, "
-            "period_start, period_end, value, unit from marts.fct_actual "
-            "where geo_id = 'huangshi' order by source_file, source_row limit 2"
-        ).fetchall()
-        for row, factor in zip(rows, (10, 0.01), strict=True):
-            con.execute(
-                "insert into dq.value_checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '2026-01-01', "
-                "'2026-01-31', 1, 'progress/before.csv', null, 2, ?, 'value_jump', "
-                "'slip at row ' || ?, now(), 'r')",
-                [*row, factor, row[3]],
-            )
-        # Corrected since: no longer the report counted.
-        con.execute(
-            "insert into dq.value_checks select * replace ('progress/gone.csv' as source_file) "
-            "from dq.value_checks limit 1"
-        )
+    # Two of its reports named, and one more whose report has been corrected since.
+    rows = name_values_to_check(later_copy, [10, 0.01], geo_id="huangshi")
     lines = explain(later_copy, "黄石").splitlines()
     start = lines.index("    values to check (dq.value_checks): 2, farthest first")
     assert lines[start + 1 : start + 3] == [

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from dagster_project.lib import workbook
 from dagster_project.lib.report import STATUS_COLOURS, STATUS_LABELS
-from tests.conftest import PLAN_TRACKER, REPO, pipeline_env
+from tests.conftest import PLAN_TRACKER, REPO, name_values_to_check, pipeline_env
 
 pytestmark = pytest.mark.slow
 
@@ -133,40 +133,9 @@ def test_text_from_the_warehouse_is_never_a_formula(later_copy: Path, tmp_path: 
 def test_values_to_check_that_still_count_are_listed_farthest_first(
     later_copy: Path, tmp_path: Path
 ) -> None:
-    with duckdb.connect(str(later_copy)) as con:
-        rows = con.execute(
-            "select source_file, file_sha256, sheet, source_row, geo_id, indicator_id, "
-            "period_start, period_end, value, unit from marts.fct_actual "
-            "order by source_file, source_row limit 3"
-        ).fetchall()
-        for (file, sha, sheet, row, geo, indicator, start, end, value, unit), factor in zip(
-            rows, (10, 0.001, 20), strict=True
-        ):
-            for loaded_at in ("2026-11-01", "2026-11-02"):  # named twice: listed once
-                con.execute(
-                    "insert into dq.value_checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "'2026-01-01', '2026-01-31', 1, 'progress/before.csv', null, 2, ?, "
-                    "'value_jump', 'm', ?::timestamptz, 'r')",
-                    [
-                        file,
-                        sha,
-                        sheet,
-                        row,
-                        geo,
-                        indicator,
-                        start,
-                        end,
-                        value,
-                        unit,
-                        factor,
-                        loaded_at,
-                    ],
-                )
-        # A value corrected since (no longer the marts' report of its period) is not listed.
-        con.execute(
-            "insert into dq.value_checks select * replace ('progress/gone.csv' as source_file) "
-            "from dq.value_checks limit 1"
-        )
+    # Each named twice (listed once); a value corrected since (no longer the marts' report of its
+    # period) is not listed.
+    rows = name_values_to_check(later_copy, [10, 0.001, 20], times=2)
     listed = _rows(workbook.write_workbook(later_copy, tmp_path), "待核对 To check")
     assert [(row[8], row[9], row[11]) for row in listed] == [
         (0.001, rows[1][0], rows[1][3]),

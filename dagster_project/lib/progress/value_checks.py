@@ -110,6 +110,12 @@ _PERIOD = """case
         when date_trunc('month', {s}) = date_trunc('month', {e}) then strftime({s}, '%Y-%m')
         else strftime({s}, '%Y-%m') || '–' || strftime({e}, '%Y-%m')
     end"""
+# A series (geography, indicator, period length, basis), its periods in order and each period's
+# revisions in the order of int_actuals_revisioned.
+_SERIES = (
+    "partition by geo_id, indicator_id, period_grain, basis "
+    "order by period_end, reported_on asc nulls first, loaded_at, row_id"
+)
 _NUMBER = "regexp_replace(printf('%.6f', {v}), '\\.?0+$', '')"
 
 
@@ -167,13 +173,15 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
             semi join unchecked using (source_file, file_sha256)
         ),
 
+        -- Each indicator's limit: the catalog's own (the smallest if plans differ), else its
+        -- kind's.
         kinds as (
             select
                 indicator_id,
-                any_value(kind) as kind,
                 any_value(name_zh) as indicator_zh,
-                -- The catalog's own limit for the indicator, the smallest if plans differ.
-                min(cast(value_check_factor as double)) as value_check_factor
+                coalesce(
+                    min(cast(value_check_factor as double)), case any_value(kind) {factors} end
+                ) as limit_factor
             from raw.indicators
             group by indicator_id
         ),
@@ -202,13 +210,6 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
             where landed.is_reported and landed.value > 0
         ),
 
-        kinds_limits as (
-            select
-                indicator_id,
-                coalesce(value_check_factor, case kind {factors} end) as limit_factor
-            from kinds
-        ),
-
         -- The series (geography, indicator, period length, basis) of the file whose largest
         -- value is at least the limit times its smallest: no two reports of any other series
         -- can be that far apart, and one aggregate over the rows spares the window below
@@ -223,8 +224,8 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
                 group by geo_id, indicator_id, period_grain, basis
                 having bool_or(is_fresh)
             ) as spread
-            inner join kinds_limits on spread.indicator_id = kinds_limits.indicator_id
-            where spread.spread >= kinds_limits.limit_factor
+            inner join kinds on spread.indicator_id = kinds.indicator_id
+            where spread.spread >= kinds.limit_factor
         ),
 
         -- In each series (geography, indicator, period length, basis), the periods in order
@@ -237,10 +238,7 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
                 lead(period_end) over series is distinct from period_end as is_latest
             from landed
             semi join suspect_series using (geo_id, indicator_id, period_grain, basis)
-            window series as (
-                partition by geo_id, indicator_id, period_grain, basis
-                order by period_end, reported_on asc nulls first, loaded_at, row_id
-            )
+            window series as ({_SERIES})
         ),
 
         -- The report before each: the last latest revision before it, which is the period
@@ -253,11 +251,7 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
                     case when is_latest then {{'value': value, 'row_id': row_id,
                         'is_fresh': is_fresh}} end
                     ignore nulls
-                ) over (
-                    partition by geo_id, indicator_id, period_grain, basis
-                    order by period_end, reported_on asc nulls first, loaded_at, row_id
-                    rows between unbounded preceding and 1 preceding
-                ) as previous
+                ) over ({_SERIES} rows between unbounded preceding and 1 preceding) as previous
             from ordered
         ),
 
@@ -282,12 +276,9 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
                 kinds.indicator_zh
             from pairs_compared
             inner join kinds on pairs_compared.indicator_id = kinds.indicator_id
-            inner join kinds_limits on pairs_compared.indicator_id = kinds_limits.indicator_id
             where
-                pairs_compared.value / pairs_compared.previous_value
-                >= kinds_limits.limit_factor
-                or pairs_compared.previous_value / pairs_compared.value
-                >= kinds_limits.limit_factor
+                pairs_compared.value / pairs_compared.previous_value >= kinds.limit_factor
+                or pairs_compared.previous_value / pairs_compared.value >= kinds.limit_factor
         ),
 
         compared as (
