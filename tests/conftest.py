@@ -106,7 +106,7 @@ def name_values_to_check(
                     "insert into dq.value_checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                     "'2026-01-01', '2026-01-31', 1, 'progress/before.csv', null, 2, ?, "
                     "'value_jump', 'slip at row ' || ?, make_timestamp(2026, 11, ?, 0, 0, 0), "
-                    "'r')",
+                    "'r', null, null)",
                     [*row, factor, row[3], day],
                 )
         con.execute(

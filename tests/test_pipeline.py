@@ -192,6 +192,11 @@ def test_a_broken_and_a_corrected_file_dropped_in_are_reported(
         "2026-03,黄石,技术合同成交额,abc,亿元,当期,2026-11-20\n",
         encoding="utf-8",
     )
+    # A statistics bureau's form: a report per column of 本月 and 1-本月累计.
+    (drop / "xianning_monthly.csv").write_text(
+        "报告期,地区,指标名称,计量单位,本月,1-本月累计\n2026-10,咸宁,技术合同成交额,亿元,1.5,11.9\n",
+        encoding="utf-8",
+    )
     printed = run_pipeline(raw, warehouse).stdout
     # Where the run's time went: its asset steps by name, its five gates added up.
     times = parse_line(printed)
@@ -217,9 +222,19 @@ def test_a_broken_and_a_corrected_file_dropped_in_are_reported(
             "and indicator_id = 'tech_contract_turnover' and period_start = '2026-03-01' "
             "and period_end = '2026-03-31'"
         ).fetchone()
+        by_basis = con.execute(
+            "select basis, period_start::varchar, value, source_row, source_column "
+            "from marts.fct_actual where source_file = 'progress/inbox/xianning_monthly.csv' "
+            "order by basis"
+        ).fetchall()
     assert manifest["progress/inbox/broken.xlsx"].startswith("rejected: not a readable XLSX")
     assert manifest["progress/inbox/huangshi_fix.csv"].startswith("partially_loaded: 1 of 2 rows")
     assert value == (99.0,)
+    # Through the gates and the models to the marts, each with its row and column.
+    assert by_basis == [
+        ("period", "2026-10-01", 1.5, 2, "本月"),
+        ("ytd", "2026-01-01", 11.9, 2, "1-本月累计"),
+    ]
 
 
 def _status_rows(warehouse: Path) -> dict[tuple[str, str], tuple]:

@@ -106,6 +106,7 @@ def _landing(**changes) -> pd.DataFrame:
         "file_sha256": "abc",
         "sheet": None,
         "source_row": 7,
+        "source_column": None,
         "geo_id": "huangshi",
         "indicator_id": "tech",
         "period_start": pd.Timestamp("2026-03-01"),
@@ -163,9 +164,9 @@ def test_landing_frame_marks_ids_the_catalog_does_not_hold() -> None:
             date '2028-12-31' as horizon_end, cast(null as date) as baseline_date;
         create table raw.progress_rows as
             select 'f.csv' as source_file, 'x' as file_sha256, null as sheet, r as source_row,
-                g as geo_id, i as indicator_id, date '2026-03-01' as period_start,
-                date '2026-03-31' as period_end, 1.0 as value, '亿元' as unit,
-                true as is_reported, 'run' as run_id
+                cast(null as varchar) as source_column, g as geo_id, i as indicator_id,
+                date '2026-03-01' as period_start, date '2026-03-31' as period_end,
+                1.0 as value, '亿元' as unit, true as is_reported, 'run' as run_id
             from (values (1, 'huangshi', 'tech'), (2, 'atlantis', 'tech'),
                 (3, 'huangshi', 'magic')) as t (r, g, i);
         """
@@ -196,7 +197,7 @@ def test_staging_frame_gives_the_change_of_year_to_date_flows_only() -> None:
         create table marts.fct_actual as
             select g as geo_id, i as indicator_id, make_date(y, m, 1) as period_start,
                 last_day(make_date(y, m, 1)) as period_end, b as basis, v as value, u as unit,
-                'f.csv' as source_file, r as source_row
+                'f.csv' as source_file, r as source_row, cast(null as varchar) as source_column
             from (values
                 (1, 'wuhan', 'gdp', 2025, 12, 'ytd', 90.0, '亿元'),
                 (2, 'wuhan', 'gdp', 2026, 1, 'ytd', 10.0, '亿元'),
@@ -226,14 +227,20 @@ def test_a_failure_read_from_duckdb_names_a_blank_sheet_as_null(results_dir: Pat
     con = duckdb.connect()
     con.execute(
         "create table landed as select 'f.csv' as source_file, cast(null as varchar) as sheet, "
-        "2 as source_row, 'atlantis' as unknown_geo_id"
+        "2 as source_row, cast(null as varchar) as source_column, 'atlantis' as unknown_geo_id"
     )
     (frame,) = frames._chunks(con, "landing", "select * from ({source})", "select * from landed")
     frame = pd.concat([_landing(), frame.assign(source_row=frame.source_row.astype("int64"))])
     outcome = run_gate("landing", frame.reset_index(drop=True), {}, results_dir)
     (failure,) = [f for f in outcome.blocking_failures if f.column == "unknown_geo_id"]
     assert failure.sample == [
-        {"unknown_geo_id": "atlantis", "source_file": "f.csv", "sheet": None, "source_row": "2"}
+        {
+            "unknown_geo_id": "atlantis",
+            "source_file": "f.csv",
+            "sheet": None,
+            "source_row": "2",
+            "source_column": None,
+        }
     ]
 
 
@@ -392,11 +399,12 @@ def _actuals_table(con: duckdb.DuckDBPyConnection, geos: int, duplicated_geo: in
             'g' || g as geo_id, 'i' || i as indicator_id,
             make_date(2026, m, 1) as period_start, last_day(make_date(2026, m, 1)) as period_end,
             5.0 as value, '亿元' as unit, '亿元' as indicator_unit, 'f.csv' as source_file,
-            g * 100 + i * 20 + m as source_row, cast(null as double) as ytd_change
+            g * 100 + i * 20 + m as source_row, cast(null as varchar) as source_column,
+            cast(null as double) as ytd_change
         from range({geos}) as gg (g), range(2) as ii (i), range(1, 13) as mm (m)
         union all
         select 'g{duplicated_geo}', 'i1', date '2026-01-01', date '2026-01-31', 6.0, '亿元', '亿元',
-            'fix.csv', 1, null
+            'fix.csv', 1, null, null
         """
     )
     return "select * from actuals"

@@ -259,7 +259,7 @@ def test_values_landed_far_from_the_report_before_them_are_named(later_copy: Pat
                 "insert into dq.value_checks values ('progress/b.csv', 'abc', null, ?, "
                 "'huangshi', 'tech_contract_turnover', '2026-10-01', '2026-10-31', 8200, '亿元', "
                 "'2026-09-01', '2026-09-30', 8.2, 'progress/a.csv', null, 3, 1000, "
-                "'value_jump', 'row ' || ?, now(), ?)",
+                "'value_jump', 'row ' || ?, now(), ?, null, null)",
                 [row, row, run_id],
             )
     lines = summary(later_copy).splitlines()

@@ -421,6 +421,7 @@ def _reports_lines(con: duckdb.DuckDBPyConnection, t: dict[str, Any]) -> list[st
             f"    {r['geo_zh']} {r['period_start']}..{r['period_end']} {value} · revision "
             f"{r['revision']} of {r['revision_count']}, reported {r['reported_on'] or 'undated'} "
             f"· {where} row {r['source_row']}"
+            + (f" ({r['source_column']})" if r["source_column"] else "")
         )
     return lines
 

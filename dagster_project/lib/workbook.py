@@ -304,7 +304,7 @@ def _to_check(con: duckdb.DuckDBPyConnection) -> Sheet | None:
         select
             g.name_zh, i.name_zh, v.period_start, v.period_end, v.value, v.unit,
             v.previous_period_end, v.previous_value, v.factor, v.source_file, v.sheet,
-            v.source_row, v.previous_source_file, v.previous_source_row, v.geo_id,
+            v.source_row, v.source_column, v.previous_source_file, v.previous_source_row, v.geo_id,
             v.indicator_id
         from ({OPEN_VALUE_CHECKS_SQL}) as v
         inner join marts.dim_geography as g on v.geo_id = g.geo_id
@@ -327,13 +327,14 @@ def _to_check(con: duckdb.DuckDBPyConnection) -> Sheet | None:
             "文件 file",
             "工作表 sheet",
             "行 row",
+            "列 column",
             "前一报告文件 previous file",
             "前一报告行 previous row",
             "geo_id",
             "indicator_id",
         ],
         rows,
-        [14, 24, 12, 12, 12, 8, 14, 14, 10, 40, 10, 8, 40, 8, 16, 30],
+        [14, 24, 12, 12, 12, 8, 14, 14, 10, 40, 10, 8, 12, 40, 8, 16, 30],
         total,
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dagster_project.lib.text import lookup_key, to_halfwidth
 
@@ -57,6 +57,31 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 }
 REQUIRED_FIELDS: tuple[str, ...] = ("period", "geography", "indicator", "value")
 FIELDS: tuple[str, ...] = tuple(FIELD_ALIASES)
+
+# The words of the basis (口径): the period's own value, or the year's running total. Written in a
+# 口径 column's cells, or as the header of a value column of that basis (below).
+BASIS_PERIOD = (
+    *("当期", "当月", "当季", "本期", "本月", "本季", "当年", "period", "current"),
+    *("本季度", "当季度", "本月数", "当月数", "本期数", "本季数", "本月完成", "当月完成"),
+    *("本期完成", "本季完成", "this month", "this quarter", "this period"),
+)
+BASIS_YTD = (
+    *("累计", "累计值", "累计数", "年累计", "本年累计", "自年初累计", "ytd", "cumulative"),
+    *("本年累计数", "本年累计值", "年初至今", "年初累计", "年初至本月累计", "自年初起累计"),
+    *("1-本月累计", "1~本月累计", "1—本月累计", "1至本月累计", "1-本月", "1至本月"),
+    *("累计完成", "本年累计完成", "year to date", "year-to-date"),
+)
+# A statistics bureau's form gives the period's own value and the year's running total side by
+# side, each in a column of its own (指标名称 | 计量单位 | 本月 | 1-本月累计), in place of 数值
+# and 口径: each of its rows holds a report per such column, whose basis the column's header
+# names. The basis words that name another column (period) or say nothing of a value (当年,
+# current) are no such header.
+BASIS_VALUE_FIELDS: dict[str, tuple[str, ...]] = {
+    "value_period": tuple(w for w in BASIS_PERIOD if w not in ("period", "当年", "current")),
+    "value_ytd": BASIS_YTD,
+}
+# Every column that holds values: 数值, or the value columns of a basis.
+VALUE_FIELDS: tuple[str, ...] = ("value", *BASIS_VALUE_FIELDS)
 # Chinese labels used in messages, so a person recognises the column of their own form.
 FIELD_LABELS: dict[str, str] = {
     "period": "报告期 period",
@@ -68,9 +93,15 @@ FIELD_LABELS: dict[str, str] = {
     "reporter": "填报单位 reporter",
     "reported_on": "填报日期 reported_on",
     "note": "备注 note",
+    "value_period": "本月 period's value",
+    "value_ytd": "累计 year-to-date value",
 }
 
-_KEY_TO_FIELD = {lookup_key(alias): f for f, aliases in FIELD_ALIASES.items() for alias in aliases}
+_KEY_TO_FIELD = {
+    lookup_key(alias): f
+    for f, aliases in (*FIELD_ALIASES.items(), *BASIS_VALUE_FIELDS.items())
+    for alias in aliases
+}
 # A header with a note in brackets after its name: 数值（亿元）, 填报日期(年-月-日).
 _BRACKETED = re.compile(r"^(.+?)\s*\(([^()]+)\)$")
 
@@ -82,7 +113,8 @@ def field_for_header(header: str | None) -> str | None:
 
 def split_header(header: str | None) -> tuple[str | None, str | None]:
     """The canonical field a header names, and what it says in brackets after the name, if the
-    name alone is what names the field (数值（亿元） → value, 亿元: the values' unit)."""
+    name alone is what names the field (数值（亿元） → value, 亿元: the values' unit; 本月（亿元）
+    → value_period, 亿元)."""
     if not header:
         return None, None
     field = _KEY_TO_FIELD.get(lookup_key(header))
@@ -99,13 +131,58 @@ class HeaderMatch:
     row_index: int  # 0-based index of the header row among the rows searched
     positions: dict[str, int]  # canonical field -> 0-based column position
     headers: tuple[str, ...]  # the header row as written
-    # The unit in brackets after the value column's name (数值（亿元）): a row's unit when its
-    # own unit cell is blank or the file has no unit column.
-    value_unit: str | None = None
+    # What each value column's header says in brackets after its name (数值（亿元）: the values'
+    # unit, a row's unit when its own unit cell is blank or the file has no unit column), by
+    # value field.
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def value_unit(self) -> str | None:
+        return self.notes.get("value")
+
+    @property
+    def value_fields(self) -> list[str]:
+        """The columns that hold values: 数值, or the value columns of a basis (本月, 累计)."""
+        return [f for f in VALUE_FIELDS if f in self.positions]
+
+    @property
+    def is_by_basis(self) -> bool:
+        """Whether the values are in columns of a basis (本月, 累计) rather than in 数值."""
+        return any(f in self.positions for f in BASIS_VALUE_FIELDS)
 
     @property
     def missing(self) -> list[str]:
-        return [f for f in REQUIRED_FIELDS if f not in self.positions]
+        return [
+            f
+            for f in REQUIRED_FIELDS
+            if f not in self.positions and not (f == "value" and self.is_by_basis)
+        ]
+
+    def name_of(self, value_field: str) -> str:
+        """A value column's header as written, without its note in brackets (本年累计)."""
+        header = to_halfwidth(self.headers[self.positions[value_field]]).strip("\ufeff \t")
+        bracketed = _BRACKETED.match(header)
+        return bracketed[1].strip() if bracketed and value_field in self.notes else header
+
+    @property
+    def by_basis_problem(self) -> str | None:
+        """Why value columns of a basis cannot be read beside the other columns, or None."""
+        if not self.is_by_basis:
+            return None
+        named = "、".join(
+            self.headers[self.positions[f]] for f in BASIS_VALUE_FIELDS if f in self.positions
+        )
+        if "value" in self.positions:
+            other = f"a value column ({self.headers[self.positions['value']]})"
+        elif "basis" in self.positions:
+            other = f"a basis column ({self.headers[self.positions['basis']]})"
+        else:
+            return None
+        return (
+            f"the header names {other} beside value columns of a basis ({named}), so which "
+            "value a row reports cannot be told; expected either 数值 (with 口径), or a column "
+            "per basis such as 本月 and 本年累计"
+        )
 
 
 def find_header(rows: Sequence[Sequence[str | None]]) -> HeaderMatch | None:
@@ -114,14 +191,15 @@ def find_header(rows: Sequence[Sequence[str | None]]) -> HeaderMatch | None:
     best: HeaderMatch | None = None
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         positions: dict[str, int] = {}
-        value_unit = None
+        notes: dict[str, str] = {}
         for col, cell in enumerate(row):
-            field, note = split_header(str(cell) if cell is not None else None)
-            if field and field not in positions:
-                positions[field] = col
-                value_unit = note if field == "value" else value_unit
+            found, note = split_header(str(cell) if cell is not None else None)
+            if found and found not in positions:
+                positions[found] = col
+                if found in VALUE_FIELDS and note is not None:
+                    notes[found] = note
         headers = tuple("" if c is None else str(c) for c in row)
-        match = HeaderMatch(index, positions, headers, value_unit)
+        match = HeaderMatch(index, positions, headers, notes)
         if not match.missing:
             return match
         if len(positions) >= 2 and (best is None or len(positions) > len(best.positions)):

@@ -18,7 +18,7 @@ import datetime as dt
 import io
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,9 +39,11 @@ from dagster_project.lib.progress.files import (
     unsafe_reason,
 )
 from dagster_project.lib.progress.headers import (
+    BASIS_VALUE_FIELDS,
     FIELD_LABELS,
     FIELDS,
     REQUIRED_FIELDS,
+    VALUE_FIELDS,
     HeaderMatch,
     find_header,
 )
@@ -101,9 +103,14 @@ PROGRESS_DDL = (
         value_as_reported double,
         unit_as_reported varchar,
         reported_on date,
-        is_reported boolean not null
+        is_reported boolean not null,
+        source_column varchar
     )
     """,
+    # The value column a row's value is from, in a form with a column per basis (本月 | 本年累计:
+    # a report per column); null where the values are in one 数值 column. Added to warehouses
+    # made before it, as the last column, as here.
+    "alter table raw.progress_rows add column if not exists source_column varchar",
     """
     create table if not exists dq.quarantine (
         source_file varchar not null,
@@ -116,12 +123,14 @@ PROGRESS_DDL = (
         raw_record json,
         loaded_at timestamp with time zone not null,
         run_id varchar,
-        other_reason_codes varchar[]
+        other_reason_codes varchar[],
+        source_column varchar
     )
     """,
     # The rules of other columns the row breaks besides reason_code's (named in its reason);
     # added to warehouses made before it.
     "alter table dq.quarantine add column if not exists other_reason_codes varchar[]",
+    "alter table dq.quarantine add column if not exists source_column varchar",
     """
     create table if not exists raw.file_manifest (
         source_file varchar not null,
@@ -193,9 +202,9 @@ def delimiter_of(sample: str) -> str:
 def _cells_table_from_csv(
     con: duckdb.DuckDBPyConnection, path: Path, encoding: str, scratch: Path
 ) -> tuple[HeaderMatch, str | None]:
-    """Load a CSV's data rows into temp table `cells` (c0..cN, source_row, sheet, header_unit)
-    with DuckDB's reader. Returns the header found and the name of a transcoded copy to delete,
-    if any."""
+    """Load a CSV's data rows into temp table `cells` (c0..cN, source_row, sheet and the columns
+    of `_value_meta`) with DuckDB's reader. Returns the header found and the name of a transcoded
+    copy to delete, if any."""
     lines = head_lines(path, encoding, 40)
     if not lines:
         raise FileRejectedError("the file is empty")
@@ -225,10 +234,13 @@ def _cells_table_from_csv(
     if len(lines) < 40 and len(lines) <= header_line + 1:
         # Nothing after the header: DuckDB's reader would have nothing to sniff.
         cells = ", ".join(f"cast(null as varchar) as c{i}" for i in range(width))
+        meta = ", ".join(
+            f"cast(null as varchar) as {name}" for name, _ in _value_meta(match, match.value_fields)
+        )
         con.execute(
             f"create or replace temp table cells as select {cells}, "
-            "cast(null as integer) as source_row, cast(null as varchar) as sheet, "
-            "cast(null as varchar) as header_unit where false"
+            f"cast(null as integer) as source_row, cast(null as varchar) as sheet, {meta} "
+            "where false"
         )
         return match, str(transcoded) if transcoded else None
     # DuckDB reads in parallel unless a quoted field may hold a line break, which only the
@@ -259,15 +271,17 @@ def _cells_table_from_csv(
     # data row, as the header itself is not: its period and value cells name their columns.
     # (A header that lacks one rejects the file, its rows kept as read.) Identifiers c0..cN
     # only; the header's names are bound.
-    named = [f for f in ("period", "value") if f in match.positions]
+    named = [f for f in ("period", *match.value_fields[:1]) if f in match.positions]
     repeated = " and ".join(f"trim(c{match.positions[f]}) = ?" for f in named) or "false"
+    value_meta = _value_meta(match, match.value_fields)
+    bound_meta = ", ".join(f"cast(? as varchar) as {name}" for name, _ in value_meta)
     con.execute(
         "create or replace temp table cells as "  # noqa: S608
         "select *, cast(rowid + ? as integer) as source_row, cast(null as varchar) as sheet, "
-        f"cast(? as varchar) as header_unit from cells where not coalesce({repeated}, false)",
+        f"{bound_meta} from cells where not coalesce({repeated}, false)",
         [
             first_row,
-            match.value_unit,
+            *(value for _, value in value_meta),
             *(match.headers[match.positions[f]].strip("\ufeff \t") for f in named),
         ],
     )
@@ -285,30 +299,55 @@ def _physical_line_of_record(lines: list[str], record_index: int, delimiter: str
     return record_index
 
 
+def _value_meta(
+    match: HeaderMatch, fields: Sequence[str] = VALUE_FIELDS
+) -> list[tuple[str, str | None]]:
+    """The columns `cells` carries, row by row, on the value columns `fields` of the row's header:
+    `header_<field>`, the column's header as written (null where the header has no such column),
+    `note_<field>`, what it notes in brackets (数值（亿元）: the values' unit) and, for a value
+    column of a basis, `name_<field>`, its header without the note (本年累计: the basis). A CSV
+    carries those of its own value columns only: each is a constant column of every row, and at
+    9M rows each costs ~0.1 s."""
+    meta: list[tuple[str, str | None]] = []
+    for f in fields:
+        present = f in match.positions
+        meta += [
+            (f"header_{f}", match.headers[match.positions[f]] if present else None),
+            (f"note_{f}", match.notes.get(f)),
+        ]
+        if f != "value":
+            meta.append((f"name_{f}", match.name_of(f) if present else None))
+    return meta
+
+
 def _cells_table_from_sheets(
     con: duckdb.DuckDBPyConnection, sheets: list[SheetRows]
 ) -> HeaderMatch:
     """Load every report sheet of a workbook into temp table `cells`, columns aligned by field so
     that sheets with different column orders combine."""
-    fields = list(FIELDS)
+    fields = [*FIELDS, *BASIS_VALUE_FIELDS]
     data: dict[str, list[object]] = {f"c{i}": [] for i in range(len(fields))}
     data["source_row"] = []
     data["sheet"] = []
-    data["header_unit"] = []
+    meta_names = [name for name, _ in _value_meta(sheets[0].header)]
+    for name in meta_names:
+        data[name] = []
     for sheet in sheets:
+        meta = _value_meta(sheet.header)
         for excel_row, cells in sheet.rows:
             for i, f in enumerate(fields):
                 pos = sheet.header.positions.get(f)
                 data[f"c{i}"].append(cells[pos] if pos is not None and pos < len(cells) else None)
             data["source_row"].append(excel_row)
             data["sheet"].append(sheet.sheet)
-            data["header_unit"].append(sheet.header.value_unit)
+            for name, value in meta:
+                data[name].append(value)
     table = pa.table(
         {
             **{f"c{i}": pa.array(data[f"c{i}"], pa.string()) for i in range(len(fields))},
             "source_row": pa.array(data["source_row"], pa.int32()),
             "sheet": pa.array(data["sheet"], pa.string()),
-            "header_unit": pa.array(data["header_unit"], pa.string()),
+            **{name: pa.array(data[name], pa.string()) for name in meta_names},
         }
     )
     con.register("_sheet_cells", table)
@@ -316,34 +355,41 @@ def _cells_table_from_sheets(
         con.execute("create or replace temp table cells as select * from _sheet_cells")
     finally:
         con.unregister("_sheet_cells")
-    positions = {f: i for i, f in enumerate(fields)}
-    # Each sheet's header unit is in its rows' header_unit; the match says whether any has one.
-    units = [sheet.header.value_unit for sheet in sheets if sheet.header.value_unit]
+    # The sheets' value columns: each sheet's are in its rows' `_value_meta` columns.
+    present = {f for sheet in sheets for f in sheet.header.positions}
+    positions = {f: i for i, f in enumerate(fields) if f not in VALUE_FIELDS or f in present}
+    notes = {f: n for sheet in sheets for f, n in sheet.header.notes.items()}
     return HeaderMatch(
-        sheets[0].header.row_index,
-        positions,
-        tuple(FIELD_LABELS[f] for f in fields),
-        units[0] if units else None,
+        sheets[0].header.row_index, positions, tuple(FIELD_LABELS[f] for f in fields), notes
     )
 
 
 def _incoming_select(match: HeaderMatch, file_no: int) -> str:
-    """The canonical fields of `cells_<file_no>`, blank rows dropped (a blank line is no row)."""
-    selects = []
-    for f in FIELDS:
-        pos = match.positions.get(f)
-        cell = f"nullif(trim(c{pos}), '')" if pos is not None else "cast(null as varchar)"
-        if f == "unit" and match.value_unit is not None:
-            # 数值（亿元）: the header's unit where the row gives none.
-            cell = f"coalesce({cell}, header_unit)"
-        selects.append(f"{cell} as {RAW_COLUMNS[f]}")
-    present = [f"c{match.positions[f]}" for f in FIELDS if f in match.positions]
+    """The canonical fields of `cells_<file_no>`, blank rows dropped (a blank line is no row).
+    A row with a value column per basis (本月 | 本年累计) is a report per column, its basis the
+    column's name; the reports of a row of 数值 have none (source_column null)."""
+    present = [f"c{match.positions[f]}" for f in match.positions]
     not_blank = " or ".join(f"nullif(trim({c}), '') is not null" for c in present)
-    # Identifiers only (c0..cN, our column names, an integer); no value from the file is in it.
-    return (
-        f"select {file_no} as file_no, source_row, sheet, {', '.join(selects)} "  # noqa: S608
-        f"from cells_{file_no} where {not_blank}"
-    )
+    parts = []
+    for vf in match.value_fields:
+        selects = []
+        for f in FIELDS:
+            pos = match.positions.get(vf if f == "value" else f)
+            cell = f"nullif(trim(c{pos}), '')" if pos is not None else "cast(null as varchar)"
+            if f == "unit":
+                # 数值（亿元）: the header's unit where the row gives none.
+                cell = f"coalesce({cell}, note_{vf})"
+            elif f == "basis" and vf != "value":
+                cell = f"name_{vf}"
+            selects.append(f"{cell} as {RAW_COLUMNS[f]}")
+        source_column = f"header_{vf}" if vf != "value" else "cast(null as varchar)"
+        # Identifiers only (c0..cN, our column names, an integer); no value from the file.
+        parts.append(
+            f"select {file_no} as file_no, source_row, sheet, "  # noqa: S608
+            f"{source_column} as source_column, {', '.join(selects)} "
+            f"from cells_{file_no} where header_{vf} is not null and ({not_blank})"
+        )
+    return " union all ".join(parts)
 
 
 def _raw_record_sql(match: HeaderMatch, first_param: int) -> tuple[str, list[str]]:
@@ -428,7 +474,8 @@ SAME_KEY_SHOWN = 3
 
 
 def _same_key_rows(con: duckdb.DuckDBPyConnection, file_no: int, any_repeated: bool) -> None:
-    """Temp table `same_key` (source_row, sheet, others): for each row of file `file_no`
+    """Temp table `same_key` (source_row, sheet, source_column, others): for each row of file
+    `file_no`
     quarantined as conflicting_rows or duplicate_row, the first other rows of the file with its
     geography, indicator and period, and what they give (`row 3 gives '2.7'`) — what the sender
     must reconcile. Hand-written: the rules only flag the rows. Each flagged row is joined to the
@@ -439,9 +486,11 @@ def _same_key_rows(con: duckdb.DuckDBPyConnection, file_no: int, any_repeated: b
         create or replace temp table same_key as
         with numbered as (
             select
-                source_row, sheet, geo_id, indicator_id, period_start, period_end, is_reported,
-                value_raw, reason_code,
-                row_number() over (key_rows order by source_row, sheet) as key_rank,
+                source_row, sheet, source_column, basis, geo_id, indicator_id, period_start,
+                period_end, is_reported, value_raw, reason_code,
+                row_number() over (
+                    key_rows order by source_row, sheet, basis = 'ytd', source_column
+                ) as key_rank,
                 -- The whole key, not a running count (a window with an order ends at its row).
                 count(*) filter (where reason_code is not null) over key_rows as flagged_in_key
             from parsed
@@ -464,10 +513,12 @@ def _same_key_rows(con: duckdb.DuckDBPyConnection, file_no: int, any_repeated: b
         select
             flagged.source_row,
             flagged.sheet,
+            flagged.source_column,
             array_to_string(
                 list(
                     concat_ws(
                         ' ', 'sheet ' || other.sheet, 'row ' || other.source_row,
+                        '(' || other.source_column || ')',
                         'gives ' || coalesce('''' || other.value_raw || '''', 'a blank')
                     )
                     order by other.key_rank
@@ -484,7 +535,7 @@ def _same_key_rows(con: duckdb.DuckDBPyConnection, file_no: int, any_repeated: b
             and other.key_rank <= {SAME_KEY_SHOWN + 1}
             and other.key_rank <> flagged.key_rank
         where flagged.reason_code is not null
-        group by flagged.source_row, flagged.sheet
+        group by flagged.source_row, flagged.sheet, flagged.source_column
         """,  # noqa: S608 - a boolean and integers of ours; the file number is a parameter
         [file_no],
     )
@@ -511,7 +562,8 @@ def _land(
             ? as source_file, ? as file_sha256, sheet, source_row, ? as loaded_at, ? as run_id,
             period_raw, geography_raw, indicator_raw, value_raw, unit_raw, basis_raw, reporter,
             reported_on_raw, note, geo_id, indicator_id, period_grain, basis, period_start,
-            period_end, value, unit, value_as_reported, unit_as_reported, reported_on, is_reported
+            period_end, value, unit, value_as_reported, unit_as_reported, reported_on, is_reported,
+            source_column
         from parsed
         where reason_code is null and file_no = ?
         """,
@@ -535,24 +587,30 @@ def _land(
         + " ".join(f"when '{f}' then parsed.{c}" for f, c in raw_field.items())
         + " end"
     )
+    # A value's column is its own header in a form with a column per basis (本月 | 本年累计).
+    column_label = (
+        "case when reasons.field = 'value' then coalesce(parsed.source_column, "
+        "reasons.column_label) else reasons.column_label end"
+    )
     con.execute(
         f"""
         insert into dq.quarantine (
             source_file, file_sha256, sheet, source_row, column_name, reason_code, reason,
-            raw_record, loaded_at, run_id, other_reason_codes
+            raw_record, loaded_at, run_id, other_reason_codes, source_column
         )
         select
             ?1 as source_file,
             ?2 as file_sha256,
             parsed.sheet,
             parsed.source_row,
-            reasons.column_label as column_name,
+            {column_label} as column_name,
             parsed.reason_code,
             concat_ws(', ',
                 ?1,
                 case when parsed.sheet is not null then 'sheet ' || parsed.sheet end,
-                'row ' || parsed.source_row,
-                'column ' || reasons.column_label
+                'row ' || parsed.source_row || case when reasons.field <> 'value'
+                    then coalesce(' (' || parsed.source_column || ')', '') else '' end,
+                'column ' || {column_label}
             ) || ': ' || reasons.problem
                 || coalesce(
                     ' (got ''' || {value_of_field} || ''''
@@ -565,7 +623,8 @@ def _land(
             {record_sql} as raw_record,
             ?3 as loaded_at,
             ?4 as run_id,
-            parsed.other_reason_codes
+            parsed.other_reason_codes,
+            parsed.source_column
         from parsed
         inner join reasons on parsed.reason_code = reasons.reason_code
         inner join cells_{file_no} as cells on parsed.source_row = cells.source_row
@@ -574,13 +633,14 @@ def _land(
             and {value_of_field} = near_names.got
         left join same_key on parsed.source_row = same_key.source_row
             and parsed.sheet is not distinct from same_key.sheet
+            and parsed.source_column is not distinct from same_key.source_column
         left join (
             -- The row's other broken rules (other_reason_codes), each with what it got.
             select
                 parsed.source_row,
                 parsed.sheet,
                 string_agg(
-                    'column ' || reasons.column_label || ': ' || reasons.problem
+                    'column ' || {column_label} || ': ' || reasons.problem
                         || coalesce(
                             ' (got ''' || {value_of_field} || ''''
                                 || coalesce('; did you mean ''' || near_names.near || '''?', '')
@@ -588,7 +648,8 @@ def _land(
                             ' (blank)'
                         ),
                     '; ' order by parsed.position
-                ) as problems
+                ) as problems,
+                parsed.source_column
             from (
                 select
                     *,
@@ -600,11 +661,12 @@ def _land(
             inner join reasons on parsed.other_reason_code = reasons.reason_code
             left join near_names on parsed.other_reason_code = near_names.reason_code
                 and {value_of_field} = near_names.got
-            group by parsed.source_row, parsed.sheet
+            group by parsed.source_row, parsed.sheet, parsed.source_column
         ) as also on parsed.source_row = also.source_row
             and parsed.sheet is not distinct from also.sheet
+            and parsed.source_column is not distinct from also.source_column
         where parsed.file_no = ?5
-        order by parsed.source_row
+        order by parsed.source_row, parsed.source_column
         """,  # noqa: S608 - identifiers and CASE labels are ours; values are parameters
         [*common, file_no, *record_params],
     )
@@ -657,14 +719,19 @@ def _quarantine_unjudged(
     return int(inserted)
 
 
-def _status(rows_in: int, loaded: int, quarantined: int) -> tuple[str, str | None]:
+def _status(
+    rows_in: int, loaded: int, quarantined: int, by_basis: bool = False
+) -> tuple[str, str | None]:
+    """The file version's status and reason. The rows of a form with a value column per basis
+    are its values: a row of 本月 and 本年累计 is two reports, each landed or quarantined."""
+    rows = "values (a value per column of 本月, 累计)" if by_basis else "rows"
     if rows_in == 0:
         return "rejected", "the file has a header but no data rows"
     if quarantined == 0:
         return "loaded", None
     if loaded == 0:
-        return "rejected", f"every one of its {rows_in} rows broke a rule (see dq.quarantine)"
-    return "partially_loaded", f"{quarantined} of {rows_in} rows broke a rule (see dq.quarantine)"
+        return "rejected", f"every one of its {rows_in} {rows} broke a rule (see dq.quarantine)"
+    return "partially_loaded", f"{quarantined} of {rows_in} {rows} broke a rule (see dq.quarantine)"
 
 
 def _record_manifest(
@@ -728,7 +795,9 @@ def read_file(
     file order only once they are committed)."""
     outcome = FileOutcome(file.relative, sha, "loaded")
     try:
-        match = _read_into_cells(con, file, raw_dir, scratch, max_xlsx_bytes, outcome)
+        match, by_basis_problem = _read_into_cells(
+            con, file, raw_dir, scratch, max_xlsx_bytes, outcome
+        )
         con.execute(f"alter table cells rename to cells_{file_no}")
         if match.missing:
             outcome.status = "rejected"
@@ -736,7 +805,7 @@ def read_file(
                 FIELD_LABELS[m] for m in match.missing
             )
             return _Staged(file, sha, outcome, None, file_no, unjudged=match)
-        problem = _value_note_problem(con, file_no)
+        problem = by_basis_problem or _value_note_problem(con, file_no, match.value_fields)
         if problem is not None:
             outcome.status, outcome.reason = "rejected", problem
             return _Staged(
@@ -753,20 +822,28 @@ def read_file(
             leftover.unlink(missing_ok=True)
 
 
-def _value_note_problem(con: duckdb.DuckDBPyConnection, file_no: int) -> str | None:
+def _value_note_problem(
+    con: duckdb.DuckDBPyConnection, file_no: int, value_fields: Sequence[str]
+) -> str | None:
     """A value column found only through a note in brackets that is not a unit (数值(上年同期),
-    last year's figures) must not be read as this period's values: why, or None."""
-    notes = con.execute(
-        f"select distinct header_unit from cells_{file_no} "  # noqa: S608 - an integer
-        "where header_unit is not null and pt_lookup_key(header_unit) not in "
+    本年累计(上年同期): last year's figures) must not be read as this period's values: why, or
+    None."""
+    notes = " union all ".join(
+        # Identifiers of ours (the value fields) and an integer.
+        f"select header_{f} as header, note_{f} as note from cells_{file_no}"  # noqa: S608
+        for f in value_fields
+    )
+    found = con.execute(
+        f"select distinct header, note from ({notes}) "  # noqa: S608 - ours, above
+        "where note is not null and pt_lookup_key(note) not in "
         "(select alias_key from raw.unit_aliases) order by 1"
     ).fetchall()
-    if not notes:
+    if not found:
         return None
     return (
-        f"the value column's header notes {notes[0][0]!r} in brackets, which is not a unit in "
-        "reference/units.csv, so its figures may not be this period's; expected 数值 with no "
-        "note, or with the values' unit: 数值（亿元）"
+        f"the value column {found[0][0]!r} notes {found[0][1]!r} in brackets, which is not a "
+        "unit in reference/units.csv, so its figures may not be this period's; expected 数值 "
+        "(or 本月, 本年累计) with no note, or with the values' unit: 数值（亿元）"
     )
 
 
@@ -801,7 +878,7 @@ def land_batch(
                     con, staged.file, staged.sha, staged.match, staged.file_no, loaded_at, run_id
                 )
                 outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined = counts
-                outcome.status, outcome.reason = _status(*counts)
+                outcome.status, outcome.reason = _status(*counts, staged.match.is_by_basis)
             elif staged.unjudged is not None:
                 quarantined = _quarantine_unjudged(con, staged, loaded_at, run_id)
                 outcome.rows_in = outcome.rows_quarantined = quarantined
@@ -841,8 +918,10 @@ def _read_into_cells(
     scratch: Path,
     max_xlsx_bytes: int,
     outcome: FileOutcome,
-) -> HeaderMatch:
-    """Fill temp table `cells` from the file; raises FileRejectedError when it cannot be read."""
+) -> tuple[HeaderMatch, str | None]:
+    """Fill temp table `cells` from the file; raises FileRejectedError when it cannot be read.
+    Returns the header and, if its value columns cannot be told apart, why
+    (`HeaderMatch.by_basis_problem`)."""
     suffix = file.path.suffix.lower()
     unsafe = unsafe_reason(file, raw_dir)
     if unsafe:
@@ -861,7 +940,7 @@ def _read_into_cells(
         if transcoded:
             Path(transcoded).unlink(missing_ok=True)
         outcome.header_row = match.row_index + 1
-        return match
+        return match, match.by_basis_problem
     if suffix in WORKBOOK_SUFFIXES:
         try:
             parts = list(read_workbook(file.path, max_xlsx_bytes))
@@ -876,7 +955,8 @@ def _read_into_cells(
             )
         outcome.sheets = list(dict.fromkeys(s.sheet for s in sheets))
         outcome.header_row = sheets[0].header.row_index + 1
-        return _cells_table_from_sheets(con, sheets)
+        problems = [s.header.by_basis_problem for s in sheets if s.header.by_basis_problem]
+        return _cells_table_from_sheets(con, sheets), problems[0] if problems else None
     how = OLDER_FORMATS.get(suffix)
     raise FileRejectedError(
         f"unsupported file type {suffix or '(none)'!r}: progress reports are .csv or .xlsx"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dagster_project.lib.progress.headers import FIELD_LABELS
+from dagster_project.lib.progress.headers import BASIS_PERIOD, BASIS_YTD, FIELD_LABELS
 from dagster_project.lib.sql import OFFICE_TODAY_SQL
 from dagster_project.lib.text import sql_string_literal
 
@@ -164,8 +164,6 @@ REASONS: tuple[Reason, ...] = (
 )
 REASON_BY_CODE = {r.code: r for r in REASONS}
 
-BASIS_PERIOD = ("当期", "当月", "当季", "本期", "本月", "本季", "当年", "period", "current")
-BASIS_YTD = ("累计", "累计值", "累计数", "年累计", "本年累计", "自年初累计", "ytd", "cumulative")
 # A value cell that says nothing was reported: the dashes, slashes and words of statistical
 # forms (…, the statistical tables' "data not available"; 未报, not reported; 待报, due).
 NOT_REPORTED = (
@@ -245,6 +243,16 @@ def _period_text(cell: str) -> str:
             f"{sql_string_literal(replacement)}, 'g')"
         )
     return cell
+
+
+# Which of the rows of a key in a file comes first: by row, then sheet; within a row of a form with
+# a column per basis (本月 | 本年累计), the period's own value first.
+def _copy_order(table: str = "") -> str:
+    return (
+        f"struct_pack(source_row := {table}source_row, sheet := coalesce({table}sheet, ''), "
+        f"is_ytd := {table}basis is not distinct from 'ytd', "
+        f"source_column := coalesce({table}source_column, ''))"
+    )
 
 
 # Every literal below comes from this module's constants; row values only ever flow through
@@ -407,6 +415,7 @@ base as (
         incoming.file_no,
         incoming.source_row,
         incoming.sheet,
+        incoming.source_column,
         incoming.period_raw,
         incoming.geography_raw,
         incoming.indicator_raw,
@@ -668,7 +677,7 @@ repeated_keys as (
         file_no, rule_reason is null as is_clean, geo_id, indicator_id, period_start, period_end,
         is_blank_value,
         min(value) <> max(value) as key_has_conflict,
-        min(struct_pack(source_row := source_row, sheet := coalesce(sheet, ''))) as first_copy
+        min({_copy_order()}) as first_copy
     from ruled
     semi join repeated_hashes
         on hash(
@@ -683,11 +692,17 @@ keyed as (
     select
         ruled.*,
         coalesce(repeated_keys.key_has_conflict, false) as key_has_conflict,
+        coalesce(repeated_keys.first_copy <> {_copy_order("ruled.")}, false) as is_later_copy,
+        -- The year's running total of a form with a column per basis (本月 | 本年累计) in the
+        -- year's first month (or quarter): the same months as the period's own value beside it,
+        -- and equal to it. One report, not two: landed once, as the period's own.
         coalesce(
-            repeated_keys.first_copy
-            <> struct_pack(source_row := ruled.source_row, sheet := coalesce(ruled.sheet, '')),
+            ruled.rule_reason is null
+            and not repeated_keys.key_has_conflict
+            and repeated_keys.first_copy.source_row = ruled.source_row
+            and repeated_keys.first_copy.sheet = coalesce(ruled.sheet, ''),
             false
-        ) as is_later_copy
+        ) as is_same_report
     from ruled
     left join repeated_keys
         on ruled.file_no = repeated_keys.file_no
@@ -703,6 +718,7 @@ select
     file_no,
     source_row,
     sheet,
+    source_column,
     period_raw,
     geography_raw,
     indicator_raw,
@@ -731,6 +747,7 @@ select
         case when is_later_copy then 'duplicate_row' end
     ) as reason_code
 from keyed
+where not (is_later_copy and is_same_report)
 """
 
 

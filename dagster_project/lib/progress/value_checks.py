@@ -58,9 +58,17 @@ create table if not exists dq.value_checks (
     check_code varchar not null,
     message varchar not null,
     loaded_at timestamp with time zone not null,
-    run_id varchar
+    run_id varchar,
+    source_column varchar,
+    previous_source_column varchar
 )
 """
+# The value columns of a form with a column per basis (本月 | 本年累计), added to warehouses made
+# before them.
+VALUE_CHECKS_COLUMNS = (
+    "alter table dq.value_checks add column if not exists source_column varchar",
+    "alter table dq.value_checks add column if not exists previous_source_column varchar",
+)
 
 # The file versions whose values were checked. The check runs once at the end of a run's ingest,
 # over every landed version not checked yet — one pass, however many files the run lands — and
@@ -81,6 +89,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     file versions landed then count as checked: their history is not named all at once."""
     new = not table_exists(con, "dq", "value_checked_files")
     con.execute(VALUE_CHECKS_DDL)
+    for ddl in VALUE_CHECKS_COLUMNS:
+        con.execute(ddl)
     con.execute(VALUE_CHECKED_FILES_DDL)
     if new:
         con.execute(
@@ -100,8 +110,9 @@ semi join marts.fct_actual as a
         and v.file_sha256 = a.file_sha256
         and v.sheet is not distinct from a.sheet
         and v.source_row = a.source_row
+        and v.source_column is not distinct from a.source_column
 qualify row_number() over (
-    partition by v.source_file, v.file_sha256, v.sheet, v.source_row
+    partition by v.source_file, v.file_sha256, v.sheet, v.source_row, v.source_column
     order by v.loaded_at desc
 ) = 1
 """
@@ -290,6 +301,7 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
                 previous.source_file as previous_source_file,
                 previous.sheet as previous_sheet,
                 previous.source_row as previous_source_row,
+                previous.source_column as previous_source_column,
                 flagged.factor,
                 flagged.indicator_zh
             from flagged
@@ -318,7 +330,8 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
             'value_jump' as check_code,
             compared.source_file
             || coalesce(', sheet ' || compared.sheet, '')
-            || ', row ' || compared.source_row || ': '
+            || ', row ' || compared.source_row
+            || coalesce(' (' || compared.source_column || ')', '') || ': '
             || {_NUMBER.format(v="compared.value")} || ' ' || compared.unit
             || case
                 when compared.unit_as_reported is distinct from compared.unit
@@ -338,10 +351,13 @@ def _check(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, run_id: str) 
             || {previous_period} || ', ' || compared.previous_source_file
             || coalesce(', sheet ' || compared.previous_sheet, '')
             || ', row ' || compared.previous_source_row
+            || coalesce(' (' || compared.previous_source_column || ')', '')
             || '): a slip (a figure in 万元 under 亿元, a fraction for a percent, a digit typed '
             || 'twice)? It landed; if it is a slip, correct the file and send it again' as message,
             $loaded_at as loaded_at,
-            $run_id as run_id
+            $run_id as run_id,
+            compared.source_column,
+            compared.previous_source_column
         from compared
         left join raw.geographies as geographies on compared.geo_id = geographies.geo_id
         returning source_file, file_sha256, previous_source_file

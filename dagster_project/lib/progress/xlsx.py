@@ -302,7 +302,8 @@ def _tables(
     data: list[tuple[int, list[str | None]]] = []
     for excel_row in range(first, len(rows) + 1):
         cells = rows[excel_row]
-        value = cells[match.positions["value"]] if match.positions["value"] < len(cells) else None
+        position = match.positions[match.value_fields[0]]
+        value = cells[position] if position < len(cells) else None
         # A data row's value is a number or blank; only a text value may be a header's.
         if value is not None and not value.strip()[:1].isdigit():
             again = find_header([cells])

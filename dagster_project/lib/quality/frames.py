@@ -140,7 +140,8 @@ def landing_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[Frames, 
         )
 
         select
-            rows.source_file, rows.file_sha256, rows.sheet, rows.source_row, rows.geo_id,
+            rows.source_file, rows.file_sha256, rows.sheet, rows.source_row, rows.source_column,
+            rows.geo_id,
             rows.indicator_id, rows.period_start, rows.period_end, rows.value, rows.unit,
             rows.is_reported,
             coalesce(isfinite(rows.value), false) as value_is_finite,
@@ -192,7 +193,7 @@ def staging_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[Frames, 
             select
                 actual.geo_id, actual.indicator_id, actual.period_start, actual.period_end,
                 actual.value, actual.unit, indicators.indicator_unit, actual.source_file,
-                actual.source_row,
+                actual.source_row, actual.source_column,
                 coalesce(actual.basis = 'ytd' and indicators.indicator_kind = 'flow', false)
                     as is_ytd_flow
             from ({source}) as actual

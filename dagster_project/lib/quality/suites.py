@@ -52,10 +52,19 @@ class Stage:
 STAGES: dict[str, Stage] = {
     "catalog": Stage("catalog", "targets", ("source_file", "target_id")),
     # Every landing expectation looks at one row at a time.
-    "landing": Stage("landing", "progress_rows", ("source_file", "sheet", "source_row"), ANY_SPLIT),
+    # A row and, in a form with a column per basis (本月 | 本年累计), its value's column.
+    "landing": Stage(
+        "landing",
+        "progress_rows",
+        ("source_file", "sheet", "source_row", "source_column"),
+        ANY_SPLIT,
+    ),
     # One latest value per key: all periods of a geography × indicator go together.
     "staging": Stage(
-        "staging", "fct_actual", ("source_file", "source_row"), "geo_id, indicator_id"
+        "staging",
+        "fct_actual",
+        ("source_file", "source_row", "source_column"),
+        "geo_id, indicator_id",
     ),
     "marts": Stage("marts", "fct_target_vs_actual", ("target_id", "month_end")),
 }

@@ -33,6 +33,7 @@ final as (
         source_file,
         sheet,
         source_row,
+        source_column,
         file_sha256
     from revisions
     where is_latest

@@ -34,6 +34,7 @@ final as (
         source_file,
         sheet,
         source_row,
+        source_column,
         file_sha256
     from revisions
 )

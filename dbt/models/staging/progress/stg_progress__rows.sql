@@ -40,6 +40,7 @@ renamed as (
         source_file,
         sheet,
         source_row,
+        source_column,
         file_sha256,
         loaded_at,
         run_id
