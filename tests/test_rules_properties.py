@@ -48,7 +48,7 @@ def parse(
 ):
     con.execute(
         "create or replace temp table incoming as select 0 as file_no, 2 as source_row, "
-        "null::varchar as sheet, "
+        "null::varchar as sheet, null::varchar as source_column, "
         "?::varchar as period_raw, '黄石'::varchar as geography_raw, ?::varchar as indicator_raw, "
         "?::varchar as value_raw, ?::varchar as unit_raw, ?::varchar as basis_raw, "
         "null::varchar as reporter, null::varchar as reported_on_raw, null::varchar as note",

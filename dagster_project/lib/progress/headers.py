@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from dagster_project.lib.text import lookup_key, to_halfwidth
+
+if TYPE_CHECKING:
+    from dagster_project.lib.progress.titles import Title
 
 HEADER_SEARCH_ROWS = 30
 
@@ -135,6 +139,19 @@ class HeaderMatch:
     # unit, a row's unit when its own unit cell is blank or the file has no unit column), by
     # value field.
     notes: dict[str, str] = field(default_factory=dict)
+    # What the rows above the header give for a period or geography it has no column for.
+    title: Title | None = None
+
+    @property
+    def title_fields(self) -> list[str]:
+        """The fields read from the title rather than from a column: period, geography."""
+        if self.title is None:
+            return []
+        given = {
+            "period": self.title.period is not None,
+            "geography": self.title.geography is not None or bool(self.title.geography_texts),
+        }
+        return [f for f, is_given in given.items() if is_given and f not in self.positions]
 
     @property
     def value_unit(self) -> str | None:
@@ -155,7 +172,9 @@ class HeaderMatch:
         return [
             f
             for f in REQUIRED_FIELDS
-            if f not in self.positions and not (f == "value" and self.is_by_basis)
+            if f not in self.positions
+            and f not in self.title_fields
+            and not (f == "value" and self.is_by_basis)
         ]
 
     def name_of(self, value_field: str) -> str:
@@ -186,8 +205,12 @@ class HeaderMatch:
 
 
 def find_header(rows: Sequence[Sequence[str | None]]) -> HeaderMatch | None:
-    """The header row among `rows`: the first with every required field, else the row with the
-    most recognised fields (at least two), so that the error can name what is missing."""
+    """The header row among `rows`: the first with every required field — its period and
+    geography may be given above it instead (titles.py) —, else the row with the most recognised
+    fields (at least two), so that the error can name what is missing."""
+    # Imported here: titles.py reads the labels of this module's fields.
+    from dagster_project.lib.progress.titles import read_title
+
     best: HeaderMatch | None = None
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         positions: dict[str, int] = {}
@@ -202,6 +225,10 @@ def find_header(rows: Sequence[Sequence[str | None]]) -> HeaderMatch | None:
         match = HeaderMatch(index, positions, headers, notes)
         if not match.missing:
             return match
+        if index and set(match.missing) <= {"period", "geography"}:
+            match = replace(match, title=read_title(rows[:index]))
+            if not match.missing:
+                return match
         if len(positions) >= 2 and (best is None or len(positions) > len(best.positions)):
             best = match
     return best

@@ -19,7 +19,7 @@ import io
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -48,6 +48,7 @@ from dagster_project.lib.progress.headers import (
     find_header,
 )
 from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
+from dagster_project.lib.progress.titles import TitleValue, last_month_of_year_to_date
 from dagster_project.lib.progress.xlsx import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
     SheetRows,
@@ -56,6 +57,7 @@ from dagster_project.lib.progress.xlsx import (
     read_workbook,
 )
 from dagster_project.lib.sql import quote_literal, table_exists
+from dagster_project.lib.text import lookup_key
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +220,7 @@ def _cells_table_from_csv(
             "no header row: none of the first rows names the columns 报告期 (period), "
             "城市/地区 (geography), 指标 (indicator) and 数值 (value)"
         )
+    match = resolve_title(con, match)
     delimiter = delimiter_of("".join(lines[match.row_index :]))
     utf8 = path
     transcoded = None
@@ -235,7 +238,8 @@ def _cells_table_from_csv(
         # Nothing after the header: DuckDB's reader would have nothing to sniff.
         cells = ", ".join(f"cast(null as varchar) as c{i}" for i in range(width))
         meta = ", ".join(
-            f"cast(null as varchar) as {name}" for name, _ in _value_meta(match, match.value_fields)
+            f"cast(null as varchar) as {name}"
+            for name, _ in _value_meta(match, match.value_fields) + _title_meta(match)
         )
         con.execute(
             f"create or replace temp table cells as select {cells}, "
@@ -273,7 +277,7 @@ def _cells_table_from_csv(
     # only; the header's names are bound.
     named = [f for f in ("period", *match.value_fields[:1]) if f in match.positions]
     repeated = " and ".join(f"trim(c{match.positions[f]}) = ?" for f in named) or "false"
-    value_meta = _value_meta(match, match.value_fields)
+    value_meta = _value_meta(match, match.value_fields) + _title_meta(match)
     bound_meta = ", ".join(f"cast(? as varchar) as {name}" for name, _ in value_meta)
     con.execute(
         "create or replace temp table cells as "  # noqa: S608
@@ -297,6 +301,85 @@ def _physical_line_of_record(lines: list[str], record_index: int, delimiter: str
     except csv.Error:
         pass
     return record_index
+
+
+def resolve_title(con: duckdb.DuckDBPyConnection, match: HeaderMatch) -> HeaderMatch:
+    """The header with the geography its title names, when the title gives the geography and no
+    column does: the name after its label as written, else the one catalog geography the
+    reporter's text names (黄石市科技局: 黄石市), else the title's other text's (the longest name
+    at each place: 武汉都市圈, not 武汉; an area and one of its members, as a plan's title and
+    the city reporting under it: the member). A title that names none, or several, gives none:
+    the header lacks the geography, and the title's problems say why."""
+    title = match.title
+    if title is None or "geography" not in match.title_fields or title.geography is not None:
+        return match
+    aliases = con.execute(
+        "select alias, alias_key, geo_id from raw.geography_aliases where length(alias_key) > 1"
+    ).fetchall()
+    parent = dict(con.execute("select geo_id, parent_geo_id from raw.geographies").fetchall())
+    for text in title.geography_texts:
+        key = lookup_key(text.text)
+        found = [(key.find(k), len(k), alias, geo) for alias, k, geo in aliases if k in key]
+        # A name within a longer one found in the same text (武汉 in 武汉都市圈) is not one.
+        spans = [(start, start + size) for start, size, _, _ in found]
+        named = {
+            geo: alias
+            for start, size, alias, geo in found
+            if not any(
+                s <= start and start + size <= e and (s, e) != (start, start + size)
+                for s, e in spans
+            )
+        }
+        # The plan's area and one of its members (武汉都市圈…（黄石市）): the member's report.
+        members = {geo: alias for geo, alias in named.items() if geo not in parent.values()}
+        if (
+            len(named) > 1
+            and len(members) == 1
+            and all(geo in members or geo == parent.get(next(iter(members))) for geo in named)
+        ):
+            named = members
+        if len(named) == 1:
+            (alias,) = named.values()
+            geography = TitleValue(alias, text.row_index, labelled=False)
+            return replace(match, title=replace(title, geography=geography))
+        if len(named) > 1:
+            problem = f"the title names several geographies ({', '.join(sorted(named.values()))})"
+            break
+    else:
+        problem = "the title names no geography of reference/geographies.csv"
+    return replace(
+        match, title=replace(title, geography_texts=(), problems=(*title.problems, problem))
+    )
+
+
+def _title_meta(match: HeaderMatch) -> list[tuple[str, str | None]]:
+    """The columns `cells` carries on the fields the title gives (period, geography): what it
+    gives (`title_<field>`), and where (`title_<field>_from`: "the title, row 2"). In a form with
+    a value column per basis, a title's months from January (2026年1-10月) are the month's
+    report's period (本月: October) and the running total's (本年累计: January to October)."""
+    meta: list[tuple[str, str | None]] = []
+    for f in ("period", "geography"):
+        value = getattr(match.title, f, None) if f in match.title_fields else None
+        text = value.text if value is not None else None
+        if f == "period" and text is not None and match.is_by_basis:
+            text = last_month_of_year_to_date(text)
+        meta += [
+            (f"title_{f}", text),
+            (f"title_{f}_from", f"the title, row {value.row_index + 1}" if value else None),
+        ]
+    return meta
+
+
+def _title_hint(match: HeaderMatch) -> str:
+    """For a header that lacks the period or geography, why the title gave neither, and how a
+    form gives them above its header; else nothing."""
+    if not {"period", "geography"} & set(match.missing):
+        return ""
+    problems = match.title.problems if match.title is not None else ()
+    return "".join(f" ({problem})" for problem in problems) + (
+        "; a form may give its period and geography above its header instead, after their "
+        "labels: 报告期：2026年10月, 地区：黄石"
+    )
 
 
 def _value_meta(
@@ -329,11 +412,11 @@ def _cells_table_from_sheets(
     data: dict[str, list[object]] = {f"c{i}": [] for i in range(len(fields))}
     data["source_row"] = []
     data["sheet"] = []
-    meta_names = [name for name, _ in _value_meta(sheets[0].header)]
+    meta_names = [name for name, _ in _value_meta(sheets[0].header) + _title_meta(sheets[0].header)]
     for name in meta_names:
         data[name] = []
     for sheet in sheets:
-        meta = _value_meta(sheet.header)
+        meta = _value_meta(sheet.header) + _title_meta(sheet.header)
         for excel_row, cells in sheet.rows:
             for i, f in enumerate(fields):
                 pos = sheet.header.positions.get(f)
@@ -364,10 +447,17 @@ def _cells_table_from_sheets(
     )
 
 
-def _incoming_select(match: HeaderMatch, file_no: int) -> str:
-    """The canonical fields of `cells_<file_no>`, blank rows dropped (a blank line is no row).
-    A row with a value column per basis (本月 | 本年累计) is a report per column, its basis the
-    column's name; the reports of a row of 数值 have none (source_column null)."""
+def _cells_columns(con: duckdb.DuckDBPyConnection, file_no: int) -> set[str]:
+    """The columns of `cells_<file_no>`."""
+    sql = f"select * from cells_{file_no} limit 0"  # noqa: S608 - an integer
+    return {d[0] for d in con.execute(sql).description}
+
+
+def _incoming_select(match: HeaderMatch, file_no: int, columns: set[str]) -> str:
+    """The canonical fields of `cells_<file_no>` (whose columns are `columns`), blank rows
+    dropped (a blank line is no row). A row with a value column per basis (本月 | 本年累计) is a
+    report per column, its basis the column's name; the reports of a row of 数值 have none
+    (source_column null). A period or geography the title gives is every row's that gives none."""
     present = [f"c{match.positions[f]}" for f in match.positions]
     not_blank = " or ".join(f"nullif(trim({c}), '') is not null" for c in present)
     parts = []
@@ -381,6 +471,8 @@ def _incoming_select(match: HeaderMatch, file_no: int) -> str:
                 cell = f"coalesce({cell}, note_{vf})"
             elif f == "basis" and vf != "value":
                 cell = f"name_{vf}"
+            elif f"title_{f}" in columns:
+                cell = f"coalesce({cell}, title_{f})"
             selects.append(f"{cell} as {RAW_COLUMNS[f]}")
         source_column = f"header_{vf}" if vf != "value" else "cast(null as varchar)"
         # Identifiers only (c0..cN, our column names, an integer); no value from the file.
@@ -587,10 +679,19 @@ def _land(
         + " ".join(f"when '{f}' then parsed.{c}" for f, c in raw_field.items())
         + " end"
     )
-    # A value's column is its own header in a form with a column per basis (本月 | 本年累计).
+    # A value's column is its own header in a form with a column per basis (本月 | 本年累计); a
+    # period or geography read from the title says so.
+    columns = _cells_columns(con, file_no)
+    from_title = "".join(
+        f"when reasons.field = '{f}' and cells.title_{f} is not null "
+        f"and parsed.{RAW_COLUMNS[f]} is not distinct from cells.title_{f} "
+        f"then reasons.column_label || ' (from ' || cells.title_{f}_from || ')' "
+        for f in ("period", "geography")
+        if f"title_{f}_from" in columns
+    )
     column_label = (
         "case when reasons.field = 'value' then coalesce(parsed.source_column, "
-        "reasons.column_label) else reasons.column_label end"
+        f"reasons.column_label) {from_title}else reasons.column_label end"
     )
     con.execute(
         f"""
@@ -688,8 +789,9 @@ def _quarantine_unjudged(
     else:
         code, column = "columns_missing", lacking[0]
         problem = (
-            f"the file was rejected, its header lacks {', '.join(lacking)}; expected a header "
-            f"naming {', '.join(FIELD_LABELS[f] for f in REQUIRED_FIELDS)} (any alias, any order)"
+            f"the file was rejected, its header lacks {', '.join(lacking)}{_title_hint(match)}; "
+            f"expected a header naming {', '.join(FIELD_LABELS[f] for f in REQUIRED_FIELDS)} "
+            "(any alias, any order)"
         )
     common = [staged.file.relative, staged.sha, loaded_at, run_id, column, problem, code]
     record_sql, record_params = _raw_record_sql(match, first_param=len(common) + 1)
@@ -804,6 +906,7 @@ def read_file(
             outcome.reason = "missing required column(s): " + ", ".join(
                 FIELD_LABELS[m] for m in match.missing
             )
+            outcome.reason += _title_hint(match)
             return _Staged(file, sha, outcome, None, file_no, unjudged=match)
         problem = by_basis_problem or _value_note_problem(con, file_no, match.value_fields)
         if problem is not None:
@@ -860,7 +963,11 @@ def land_batch(
     readable = [staged for staged in batch if staged.match is not None]
     kind = "view" if len(readable) == 1 else "table"
     if readable:
-        selects = [_incoming_select(s.match, s.file_no) for s in readable if s.match is not None]
+        selects = [
+            _incoming_select(s.match, s.file_no, _cells_columns(con, s.file_no))
+            for s in readable
+            if s.match is not None
+        ]
         # The rules read `incoming` seven times. One file: a view, so that millions of rows are
         # not copied. Several (a batch holds at most BATCH_ROWS): a table, so that the union of
         # their views is not planned and scanned seven times over.
@@ -955,6 +1062,7 @@ def _read_into_cells(
             )
         outcome.sheets = list(dict.fromkeys(s.sheet for s in sheets))
         outcome.header_row = sheets[0].header.row_index + 1
+        sheets = [replace(s, header=resolve_title(con, s.header)) for s in sheets]
         problems = [s.header.by_basis_problem for s in sheets if s.header.by_basis_problem]
         return _cells_table_from_sheets(con, sheets), problems[0] if problems else None
     how = OLDER_FORMATS.get(suffix)

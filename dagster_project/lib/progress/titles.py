@@ -1,0 +1,159 @@
+"""The period and the geography a report gives above its header instead of in columns.
+
+A statistics bureau's monthly form has no 报告期 or 城市 column: its title says the month
+(`2026年10月科技创新指标完成情况`), and a line below it the office that fills it in
+(`填报单位（盖章）：黄石市科技局　　报告期：2026年10月`). Every row of the table is then that
+period's and that geography's. Hand-written: neither DuckDB's reader nor openpyxl reads a form's
+title.
+
+What is read, from the rows above the header:
+- a field after its label, `报告期：2026年10月`, `地区：黄石` (any alias of the column, a colon, the
+  text up to the next gap of two spaces or the cell's end; or the next cell when the label's is
+  bare);
+- else, for the period, one spelling of a month, a quarter, a half-year or the months from January
+  (`2026年1-10月`) in the title's text. A year alone is not taken from free text: titles name the
+  years a plan spans (`2026—2028年`). Two different spellings are no period;
+- for the geography, the texts that may name it, most telling first: the field after its label,
+  the reporter after theirs (`黄石市科技局`), the title's other text. Which catalog geography they
+  name is looked up by ingest.py (`resolve_title`), not here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dagster_project.lib.progress.headers import FIELD_ALIASES
+from dagster_project.lib.text import lookup_key, to_halfwidth
+
+# The labels read above a header, by field: the column's own aliases and the form's words.
+TITLE_LABELS: dict[str, tuple[str, ...]] = {
+    "period": (*FIELD_ALIASES["period"], "所属期", "所属时期", "报表期", "数据期"),
+    "geography": (*FIELD_ALIASES["geography"], "所属地区", "行政区划"),
+    "reporter": (*FIELD_ALIASES["reporter"], "填报机关", "报送机关", "统计单位"),
+    # Read so that its date is not taken for the period.
+    "reported_on": FIELD_ALIASES["reported_on"],
+}
+_LABEL_OF = {lookup_key(alias): f for f, aliases in TITLE_LABELS.items() for alias in aliases}
+# A label, a note in brackets after it (填报单位（盖章）), a colon, the rest.
+_LABELLED = re.compile(r"^\s*([^:()]{1,12}?)\s*(\([^()]*\))?\s*:\s*(.*)$")
+# Segments of a title cell: runs of two or more spaces (a form's gap) or a tab.
+_GAP = re.compile(r"\s{2,}|\t")
+_YEAR = r"(?<!\d)(20\d{2}|19\d{2})\s*年?\s*"
+_DASH = r"\s*[-—–~～〜至到]\s*"
+# The spellings of a period found in free text, each a whole spelling the rules read (rules.py).
+_PERIODS_IN_TEXT = (
+    re.compile(_YEAR + r"(?:1|01|一)\s*月?" + _DASH + r"\d{1,2}\s*月(?!\s*\d{1,2}\s*日)"),
+    re.compile(_YEAR + r"前\s*[三两二四234]\s*个?\s*季度"),
+    re.compile(_YEAR + r"第?\s*[一二三四1-4]\s*季度"),
+    re.compile(_YEAR + r"[上下]\s*半年"),
+    re.compile(_YEAR + r"\d{1,2}\s*月(?!\s*\d{1,2}\s*日)(?:份|末)?"),
+    re.compile(r"(?<!\d)(20\d{2})-(0[1-9]|1[0-2])(?![-\d])"),
+    re.compile(r"(?<!\d)(20\d{2})\s*[Qq]\s*[1-4](?!\d)"),
+)
+
+
+@dataclass(frozen=True)
+class TitleValue:
+    text: str  # as written: '2026年10月', '黄石', '黄石市科技局'
+    row_index: int  # 0-based index of its row among the rows searched
+    labelled: bool  # written after its label (报告期：…), not found in free text
+
+
+@dataclass(frozen=True)
+class Title:
+    """What the rows above a header give: the period, the geography's name after its label, and
+    the texts in which to look for a geography's name (the reporter's, the title's)."""
+
+    period: TitleValue | None = None
+    geography: TitleValue | None = None
+    geography_texts: tuple[TitleValue, ...] = ()
+    # Why a field the header lacks is not taken from the title (several periods in it, no
+    # geography of the catalog), for the file's message.
+    problems: tuple[str, ...] = ()
+
+
+def _segments(rows: Sequence[Sequence[str | None]]) -> list[tuple[int, str]]:
+    """(row index, text) of every non-blank piece of the rows, cell by cell, split at gaps."""
+    pieces = []
+    for index, row in enumerate(rows):
+        for cell in row:
+            if cell is None:
+                continue
+            for piece in _GAP.split(to_halfwidth(str(cell)).strip()):
+                if piece.strip():
+                    pieces.append((index, piece.strip()))
+    return pieces
+
+
+def read_title(rows: Sequence[Sequence[str | None]]) -> Title:
+    """The period and geography the rows above a header give (`rows`: those rows)."""
+    pieces = _segments(rows)
+    labelled: dict[str, TitleValue] = {}
+    free: list[tuple[int, str]] = []
+    taken = -1  # the piece read as the value of a bare label before it
+    for position, (index, piece) in enumerate(pieces):
+        if position == taken:
+            continue
+        match = _LABELLED.match(piece)
+        field = _LABEL_OF.get(lookup_key(match[1])) if match else None
+        if match is None or field is None:
+            free.append((index, piece))
+            continue
+        value = match[3].strip()
+        if not value and position + 1 < len(pieces) and pieces[position + 1][0] == index:
+            # 报告期： | 2026年10月: the label's cell bare, its value in the next one.
+            value, taken = pieces[position + 1][1], position + 1
+        if value and field not in labelled:
+            labelled[field] = TitleValue(value, index, labelled=True)
+    period = labelled.get("period")
+    problems: tuple[str, ...] = ()
+    if period is None:
+        found = [
+            (piece, m.start(), m.end(), index, m[0].strip())
+            for piece, (index, text) in enumerate(free)
+            for p in _PERIODS_IN_TEXT
+            for m in p.finditer(text)
+        ]
+        # The longest spelling at a place: 2026年1月-10月 holds 2026年1月.
+        spellings = {
+            (index, text)
+            for piece, start, end, index, text in found
+            if not any(
+                other == piece and s <= start and end <= e and (s, e) != (start, end)
+                for other, s, e, _, _ in found
+            )
+        }
+        distinct = sorted({lookup_key(text) for _, text in spellings})
+        if len(distinct) == 1:
+            index, text = min(spellings)
+            period = TitleValue(text, index, labelled=False)
+        elif len(distinct) > 1:
+            problems = (
+                "the title names several periods ("
+                + ", ".join(sorted({text for _, text in spellings}))
+                + ")",
+            )
+    texts = []
+    if "reporter" in labelled:
+        texts.append(labelled["reporter"])
+    texts += [TitleValue(text, index, labelled=False) for index, text in free]
+    return Title(period, labelled.get("geography"), tuple(texts), problems)
+
+
+_YTD_MONTHS = re.compile(_YEAR + r"(?:1|01|一)\s*月?" + _DASH + r"(\d{1,2})\s*月(?:份|末)?\s*$")
+_YTD_QUARTERS = re.compile(_YEAR + r"前\s*([三两二四234])\s*个?\s*季度?\s*$")
+_QUARTERS = {"两": 2, "二": 2, "2": 2, "三": 3, "3": 3, "四": 4, "4": 4}
+
+
+def last_month_of_year_to_date(text: str) -> str:
+    """The last month (or quarter) of a period of the months from January (2026年1-10月 →
+    2026年10月; 2026年前三季度 → 2026年3季度), else `text` as it is: the period of a form's title
+    whose columns are the month's own value and the year's running total to it."""
+    plain = to_halfwidth(text).strip()
+    if (months := _YTD_MONTHS.fullmatch(plain)) is not None:
+        return f"{months[1]}年{int(months[2])}月"
+    if (quarters := _YTD_QUARTERS.fullmatch(plain)) is not None:
+        return f"{quarters[1]}年{_QUARTERS[quarters[2]]}季度"
+    return text

@@ -1,0 +1,217 @@
+"""Forms that give their period and geography above the header (titles.py, ingest.resolve_title)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from dagster_project.lib.progress.headers import find_header
+from dagster_project.lib.progress.titles import last_month_of_year_to_date, read_title
+from tests.test_ingest import Landing
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Landing:
+    return Landing(tmp_path)
+
+
+def test_a_field_after_its_label_is_read_in_its_cell_or_the_next() -> None:
+    title = read_title(
+        [
+            ["武汉都市圈科技同兴三年行动（2026—2028年）指标完成情况"],
+            ["填报单位（盖章）：黄石市科技局\u3000\u3000报告期：2026年10月"],
+            ["地区：", "黄石", "填报日期：2026年11月5日"],
+        ]
+    )
+    assert title.period is not None and title.period.text == "2026年10月"
+    assert (title.period.row_index, title.period.labelled) == (1, True)
+    assert title.geography is not None and title.geography.text == "黄石"
+    # The reporter first, then the other text, to look for a geography in.
+    assert [t.text for t in title.geography_texts][:2] == [
+        "黄石市科技局",
+        "武汉都市圈科技同兴三年行动(2026—2028年)指标完成情况",
+    ]
+    assert "黄石" not in [t.text for t in title.geography_texts]  # the bare label's value
+    assert title.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("rows", "period"),
+    [
+        ([["2026年1-10月科技统计月报"]], "2026年1-10月"),
+        # The longest spelling at a place: the months from January, not January.
+        ([["2026年1月-10月科技统计月报"]], "2026年1月-10月"),
+        ([["科技统计月报（2026年10月）"], ["填报日期：2026年11月5日"]], "2026年10月"),
+        ([["2026年第三季度报表"]], "2026年第三季度"),
+        ([["2026年上半年完成情况"]], "2026年上半年"),
+        ([["统计月报 2026-10"]], "2026-10"),
+        # A date is no month; the years a plan spans, or a year alone, are no period.
+        ([["填报日期：2026年11月5日"]], None),
+        ([["三年行动（2026—2028年）"]], None),
+        ([["2026年科技创新指标完成情况"]], None),
+    ],
+)
+def test_a_period_in_the_titles_text(rows: list[list[str]], period: str | None) -> None:
+    title = read_title(rows)
+    assert (title.period.text if title.period else None) == period
+
+
+def test_two_periods_in_the_title_are_none_and_say_so() -> None:
+    title = read_title([["2026年10月与2026年9月对比"]])
+    assert title.period is None
+    assert title.problems == ("the title names several periods (2026年10月, 2026年9月)",)
+
+
+def test_a_forms_title_months_from_january_are_its_last_months() -> None:
+    assert last_month_of_year_to_date("2026年1-10月") == "2026年10月"
+    assert last_month_of_year_to_date("2026年1—9月份") == "2026年9月"
+    assert last_month_of_year_to_date("2026年1月-10月") == "2026年10月"
+    assert last_month_of_year_to_date("2026年前三季度") == "2026年3季度"
+    assert last_month_of_year_to_date("2026年4-6月") == "2026年4-6月"
+    assert last_month_of_year_to_date("2026年10月") == "2026年10月"
+
+
+def test_the_title_completes_a_header_that_lacks_the_period_and_geography() -> None:
+    rows = [["2026年10月科技统计月报"], ["填报单位：黄石市科技局"], ["指标", "数值", "单位"]]
+    match = find_header(rows)
+    assert match is not None and match.row_index == 2 and not match.missing
+    assert match.title_fields == ["period", "geography"]
+    # With no rows above, the header still lacks them.
+    alone = find_header(rows[2:])
+    assert alone is not None and alone.missing == ["period", "geography"]
+
+
+def test_a_statistics_bureaus_form_lands_under_its_titles_month_and_office(
+    landing: Landing,
+) -> None:
+    landing.add("statistics_form.csv")  # GB18030; 2026年1-10月 in the title; 黄石市科技局
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 4, 4)
+    rows = landing.rows(
+        "select source_row, source_column, period_raw, geography_raw, geo_id, basis, "
+        "period_start, period_end, value from raw.progress_rows order by source_row, basis"
+    )
+    d = dt.date
+    assert rows == [
+        (
+            4,
+            "本月",
+            "2026年10月",
+            "黄石市",
+            "huangshi",
+            "period",
+            d(2026, 10, 1),
+            d(2026, 10, 31),
+            3.5,
+        ),
+        (
+            4,
+            "1-本月累计",
+            "2026年10月",
+            "黄石市",
+            "huangshi",
+            "ytd",
+            d(2026, 1, 1),
+            d(2026, 10, 31),
+            30.2,
+        ),
+        (
+            5,
+            "本月",
+            "2026年10月",
+            "黄石市",
+            "huangshi",
+            "period",
+            d(2026, 10, 1),
+            d(2026, 10, 31),
+            2.0,
+        ),
+        (
+            5,
+            "1-本月累计",
+            "2026年10月",
+            "黄石市",
+            "huangshi",
+            "ytd",
+            d(2026, 1, 1),
+            d(2026, 10, 31),
+            15.0,
+        ),
+    ]
+
+
+def test_each_sheet_of_a_workbook_reads_its_own_title(landing: Landing) -> None:
+    landing.add("statistics_form.xlsx")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 3, 3)
+    rows = landing.rows(
+        "select sheet, geo_id, basis, period_start::varchar, period_end::varchar, value "
+        "from raw.progress_rows order by sheet, basis"
+    )
+    assert rows == [
+        ("孝感", "xiaogan", "period", "2026-10-01", "2026-10-31", 9.9),
+        ("鄂州", "ezhou", "period", "2026-07-01", "2026-09-30", 36.1),
+        ("鄂州", "ezhou", "ytd", "2026-01-01", "2026-09-30", 98.3),
+    ]
+
+
+def _write(landing: Landing, name: str, body: str) -> None:
+    (landing.raw / "progress" / name).write_text(body, encoding="utf-8")
+
+
+def test_a_period_of_the_title_that_breaks_a_rule_says_it_is_the_titles(
+    landing: Landing,
+) -> None:
+    _write(
+        landing,
+        "t.csv",
+        "报告期：2026年13月   地区：孝感\n指标,数值,单位\n技术合同成交额,12.2,亿元\n",
+    )
+    (outcome,) = landing.ingest()
+    assert outcome.status == "rejected"
+    ((code, reason),) = landing.rows("select reason_code, reason from dq.quarantine")
+    assert code == "period_unrecognised"
+    assert reason.startswith(
+        "progress/t.csv, row 3, column 报告期 period (from the title, row 1): the period is not "
+        "recognised (got '2026年13月')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "geo_id"),
+    [
+        # The plan's area and the member reporting under it: the member.
+        ("武汉都市圈科技同兴三年行动指标完成情况（黄石市）2026年10月", "huangshi"),
+        # The longest name at a place: 武汉都市圈 is the area, not 武汉.
+        ("武汉都市圈 2026年10月 汇总", "wuhan_metro"),
+    ],
+)
+def test_the_title_names_the_geography(landing: Landing, title: str, geo_id: str) -> None:
+    _write(landing, "t.csv", f"{title}\n指标,数值,单位\n技术合同成交额,12.2,亿元\n")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "loaded"
+    assert landing.rows("select geo_id, period_start::varchar from raw.progress_rows") == [
+        (geo_id, "2026-10-01")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "says"),
+    [
+        ("黄石、鄂州 2026年10月", "the title names several geographies (鄂州, 黄石)"),
+        ("科技统计月报 2026年10月", "the title names no geography of reference/geographies.csv"),
+    ],
+)
+def test_a_title_that_names_no_one_geography_gives_none(
+    landing: Landing, title: str, says: str
+) -> None:
+    _write(landing, "t.csv", f"{title}\n指标,数值,单位\n技术合同成交额,12.2,亿元\n")
+    (outcome,) = landing.ingest()
+    assert outcome.status == "rejected"
+    assert outcome.reason.startswith(f"missing required column(s): 城市/地区 geography ({says})")
+    assert "after their labels: 报告期：2026年10月, 地区：黄石" in outcome.reason
+    # Its rows are kept as read, the reason with them.
+    ((code, reason),) = landing.rows("select reason_code, reason from dq.quarantine")
+    assert code == "columns_missing" and says in reason
