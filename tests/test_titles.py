@@ -145,13 +145,15 @@ def test_a_statistics_bureaus_form_lands_under_its_titles_month_and_office(
 def test_each_sheet_of_a_workbook_reads_its_own_title(landing: Landing) -> None:
     landing.add("statistics_form.xlsx")
     (outcome,) = landing.ingest()
-    assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 3, 3)
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 4, 4)
     rows = landing.rows(
         "select sheet, geo_id, basis, period_start::varchar, period_end::varchar, value "
-        "from raw.progress_rows order by sheet, basis"
+        "from raw.progress_rows order by sheet, basis, source_row"
     )
+    # 孝感's header written again below still stands under its title.
     assert rows == [
         ("孝感", "xiaogan", "period", "2026-10-01", "2026-10-31", 9.9),
+        ("孝感", "xiaogan", "period", "2026-10-01", "2026-10-31", 3.0),
         ("鄂州", "ezhou", "period", "2026-07-01", "2026-09-30", 36.1),
         ("鄂州", "ezhou", "ytd", "2026-01-01", "2026-09-30", 98.3),
     ]

@@ -20,7 +20,7 @@ import functools
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -307,9 +307,11 @@ def _tables(
         # A data row's value is a number or blank; only a text value may be a header's.
         if value is not None and not value.strip()[:1].isdigit():
             again = find_header([cells])
-            if again is not None and not again.missing:
+            # A form's header written again below gives the period and geography of its title
+            # no more than the first did: the title above the first still does.
+            if again is not None and not set(again.missing) - set(match.title_fields):
                 yield SheetRows(title, match, first, data)
-                match, first, data = again, excel_row + 1, []
+                match, first, data = replace(again, title=match.title), excel_row + 1, []
                 continue
         data.append((excel_row, cells))
     yield SheetRows(title, match, first, data)
