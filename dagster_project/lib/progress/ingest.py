@@ -371,12 +371,11 @@ def _title_meta(match: HeaderMatch) -> list[tuple[str, str | None]]:
 
 
 def _title_hint(match: HeaderMatch) -> str:
-    """For a header that lacks the period or geography, why the title gave neither, and how a
-    form gives them above its header; else nothing."""
-    if not {"period", "geography"} & set(match.missing):
+    """For a header below a title that lacks the period or geography, why the title gave
+    neither, and how a form gives them above its header; else nothing."""
+    if match.title is None or not {"period", "geography"} & set(match.missing):
         return ""
-    problems = match.title.problems if match.title is not None else ()
-    return "".join(f" ({problem})" for problem in problems) + (
+    return "".join(f" ({problem})" for problem in match.title.problems) + (
         "; a form may give its period and geography above its header instead, after their "
         "labels: 报告期：2026年10月, 地区：黄石"
     )
