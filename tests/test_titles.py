@@ -217,3 +217,26 @@ def test_a_title_that_names_no_one_geography_gives_none(
     # Its rows are kept as read, the reason with them.
     ((code, reason),) = landing.rows("select reason_code, reason from dq.quarantine")
     assert code == "columns_missing" and says in reason
+
+
+def test_the_unit_above_a_table_without_a_unit_column_is_its_rows(landing: Landing) -> None:
+    _write(
+        landing,
+        "t.csv",
+        "2026年10月 孝感市\n单位：万元\n指标,数值\n技术合同成交额,12000\n"
+        "技术合同成交额（亿元）,1.3\n",
+    )
+    (outcome,) = landing.ingest()
+    assert (outcome.rows_loaded, outcome.rows_quarantined) == (1, 1)
+    assert landing.rows("select value, unit, unit_raw from raw.progress_rows") == [
+        (1.2, "亿元", "万元")
+    ]
+    # A row whose indicator says another unit is not guessed.
+    ((code, reason),) = landing.rows("select reason_code, reason from dq.quarantine")
+    assert code == "unit_conflicts_with_indicator"
+    assert "row 5, column 单位 unit (from the title, row 2)" in reason
+    # A table with its own unit column reads its cells, whatever is above it.
+    title = read_title([["单位：万元"]])
+    assert title.unit is not None and title.unit.text == "万元"
+    with_column = find_header([["单位：万元"], ["报告期", "城市", "指标", "数值", "单位"]])
+    assert with_column is not None and "unit" not in with_column.title_fields

@@ -139,17 +139,18 @@ class HeaderMatch:
     # unit, a row's unit when its own unit cell is blank or the file has no unit column), by
     # value field.
     notes: dict[str, str] = field(default_factory=dict)
-    # What the rows above the header give for a period or geography it has no column for.
+    # What the rows above the header give for a period, geography or unit it has no column for.
     title: Title | None = None
 
     @property
     def title_fields(self) -> list[str]:
-        """The fields read from the title rather than from a column: period, geography."""
+        """The fields read from the title rather than from a column: period, geography, unit."""
         if self.title is None:
             return []
         given = {
             "period": self.title.period is not None,
             "geography": self.title.geography is not None or bool(self.title.geography_texts),
+            "unit": self.title.unit is not None,
         }
         return [f for f, is_given in given.items() if is_given and f not in self.positions]
 
@@ -224,6 +225,9 @@ def find_header(rows: Sequence[Sequence[str | None]]) -> HeaderMatch | None:
         headers = tuple("" if c is None else str(c) for c in row)
         match = HeaderMatch(index, positions, headers, notes)
         if not match.missing:
+            # The unit of a table with no unit column may be said above it: 单位：万元.
+            if index and "unit" not in positions:
+                match = replace(match, title=read_title(rows[:index]))
             return match
         if index and set(match.missing) <= {"period", "geography"}:
             match = replace(match, title=read_title(rows[:index]))

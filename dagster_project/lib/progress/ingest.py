@@ -353,12 +353,12 @@ def resolve_title(con: duckdb.DuckDBPyConnection, match: HeaderMatch) -> HeaderM
 
 
 def _title_meta(match: HeaderMatch) -> list[tuple[str, str | None]]:
-    """The columns `cells` carries on the fields the title gives (period, geography): what it
-    gives (`title_<field>`), and where (`title_<field>_from`: "the title, row 2"). In a form with
+    """The columns `cells` carries on the fields the title gives (period, geography, unit): what
+    it gives (`title_<field>`), and where (`title_<field>_from`: "the title, row 2"). In a form with
     a value column per basis, a title's months from January (2026年1-10月) are the month's
     report's period (本月: October) and the running total's (本年累计: January to October)."""
     meta: list[tuple[str, str | None]] = []
-    for f in ("period", "geography"):
+    for f in ("period", "geography", "unit"):
         value = getattr(match.title, f, None) if f in match.title_fields else None
         text = value.text if value is not None else None
         if f == "period" and text is not None and match.is_by_basis:
@@ -470,7 +470,7 @@ def _incoming_select(match: HeaderMatch, file_no: int, columns: set[str]) -> str
                 cell = f"coalesce({cell}, note_{vf})"
             elif f == "basis" and vf != "value":
                 cell = f"name_{vf}"
-            elif f"title_{f}" in columns:
+            if f"title_{f}" in columns:
                 cell = f"coalesce({cell}, title_{f})"
             selects.append(f"{cell} as {RAW_COLUMNS[f]}")
         source_column = f"header_{vf}" if vf != "value" else "cast(null as varchar)"
@@ -685,7 +685,7 @@ def _land(
         f"when reasons.field = '{f}' and cells.title_{f} is not null "
         f"and parsed.{RAW_COLUMNS[f]} is not distinct from cells.title_{f} "
         f"then reasons.column_label || ' (from ' || cells.title_{f}_from || ')' "
-        for f in ("period", "geography")
+        for f in ("period", "geography", "unit")
         if f"title_{f}_from" in columns
     )
     column_label = (

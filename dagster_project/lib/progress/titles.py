@@ -13,6 +13,7 @@ What is read, from the rows above the header:
 - else, for the period, one spelling of a month, a quarter, a half-year or the months from January
   (`2026年1-10月`) in the title's text. A year alone is not taken from free text: titles name the
   years a plan spans (`2026—2028年`). Two different spellings are no period;
+- the unit after its label (`单位：万元`), for a table with no unit column;
 - for the geography, the texts that may name it, most telling first: the field after its label,
   the reporter after theirs (`黄石市科技局`), the title's other text. Which catalog geography they
   name is looked up by ingest.py (`resolve_title`), not here.
@@ -32,6 +33,8 @@ TITLE_LABELS: dict[str, tuple[str, ...]] = {
     "period": (*FIELD_ALIASES["period"], "所属期", "所属时期", "报表期", "数据期"),
     "geography": (*FIELD_ALIASES["geography"], "所属地区", "行政区划"),
     "reporter": (*FIELD_ALIASES["reporter"], "填报机关", "报送机关", "统计单位"),
+    # The unit of a table with no unit column: 单位：万元 above it, as on most statistical tables.
+    "unit": (*FIELD_ALIASES["unit"], "金额单位", "计量单位", "数量单位"),
     # Read so that its date is not taken for the period.
     "reported_on": FIELD_ALIASES["reported_on"],
 }
@@ -68,6 +71,7 @@ class Title:
 
     period: TitleValue | None = None
     geography: TitleValue | None = None
+    unit: TitleValue | None = None
     geography_texts: tuple[TitleValue, ...] = ()
     # Why a field the header lacks is not taken from the title (several periods in it, no
     # geography of the catalog), for the file's message.
@@ -139,7 +143,7 @@ def read_title(rows: Sequence[Sequence[str | None]]) -> Title:
     if "reporter" in labelled:
         texts.append(labelled["reporter"])
     texts += [TitleValue(text, index, labelled=False) for index, text in free]
-    return Title(period, labelled.get("geography"), tuple(texts), problems)
+    return Title(period, labelled.get("geography"), labelled.get("unit"), tuple(texts), problems)
 
 
 _YTD_MONTHS = re.compile(_YEAR + r"(?:1|01|一)\s*月?" + _DASH + r"(\d{1,2})\s*月(?:份|末)?\s*$")
