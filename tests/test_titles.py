@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -89,56 +88,20 @@ def test_a_statistics_bureaus_form_lands_under_its_titles_month_and_office(
     landing.add("statistics_form.csv")  # GB18030; 2026年1-10月 in the title; 黄石市科技局
     (outcome,) = landing.ingest()
     assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 4, 4)
+    # Every row under the title's month and the office's city; under 本月 October, under
+    # 1-本月累计 January to October.
+    assert landing.rows(
+        "select distinct period_raw, geography_raw, geo_id from raw.progress_rows"
+    ) == [("2026年10月", "黄石市", "huangshi")]
     rows = landing.rows(
-        "select source_row, source_column, period_raw, geography_raw, geo_id, basis, "
-        "period_start, period_end, value from raw.progress_rows order by source_row, basis"
+        "select source_row, source_column, basis, period_start::varchar, "
+        "period_end::varchar, value from raw.progress_rows order by source_row, basis"
     )
-    d = dt.date
     assert rows == [
-        (
-            4,
-            "本月",
-            "2026年10月",
-            "黄石市",
-            "huangshi",
-            "period",
-            d(2026, 10, 1),
-            d(2026, 10, 31),
-            3.5,
-        ),
-        (
-            4,
-            "1-本月累计",
-            "2026年10月",
-            "黄石市",
-            "huangshi",
-            "ytd",
-            d(2026, 1, 1),
-            d(2026, 10, 31),
-            30.2,
-        ),
-        (
-            5,
-            "本月",
-            "2026年10月",
-            "黄石市",
-            "huangshi",
-            "period",
-            d(2026, 10, 1),
-            d(2026, 10, 31),
-            2.0,
-        ),
-        (
-            5,
-            "1-本月累计",
-            "2026年10月",
-            "黄石市",
-            "huangshi",
-            "ytd",
-            d(2026, 1, 1),
-            d(2026, 10, 31),
-            15.0,
-        ),
+        (4, "本月", "period", "2026-10-01", "2026-10-31", 3.5),
+        (4, "1-本月累计", "ytd", "2026-01-01", "2026-10-31", 30.2),
+        (5, "本月", "period", "2026-10-01", "2026-10-31", 2.0),
+        (5, "1-本月累计", "ytd", "2026-01-01", "2026-10-31", 15.0),
     ]
 
 
