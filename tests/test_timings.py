@@ -41,9 +41,11 @@ def test_assets_are_named_checks_added_up_and_the_rest_is_start() -> None:
     times = run_times(_result().all_events, elapsed=5.0)
     assert list(times.parts) == ["start", "landed", "published", "checks"]
     assert times.check_steps == 2
-    assert times.parts["landed"] == pytest.approx(0.2, abs=0.15)
-    assert times.parts["published"] == pytest.approx(0.1, abs=0.1)
-    assert times.parts["checks"] == pytest.approx(0.05, abs=0.1)
+    # At least what each step sleeps, each under its own name: a step takes longer on a loaded
+    # machine (0.52 s once for a 0.1 s step, with the suite's other worker busy), never less.
+    assert times.parts["landed"] >= 0.2
+    assert times.parts["published"] >= 0.1
+    assert times.parts["checks"] >= 0.05
     assert sum(times.parts.values()) == pytest.approx(5.0)
 
 
