@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 
 from dagster_project.lib import explain
@@ -198,3 +199,25 @@ def test_explain_names_the_column_of_a_report() -> None:
     }
     (_, line) = explain._reports_lines(con, target)
     assert line.endswith("· progress/xianning_monthly.csv row 2 (1-本月累计)")
+
+
+def test_a_header_over_two_rows_and_wrapped_in_its_cell(landing: Landing) -> None:
+    # 完成情况 over 本月 | 1-本月⏎累计, the other headers merged down across both rows.
+    path = landing.raw / "progress" / "huanggang.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["黄冈市科技创新主要指标完成情况（2026年1-10月）"])
+    sheet.append(["地区", "指标名称", "计量单位", "完成情况", None])
+    sheet.append([None, None, None, "本月", "1-本月\n累计"])
+    for cells in ("A2:A3", "B2:B3", "C2:C3", "D2:E2"):
+        sheet.merge_cells(cells)
+    sheet.append(["黄冈", "技术合同成交额", "亿元", 2.2, "约18"])
+    workbook.save(path)
+    (outcome,) = landing.ingest()
+    assert (outcome.header_row, outcome.rows_loaded, outcome.rows_quarantined) == (3, 1, 1)
+    assert landing.rows("select source_column, basis, value from raw.progress_rows") == [
+        ("本月", "period", 2.2)
+    ]
+    ((column, reason),) = landing.rows("select source_column, reason from dq.quarantine")
+    assert column == "1-本月累计"
+    assert "row 4, column 1-本月累计: the value is not a number (got '约18')" in reason

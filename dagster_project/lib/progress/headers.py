@@ -178,9 +178,15 @@ class HeaderMatch:
             and not (f == "value" and self.is_by_basis)
         ]
 
+    def header_of(self, value_field: str) -> str:
+        """A value column's header as written, on one line: a header wrapped in its cell
+        (1-本月⏎累计, Excel's Alt+Enter) is one name."""
+        lines = self.headers[self.positions[value_field]].strip("\ufeff \t").splitlines()
+        return "".join(line.strip() for line in lines)
+
     def name_of(self, value_field: str) -> str:
-        """A value column's header as written, without its note in brackets (本年累计)."""
-        header = to_halfwidth(self.headers[self.positions[value_field]]).strip("\ufeff \t")
+        """A value column's header without its note in brackets (本年累计)."""
+        header = to_halfwidth(self.header_of(value_field))
         bracketed = _BRACKETED.match(header)
         return bracketed[1].strip() if bracketed and value_field in self.notes else header
 

@@ -394,7 +394,7 @@ def _value_meta(
     for f in fields:
         present = f in match.positions
         meta += [
-            (f"header_{f}", match.headers[match.positions[f]] if present else None),
+            (f"header_{f}", match.header_of(f) if present else None),
             (f"note_{f}", match.notes.get(f)),
         ]
         if f != "value":
