@@ -205,7 +205,7 @@ def _cells_table_from_csv(
     con: duckdb.DuckDBPyConnection, path: Path, encoding: str, scratch: Path
 ) -> tuple[HeaderMatch, str | None]:
     """Load a CSV's data rows into temp table `cells` (c0..cN, source_row, sheet and the columns
-    of `_value_meta`) with DuckDB's reader. Returns the header found and the name of a transcoded
+    of `_row_meta`) with DuckDB's reader. Returns the header found and the name of a transcoded
     copy to delete, if any."""
     lines = head_lines(path, encoding, 40)
     if not lines:
@@ -234,16 +234,14 @@ def _cells_table_from_csv(
     width = max(len(match.headers), 1)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     first_row = match.row_index + 2
+    meta = _row_meta(match, match.value_fields)
     if len(lines) < 40 and len(lines) <= header_line + 1:
         # Nothing after the header: DuckDB's reader would have nothing to sniff.
         cells = ", ".join(f"cast(null as varchar) as c{i}" for i in range(width))
-        meta = ", ".join(
-            f"cast(null as varchar) as {name}"
-            for name, _ in _value_meta(match, match.value_fields) + _title_meta(match)
-        )
+        nulls = ", ".join(f"cast(null as varchar) as {name}" for name, _ in meta)
         con.execute(
             f"create or replace temp table cells as select {cells}, "
-            f"cast(null as integer) as source_row, cast(null as varchar) as sheet, {meta} "
+            f"cast(null as integer) as source_row, cast(null as varchar) as sheet, {nulls} "
             "where false"
         )
         return match, str(transcoded) if transcoded else None
@@ -277,15 +275,14 @@ def _cells_table_from_csv(
     # only; the header's names are bound.
     named = [f for f in ("period", *match.value_fields[:1]) if f in match.positions]
     repeated = " and ".join(f"trim(c{match.positions[f]}) = ?" for f in named) or "false"
-    value_meta = _value_meta(match, match.value_fields) + _title_meta(match)
-    bound_meta = ", ".join(f"cast(? as varchar) as {name}" for name, _ in value_meta)
+    bound_meta = ", ".join(f"cast(? as varchar) as {name}" for name, _ in meta)
     con.execute(
         "create or replace temp table cells as "  # noqa: S608
         "select *, cast(rowid + ? as integer) as source_row, cast(null as varchar) as sheet, "
         f"{bound_meta} from cells where not coalesce({repeated}, false)",
         [
             first_row,
-            *(value for _, value in value_meta),
+            *(value for _, value in meta),
             *(match.headers[match.positions[f]].strip("\ufeff \t") for f in named),
         ],
     )
@@ -352,6 +349,14 @@ def resolve_title(con: duckdb.DuckDBPyConnection, match: HeaderMatch) -> HeaderM
     )
 
 
+def _row_meta(
+    match: HeaderMatch, value_fields: Sequence[str] = VALUE_FIELDS
+) -> list[tuple[str, str | None]]:
+    """The constant columns `cells` carries row by row on the row's header, (name, value): those
+    of its value columns `value_fields` and those of its title."""
+    return _value_meta(match, value_fields) + _title_meta(match)
+
+
 def _title_meta(match: HeaderMatch) -> list[tuple[str, str | None]]:
     """The columns `cells` carries on the fields the title gives (period, geography, unit): what
     it gives (`title_<field>`), and where (`title_<field>_from`: "the title, row 2"). In a form with
@@ -411,11 +416,11 @@ def _cells_table_from_sheets(
     data: dict[str, list[object]] = {f"c{i}": [] for i in range(len(fields))}
     data["source_row"] = []
     data["sheet"] = []
-    meta_names = [name for name, _ in _value_meta(sheets[0].header) + _title_meta(sheets[0].header)]
+    meta_names = [name for name, _ in _row_meta(sheets[0].header)]
     for name in meta_names:
         data[name] = []
     for sheet in sheets:
-        meta = _value_meta(sheet.header) + _title_meta(sheet.header)
+        meta = _row_meta(sheet.header)
         for excel_row, cells in sheet.rows:
             for i, f in enumerate(fields):
                 pos = sheet.header.positions.get(f)
@@ -437,7 +442,7 @@ def _cells_table_from_sheets(
         con.execute("create or replace temp table cells as select * from _sheet_cells")
     finally:
         con.unregister("_sheet_cells")
-    # The sheets' value columns: each sheet's are in its rows' `_value_meta` columns.
+    # The sheets' value columns: each sheet's are in its rows' `_row_meta` columns.
     present = {f for sheet in sheets for f in sheet.header.positions}
     positions = {f: i for i, f in enumerate(fields) if f not in VALUE_FIELDS or f in present}
     notes = {f: n for sheet in sheets for f, n in sheet.header.notes.items()}

@@ -45,10 +45,14 @@ _LABELLED = re.compile(r"^\s*([^:()]{1,12}?)\s*(\([^()]*\))?\s*:\s*(.*)$")
 _GAP = re.compile(r"\s{2,}|\t")
 _YEAR = r"(?<!\d)(20\d{2}|19\d{2})\s*年?\s*"
 _DASH = r"\s*[-—–~～〜至到]\s*"
+# The months from January to a month (2026年1-10月), and the first quarters (2026年前三季度): found
+# in a title's text, and read as their last month or quarter in a form by basis.
+_FROM_JANUARY = _YEAR + r"(?:1|01|一)\s*月?" + _DASH + r"(\d{1,2})\s*月"
+_FIRST_QUARTERS = _YEAR + r"前\s*([三两二四234])\s*个?\s*季度"
 # The spellings of a period found in free text, each a whole spelling the rules read (rules.py).
 _PERIODS_IN_TEXT = (
-    re.compile(_YEAR + r"(?:1|01|一)\s*月?" + _DASH + r"\d{1,2}\s*月(?!\s*\d{1,2}\s*日)"),
-    re.compile(_YEAR + r"前\s*[三两二四234]\s*个?\s*季度"),
+    re.compile(_FROM_JANUARY + r"(?!\s*\d{1,2}\s*日)"),
+    re.compile(_FIRST_QUARTERS),
     re.compile(_YEAR + r"第?\s*[一二三四1-4]\s*季度"),
     re.compile(_YEAR + r"[上下]\s*半年"),
     re.compile(_YEAR + r"\d{1,2}\s*月(?!\s*\d{1,2}\s*日)(?:份|末)?"),
@@ -146,8 +150,8 @@ def read_title(rows: Sequence[Sequence[str | None]]) -> Title:
     return Title(period, labelled.get("geography"), labelled.get("unit"), tuple(texts), problems)
 
 
-_YTD_MONTHS = re.compile(_YEAR + r"(?:1|01|一)\s*月?" + _DASH + r"(\d{1,2})\s*月(?:份|末)?\s*$")
-_YTD_QUARTERS = re.compile(_YEAR + r"前\s*([三两二四234])\s*个?\s*季度?\s*$")
+_YTD_MONTHS = re.compile(_FROM_JANUARY + r"(?:份|末)?\s*")
+_YTD_QUARTERS = re.compile(_FIRST_QUARTERS + r"\s*")
 _QUARTERS = {"两": 2, "二": 2, "2": 2, "三": 3, "3": 3, "四": 4, "4": 4}
 
 
