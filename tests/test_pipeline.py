@@ -197,6 +197,12 @@ def test_a_broken_and_a_corrected_file_dropped_in_are_reported(
         "报告期,地区,指标名称,计量单位,本月,1-本月累计\n2026-10,咸宁,技术合同成交额,亿元,1.5,11.9\n",
         encoding="utf-8",
     )
+    # A summary table of the cities: a report per indicator column, its period in the title.
+    (drop / "metro_2026-10.csv").write_text(
+        "2026年10月各市科技创新指标完成情况\n地区,技术合同成交额（亿元）,规上高企（家）,排名\n"
+        "潜江,0.8,120,3\n",
+        encoding="gb18030",
+    )
     printed = run_pipeline(raw, warehouse).stdout
     # Where the run's time went: its asset steps by name, its five gates added up.
     times = parse_line(printed)
@@ -227,6 +233,11 @@ def test_a_broken_and_a_corrected_file_dropped_in_are_reported(
             "from marts.fct_actual where source_file = 'progress/inbox/xianning_monthly.csv' "
             "order by basis"
         ).fetchall()
+        spread = con.execute(
+            "select geo_id, indicator_id, period_start::varchar, value, source_column "
+            "from marts.fct_actual where source_file = 'progress/inbox/metro_2026-10.csv' "
+            "order by source_column"
+        ).fetchall()
     assert manifest["progress/inbox/broken.xlsx"].startswith("rejected: not a readable XLSX")
     assert manifest["progress/inbox/huangshi_fix.csv"].startswith("partially_loaded: 1 of 2 rows")
     assert value == (99.0,)
@@ -234,6 +245,13 @@ def test_a_broken_and_a_corrected_file_dropped_in_are_reported(
     assert by_basis == [
         ("period", "2026-10-01", 1.5, 2, "本月"),
         ("ytd", "2026-01-01", 11.9, 2, "1-本月累计"),
+    ]
+    assert manifest["progress/inbox/metro_2026-10.csv"] == (
+        "loaded: columns not read, their headers not an indicator of the plan catalog: 排名"
+    )
+    assert spread == [
+        ("qianjiang", "tech_contract_turnover", "2026-10-01", 0.8, "技术合同成交额（亿元）"),
+        ("qianjiang", "hightech_enterprises_above_scale", "2026-10-01", 120.0, "规上高企（家）"),
     ]
 
 

@@ -2,13 +2,15 @@
 
 Reports come with Chinese or English headers in any order, sometimes below a title and a note.
 The header row is the first row (of the first `HEADER_SEARCH_ROWS`) in which the four required
-columns are all recognised.
+columns are all recognised — the period and geography possibly in the title above it, the values
+possibly in a column per basis (本月 | 本年累计), or spread over a column per indicator or per
+geography (`SPREAD_FIELDS`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -86,6 +88,39 @@ BASIS_VALUE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 # Every column that holds values: 数值, or the value columns of a basis.
 VALUE_FIELDS: tuple[str, ...] = ("value", *BASIS_VALUE_FIELDS)
+# A table may instead spread its values over columns that each name an indicator (地区 |
+# 技术合同成交额（亿元） | 规上高企（家）: a row per geography, or per period of one geography) or a
+# geography (指标名称 | 计量单位 | 黄石 | 鄂州: a row per indicator), in place of 指标 or 城市 and
+# 数值: each row then holds a report per such column, the column's indicator or geography. Such a
+# column is a value field of its own, `value_<field>_<n>`; the names a header may spread are the
+# catalog's (`SpreadNames`: lookup keys by field, and the units' under "unit"), which only the
+# ingest knows.
+SPREAD_FIELDS: tuple[str, ...] = ("indicator", "geography")
+SpreadNames = Mapping[str, Collection[str]]
+_SPREAD = re.compile(r"^value_(indicator|geography)_\d+$")
+# A sub-item's mark in statistical tables (其中：新能源汽车产量, #新能源汽车产量) is not part of the
+# name (as in the ingest's rules).
+_SUB_ITEM = re.compile(r"^(其中[:：]?|[#＃])")
+_NUMBER = re.compile(r"^\s*[-+]?[\d,]*\.?\d+\s*$")
+
+
+def spread_field(value_field: str) -> str | None:
+    """The field a value column of a spread table names (indicator, geography), or None."""
+    spread = _SPREAD.match(value_field)
+    return spread[1] if spread else None
+
+
+def one_line(header: str) -> str:
+    """A header as one line: a header wrapped in its cell (1-本月⏎累计, Excel's Alt+Enter) is one
+    name."""
+    return "".join(line.strip() for line in header.strip("\ufeff \t").splitlines())
+
+
+def spread_key(header: str) -> str:
+    """The lookup key a spread table's column header is matched on."""
+    return _SUB_ITEM.sub("", lookup_key(one_line(header)))
+
+
 # Chinese labels used in messages, so a person recognises the column of their own form.
 FIELD_LABELS: dict[str, str] = {
     "period": "报告期 period",
@@ -141,6 +176,14 @@ class HeaderMatch:
     notes: dict[str, str] = field(default_factory=dict)
     # What the rows above the header give for a period, geography or unit it has no column for.
     title: Title | None = None
+    # The headers of the columns that name no field, when not those of `headers` (a workbook's
+    # sheets combined under one header of fields).
+    unread: tuple[str, ...] | None = None
+    # A spread table's value columns under a header over two rows, each name over its bases
+    # (技术合同成交额 over 本月 | 1-本月累计): the name (its note in `notes`) and the basis as
+    # written, by value field.
+    names: dict[str, str] = field(default_factory=dict)
+    bases: dict[str, str] = field(default_factory=dict)
 
     @property
     def title_fields(self) -> list[str]:
@@ -159,14 +202,45 @@ class HeaderMatch:
         return self.notes.get("value")
 
     @property
+    def spread_fields(self) -> list[str]:
+        """The value columns of a spread table, in the header's order."""
+        return sorted(
+            (f for f in self.positions if spread_field(f)), key=lambda f: self.positions[f]
+        )
+
+    @property
+    def spread(self) -> str | None:
+        """The field a spread table's value columns name (indicator, geography), or None."""
+        fields = self.spread_fields
+        return spread_field(fields[0]) if fields else None
+
+    @property
     def value_fields(self) -> list[str]:
-        """The columns that hold values: 数值, or the value columns of a basis (本月, 累计)."""
-        return [f for f in VALUE_FIELDS if f in self.positions]
+        """The columns that hold values: 数值, the value columns of a basis (本月, 累计), or a
+        spread table's."""
+        return [f for f in VALUE_FIELDS if f in self.positions] + self.spread_fields
+
+    @property
+    def per_column(self) -> str | None:
+        """For a table whose rows hold a report per value column, what each column is."""
+        if self.spread:
+            return f"a value per {self.spread} column" + (" and basis" if self.bases else "")
+        if self.is_by_basis:
+            return "a value per column of 本月, 累计"
+        return None
+
+    @property
+    def unread_columns(self) -> list[str]:
+        """The headers of the columns that name no field, as written."""
+        if self.unread is not None:
+            return list(self.unread)
+        read = set(self.positions.values())
+        return [one_line(h) for i, h in enumerate(self.headers) if i not in read and one_line(h)]
 
     @property
     def is_by_basis(self) -> bool:
         """Whether the values are in columns of a basis (本月, 累计) rather than in 数值."""
-        return any(f in self.positions for f in BASIS_VALUE_FIELDS)
+        return bool(self.bases) or any(f in self.positions for f in BASIS_VALUE_FIELDS)
 
     @property
     def missing(self) -> list[str]:
@@ -175,17 +249,20 @@ class HeaderMatch:
             for f in REQUIRED_FIELDS
             if f not in self.positions
             and f not in self.title_fields
-            and not (f == "value" and self.is_by_basis)
+            and f != self.spread
+            and not (f == "value" and (self.is_by_basis or self.spread))
         ]
 
     def header_of(self, value_field: str) -> str:
         """A value column's header as written, on one line: a header wrapped in its cell
         (1-本月⏎累计, Excel's Alt+Enter) is one name."""
-        lines = self.headers[self.positions[value_field]].strip("\ufeff \t").splitlines()
-        return "".join(line.strip() for line in lines)
+        return one_line(self.headers[self.positions[value_field]])
 
     def name_of(self, value_field: str) -> str:
-        """A value column's header without its note in brackets (本年累计)."""
+        """A value column's header without its note in brackets (本年累计); under a header over
+        two rows, the name above its basis."""
+        if value_field in self.names:
+            return self.names[value_field]
         header = to_halfwidth(self.header_of(value_field))
         bracketed = _BRACKETED.match(header)
         return bracketed[1].strip() if bracketed and value_field in self.notes else header
@@ -196,7 +273,8 @@ class HeaderMatch:
         if not self.is_by_basis:
             return None
         named = "、".join(
-            self.headers[self.positions[f]] for f in BASIS_VALUE_FIELDS if f in self.positions
+            [self.headers[self.positions[f]] for f in BASIS_VALUE_FIELDS if f in self.positions]
+            or dict.fromkeys(self.bases.values())
         )
         if "value" in self.positions:
             other = f"a value column ({self.headers[self.positions['value']]})"
@@ -211,10 +289,111 @@ class HeaderMatch:
         )
 
 
-def find_header(rows: Sequence[Sequence[str | None]]) -> HeaderMatch | None:
+def _spread_columns(
+    headers: Sequence[str], positions: dict[str, int], names: SpreadNames
+) -> tuple[dict[str, int], dict[str, str]]:
+    """A spread table's value columns among `headers` (those not naming a field) and what each
+    notes in brackets (技术合同成交额（亿元）: the unit), when the header has no value column: the
+    columns that each name an indicator when the header has no 指标 but has 城市 (or 报告期, the
+    rows a geography's periods), else those that each name a geography when it has 指标 but no
+    城市."""
+    # A row of data is no header: its value is a number (and a long table's row names an
+    # indicator too, with nothing to say what each row is).
+    if any(f in positions for f in VALUE_FIELDS) or any(_NUMBER.match(h) for h in headers):
+        return {}, {}
+    for spread in SPREAD_FIELDS:
+        # What each row is: a geography (or a period, of one geography) for a row of indicators;
+        # an indicator for a row of geographies.
+        by_row = ("geography", "period") if spread == "indicator" else ("indicator",)
+        if spread in positions or not any(f in positions for f in by_row):
+            continue
+        keys = names.get(spread, ())
+        columns: dict[str, int] = {}
+        notes: dict[str, str] = {}
+        for col, header in enumerate(headers):
+            if col in positions.values() or not header.strip():
+                continue
+            name = f"value_{spread}_{col}"
+            if spread_key(header) in keys:
+                columns[name] = col
+                continue
+            # A name with its unit (技术合同成交额（亿元）); with another note (（上年同期）: last
+            # year's figures, beside this year's) a column of other figures, not read.
+            bracketed = _BRACKETED.match(to_halfwidth(one_line(header)))
+            if (
+                bracketed
+                and spread_key(bracketed[1]) in keys
+                and lookup_key(bracketed[2]) in names.get("unit", ())
+            ):
+                columns[name] = col
+                notes[name] = bracketed[2].strip()
+        if columns:
+            return columns, notes
+    return {}, {}
+
+
+def _spread_by_basis(match: HeaderMatch, below: Sequence[str | None]) -> HeaderMatch:
+    """A spread table's header over two rows when the row below names a basis under its value
+    columns: each name over the columns of its bases (技术合同成交额（亿元） over 本月 |
+    1-本月累计), merged across them (the name in each) or written over the first (blanks after
+    it); a name with no basis below it stays one column. The header is then the row below, its
+    columns named by both rows (技术合同成交额（亿元）/本月). Else `match` as it is."""
+    basis_below = {}
+    for col, cell in enumerate(below):
+        found, _ = split_header(cell)
+        if found in BASIS_VALUE_FIELDS and cell is not None:
+            basis_below[col] = one_line(cell)
+    spread_at = {match.positions[f]: f for f in match.spread_fields}
+    if not basis_below or not spread_at:
+        return match
+    positions = {f: i for f, i in match.positions.items() if not spread_field(f)}
+    notes = {f: n for f, n in match.notes.items() if not spread_field(f)}
+    names, bases, written = {}, {}, {}
+    owner = None
+    for col in range(max(len(match.headers), len(below))):
+        if col in spread_at:
+            owner = spread_at[col]
+        elif col < len(match.headers) and match.headers[col].strip():
+            owner = None  # another column's header
+        if owner is None or (col not in basis_below and col != match.positions[owner]):
+            continue
+        f = f"value_{spread_field(owner)}_{col}"
+        positions[f] = col
+        names[f] = match.name_of(owner)
+        if owner in match.notes:
+            notes[f] = match.notes[owner]
+        if col in basis_below:
+            bases[f] = basis_below[col]
+            written[col] = f"{match.header_of(owner)}/{basis_below[col]}"
+    if not bases:
+        return match
+    upper = [one_line(h) for h in match.headers]
+    lower = ["" if c is None else one_line(str(c)) for c in below]
+    width = max(len(upper), len(lower))
+    upper += [""] * (width - len(upper))
+    lower += [""] * (width - len(lower))
+    headers = tuple(
+        written.get(col, a if not b or a == b else b if not a else f"{a}/{b}")
+        for col, (a, b) in enumerate(zip(upper, lower, strict=True))
+    )
+    return replace(
+        match,
+        row_index=match.row_index + 1,
+        positions=positions,
+        headers=headers,
+        notes=notes,
+        names=names,
+        bases=bases,
+    )
+
+
+def find_header(
+    rows: Sequence[Sequence[str | None]], names: SpreadNames | None = None
+) -> HeaderMatch | None:
     """The header row among `rows`: the first with every required field — its period and
-    geography may be given above it instead (titles.py) —, else the row with the most recognised
-    fields (at least two), so that the error can name what is missing."""
+    geography may be given above it instead (titles.py), its indicators or geographies spread
+    over value columns of their own (`names`: `_spread_columns`) —, else the row with the most
+    recognised fields (at least two), so that the error can name what is missing."""
     # Imported here: titles.py reads the labels of this module's fields.
     from dagster_project.lib.progress.titles import read_title
 
@@ -229,7 +408,13 @@ def find_header(rows: Sequence[Sequence[str | None]]) -> HeaderMatch | None:
                 if found in VALUE_FIELDS and note is not None:
                     notes[found] = note
         headers = tuple("" if c is None else str(c) for c in row)
+        if names:
+            spread, spread_notes = _spread_columns(headers, positions, names)
+            positions.update(spread)
+            notes.update(spread_notes)
         match = HeaderMatch(index, positions, headers, notes)
+        if match.spread and index + 1 < len(rows):
+            match = _spread_by_basis(match, rows[index + 1])
         if not match.missing:
             # The unit of a table with no unit column may be said above it: 单位：万元.
             if index and "unit" not in positions:

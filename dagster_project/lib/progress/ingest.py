@@ -45,7 +45,10 @@ from dagster_project.lib.progress.headers import (
     REQUIRED_FIELDS,
     VALUE_FIELDS,
     HeaderMatch,
+    SpreadNames,
     find_header,
+    spread_field,
+    spread_key,
 )
 from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
 from dagster_project.lib.progress.titles import TitleValue, last_month_of_year_to_date
@@ -202,7 +205,11 @@ def delimiter_of(sample: str) -> str:
 
 
 def _cells_table_from_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, encoding: str, scratch: Path
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    encoding: str,
+    scratch: Path,
+    names: SpreadNames | None = None,
 ) -> tuple[HeaderMatch, str | None]:
     """Load a CSV's data rows into temp table `cells` (c0..cN, source_row, sheet and the columns
     of `_row_meta`) with DuckDB's reader. Returns the header found and the name of a transcoded
@@ -214,7 +221,7 @@ def _cells_table_from_csv(
         rows = list(csv.reader(io.StringIO("".join(lines)), delimiter=delimiter_of("".join(lines))))
     except csv.Error as exc:
         raise FileRejectedError(f"the file cannot be parsed as CSV: {exc}") from exc
-    match = find_header(rows)
+    match = find_header(rows, names)
     if match is None:
         raise FileRejectedError(
             "no header row: none of the first rows names the columns 报告期 (period), "
@@ -298,6 +305,25 @@ def _physical_line_of_record(lines: list[str], record_index: int, delimiter: str
     except csv.Error:
         pass
     return record_index
+
+
+def spread_names(con: duckdb.DuckDBPyConnection) -> dict[str, frozenset[str]]:
+    """The names a table may spread over its value columns, by field: the lookup keys of the
+    catalog's indicators and geographies (`headers.SPREAD_FIELDS`), and of the units a column's
+    header may note after the name."""
+    tables = {
+        "indicator": "raw.indicator_aliases",
+        "geography": "raw.geography_aliases",
+        "unit": "raw.unit_aliases",
+    }
+    names: dict[str, frozenset[str]] = {}
+    for spread in tables:
+        if not table_exists(con, *tables[spread].split(".")):
+            names[spread] = frozenset()
+            continue
+        sql = f"select distinct alias_key from {tables[spread]}"  # noqa: S608 - ours
+        names[spread] = frozenset(spread_key(key) for (key,) in con.execute(sql).fetchall())
+    return names
 
 
 def resolve_title(con: duckdb.DuckDBPyConnection, match: HeaderMatch) -> HeaderMatch:
@@ -392,7 +418,8 @@ def _value_meta(
     """The columns `cells` carries, row by row, on the value columns `fields` of the row's header:
     `header_<field>`, the column's header as written (null where the header has no such column),
     `note_<field>`, what it notes in brackets (数值（亿元）: the values' unit) and, for a value
-    column of a basis, `name_<field>`, its header without the note (本年累计: the basis). A CSV
+    column of a basis, `name_<field>`, its header without the note (本年累计: the basis) — of a
+    spread table's, the name it spreads, and `basis_<field>`, the basis written below it. A CSV
     carries those of its own value columns only: each is a constant column of every row, and at
     9M rows each costs ~0.1 s."""
     meta: list[tuple[str, str | None]] = []
@@ -404,6 +431,8 @@ def _value_meta(
         ]
         if f != "value":
             meta.append((f"name_{f}", match.name_of(f) if present else None))
+        if spread_field(f):
+            meta.append((f"basis_{f}", match.bases.get(f)))
     return meta
 
 
@@ -411,16 +440,19 @@ def _cells_table_from_sheets(
     con: duckdb.DuckDBPyConnection, sheets: list[SheetRows]
 ) -> HeaderMatch:
     """Load every report sheet of a workbook into temp table `cells`, columns aligned by field so
-    that sheets with different column orders combine."""
-    fields = [*FIELDS, *BASIS_VALUE_FIELDS]
+    that sheets with different column orders combine; a spread table's value columns by the name
+    they spread (a 技术合同成交额 column is one field in every sheet)."""
+    sheets, spread = _spread_by_name(sheets)
+    fields = [*FIELDS, *BASIS_VALUE_FIELDS, *spread]
+    value_fields = [*VALUE_FIELDS, *spread]
     data: dict[str, list[object]] = {f"c{i}": [] for i in range(len(fields))}
     data["source_row"] = []
     data["sheet"] = []
-    meta_names = [name for name, _ in _row_meta(sheets[0].header)]
+    meta_names = [name for name, _ in _row_meta(sheets[0].header, value_fields)]
     for name in meta_names:
         data[name] = []
     for sheet in sheets:
-        meta = _row_meta(sheet.header)
+        meta = _row_meta(sheet.header, value_fields)
         for excel_row, cells in sheet.rows:
             for i, f in enumerate(fields):
                 pos = sheet.header.positions.get(f)
@@ -444,11 +476,49 @@ def _cells_table_from_sheets(
         con.unregister("_sheet_cells")
     # The sheets' value columns: each sheet's are in its rows' `_row_meta` columns.
     present = {f for sheet in sheets for f in sheet.header.positions}
-    positions = {f: i for i, f in enumerate(fields) if f not in VALUE_FIELDS or f in present}
+    positions = {f: i for i, f in enumerate(fields) if f not in value_fields or f in present}
     notes = {f: n for sheet in sheets for f, n in sheet.header.notes.items()}
+    bases = {f: b for sheet in sheets for f, b in sheet.header.bases.items()}
+    labels = {f: spread[f] for f in spread} | FIELD_LABELS
+    unread = (c for sheet in sheets if sheet.header.spread for c in sheet.header.unread_columns)
     return HeaderMatch(
-        sheets[0].header.row_index, positions, tuple(FIELD_LABELS[f] for f in fields), notes
+        sheets[0].header.row_index,
+        positions,
+        tuple(labels[f] for f in fields),
+        notes,
+        unread=tuple(dict.fromkeys(unread)),
+        bases=bases,
     )
+
+
+def _spread_by_name(sheets: list[SheetRows]) -> tuple[list[SheetRows], dict[str, str]]:
+    """The sheets with their spread tables' value columns renamed by the name each spreads, one
+    field per name across the workbook, and those fields with a header of theirs."""
+    fields: dict[tuple[str | None, str, str | None], str] = {}
+    headers: dict[str, str] = {}
+    renamed = []
+    for sheet in sheets:
+        match = sheet.header
+        if not match.spread:
+            renamed.append(sheet)
+            continue
+        names: dict[str, str] = {}
+        for f in match.spread_fields:
+            basis = match.bases.get(f)
+            key = (match.spread, spread_key(match.name_of(f)), basis and lookup_key(basis))
+            if key not in fields:
+                fields[key] = f"value_{match.spread}_{len(fields)}"
+                headers[fields[key]] = match.header_of(f)
+            names[f] = fields[key]
+        header = replace(
+            match,
+            positions={names.get(f, f): i for f, i in match.positions.items()},
+            notes={names.get(f, f): n for f, n in match.notes.items()},
+            names={names[f]: match.name_of(f) for f in match.spread_fields},
+            bases={names[f]: b for f, b in match.bases.items()},
+        )
+        renamed.append(replace(sheet, header=header))
+    return renamed, headers
 
 
 def _cells_columns(con: duckdb.DuckDBPyConnection, file_no: int) -> set[str]:
@@ -460,7 +530,8 @@ def _cells_columns(con: duckdb.DuckDBPyConnection, file_no: int) -> set[str]:
 def _incoming_select(match: HeaderMatch, file_no: int, columns: set[str]) -> str:
     """The canonical fields of `cells_<file_no>` (whose columns are `columns`), blank rows
     dropped (a blank line is no row). A row with a value column per basis (本月 | 本年累计) is a
-    report per column, its basis the column's name; the reports of a row of 数值 have none
+    report per column, its basis the column's name, and so is a row of a spread table, its
+    indicator or geography the column's name; the reports of a row of 数值 have none
     (source_column null). A period or geography the title gives is every row's that gives none."""
     present = [f"c{match.positions[f]}" for f in match.positions]
     not_blank = " or ".join(f"nullif(trim({c}), '') is not null" for c in present)
@@ -473,8 +544,10 @@ def _incoming_select(match: HeaderMatch, file_no: int, columns: set[str]) -> str
             if f == "unit":
                 # 数值（亿元）: the header's unit where the row gives none.
                 cell = f"coalesce({cell}, note_{vf})"
-            elif f == "basis" and vf != "value":
+            elif (f == "basis" and vf in BASIS_VALUE_FIELDS) or f == spread_field(vf):
                 cell = f"name_{vf}"
+            elif f == "basis" and spread_field(vf):
+                cell = f"coalesce(basis_{vf}, {cell})"
             if f"title_{f}" in columns:
                 cell = f"coalesce({cell}, title_{f})"
             selects.append(f"{cell} as {RAW_COLUMNS[f]}")
@@ -826,11 +899,12 @@ def _quarantine_unjudged(
 
 
 def _status(
-    rows_in: int, loaded: int, quarantined: int, by_basis: bool = False
+    rows_in: int, loaded: int, quarantined: int, per_column: str | None = None
 ) -> tuple[str, str | None]:
     """The file version's status and reason. The rows of a form with a value column per basis
-    are its values: a row of 本月 and 本年累计 is two reports, each landed or quarantined."""
-    rows = "values (a value per column of 本月, 累计)" if by_basis else "rows"
+    or a spread table (`per_column`: what each value column is) are its values: a row of 本月 and
+    本年累计 is two reports, each landed or quarantined."""
+    rows = f"values ({per_column})" if per_column else "rows"
     if rows_in == 0:
         return "rejected", "the file has a header but no data rows"
     if quarantined == 0:
@@ -838,6 +912,21 @@ def _status(
     if loaded == 0:
         return "rejected", f"every one of its {rows_in} {rows} broke a rule (see dq.quarantine)"
     return "partially_loaded", f"{quarantined} of {rows_in} {rows} broke a rule (see dq.quarantine)"
+
+
+def _with_unread(reason: str | None, match: HeaderMatch) -> str | None:
+    """A spread table's reason, with the columns it does not read: a column whose header is not
+    a name of the catalog may be an indicator or geography misspelt, so it is said, not dropped
+    in silence."""
+    unread = match.unread_columns if match.spread else []
+    if not unread:
+        return reason
+    catalog = {
+        "indicator": "an indicator of the plan catalog",
+        "geography": "a geography of reference/geographies.csv",
+    }[match.spread or ""]
+    said = f"columns not read, their headers not {catalog}: {', '.join(unread)}"
+    return f"{reason}; {said}" if reason else said
 
 
 def _record_manifest(
@@ -893,16 +982,18 @@ def read_file(
     raw_dir: Path,
     scratch: Path,
     max_xlsx_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    names: SpreadNames | None = None,
 ) -> _Staged:
     """Read one file version into temp table `cells_<file_no>`; a file that cannot be read comes
-    back rejected, with the reason.
+    back rejected, with the reason. `names`: the catalog's names a table may spread over its
+    columns (`spread_names`, read once per run by the caller, else here).
 
     Reading fills temporary tables outside any transaction (DuckDB numbers the rows of a table in
     file order only once they are committed)."""
     outcome = FileOutcome(file.relative, sha, "loaded")
     try:
         match, by_basis_problem = _read_into_cells(
-            con, file, raw_dir, scratch, max_xlsx_bytes, outcome
+            con, file, raw_dir, scratch, max_xlsx_bytes, outcome, names or spread_names(con)
         )
         con.execute(f"alter table cells rename to cells_{file_no}")
         if match.missing:
@@ -989,7 +1080,8 @@ def land_batch(
                     con, staged.file, staged.sha, staged.match, staged.file_no, loaded_at, run_id
                 )
                 outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined = counts
-                outcome.status, outcome.reason = _status(*counts, staged.match.is_by_basis)
+                outcome.status, outcome.reason = _status(*counts, staged.match.per_column)
+                outcome.reason = _with_unread(outcome.reason, staged.match)
             elif staged.unjudged is not None:
                 quarantined = _quarantine_unjudged(con, staged, loaded_at, run_id)
                 outcome.rows_in = outcome.rows_quarantined = quarantined
@@ -1029,6 +1121,7 @@ def _read_into_cells(
     scratch: Path,
     max_xlsx_bytes: int,
     outcome: FileOutcome,
+    names: SpreadNames,
 ) -> tuple[HeaderMatch, str | None]:
     """Fill temp table `cells` from the file; raises FileRejectedError when it cannot be read.
     Returns the header and, if its value columns cannot be told apart, why
@@ -1043,7 +1136,9 @@ def _read_into_cells(
         except EncodingError as exc:
             raise FileRejectedError(str(exc)) from exc
         try:
-            match, transcoded = _cells_table_from_csv(con, file.path, outcome.encoding, scratch)
+            match, transcoded = _cells_table_from_csv(
+                con, file.path, outcome.encoding, scratch, names
+            )
         except duckdb.Error as exc:
             # DuckDB's CSV reader names the line and the problem (e.g. a field too large).
             message = str(exc).splitlines()[0][:500]
@@ -1054,7 +1149,7 @@ def _read_into_cells(
         return match, match.by_basis_problem
     if suffix in WORKBOOK_SUFFIXES:
         try:
-            parts = list(read_workbook(file.path, max_xlsx_bytes))
+            parts = list(read_workbook(file.path, max_xlsx_bytes, names))
         except XlsxError as exc:
             raise FileRejectedError(str(exc)) from exc
         sheets = [p for p in parts if isinstance(p, SheetRows)]
@@ -1144,6 +1239,7 @@ def ingest_progress(
 
     outcomes: list[FileOutcome] = []
     batch: list[_Staged] = []
+    names = spread_names(con)
 
     def land() -> None:
         for outcome in land_batch(con, batch, run_id):
@@ -1172,7 +1268,7 @@ def ingest_progress(
             outcome = FileOutcome(file.relative, sha, "loaded", reason=_same_as(landed[sha]))
             batch.append(_Staged(file, sha, outcome, None, len(batch)))
             continue
-        staged = read_file(con, file, sha, len(batch), raw_dir, scratch, max_xlsx_bytes)
+        staged = read_file(con, file, sha, len(batch), raw_dir, scratch, max_xlsx_bytes, names)
         batch.append(staged)
         if staged.match is not None and not unread:
             landed[sha] = file.relative

@@ -31,7 +31,12 @@ from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import from_excel
 
-from dagster_project.lib.progress.headers import HEADER_SEARCH_ROWS, HeaderMatch, find_header
+from dagster_project.lib.progress.headers import (
+    HEADER_SEARCH_ROWS,
+    HeaderMatch,
+    SpreadNames,
+    find_header,
+)
 
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 
@@ -244,10 +249,13 @@ class SkippedSheet:
 
 
 def read_workbook(
-    path: Path, max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
+    path: Path,
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    names: SpreadNames | None = None,
 ) -> Iterator[SheetRows | SkippedSheet]:
     """Every sheet that holds a report header, with its data rows; sheets without one are yielded
-    as skipped, with the reason."""
+    as skipped, with the reason. `names`: the indicators and geographies a header may spread over
+    its columns (`find_header`)."""
     check_archive(path, max_uncompressed_bytes)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
@@ -270,7 +278,7 @@ def read_workbook(
                 # openpyxl's read-only sheet knows its part of the archive (a private attribute).
                 fill_merged(rows, merged_ranges(path, sheet._worksheet_path))
                 match = find_header(
-                    [rows[r] for r in range(1, min(len(rows), HEADER_SEARCH_ROWS) + 1)]
+                    [rows[r] for r in range(1, min(len(rows), HEADER_SEARCH_ROWS) + 1)], names
                 )
                 if match is None or match.missing:
                     reason = (
@@ -279,7 +287,7 @@ def read_workbook(
                     )
                     yield SkippedSheet(sheet.title, reason)
                     continue
-                yield from _tables(sheet.title, match, rows)
+                yield from _tables(sheet.title, match, rows, names)
             except XlsxError:
                 raise
             except Exception as exc:
@@ -292,7 +300,7 @@ def read_workbook(
 
 
 def _tables(
-    title: str, match: HeaderMatch, rows: dict[int, list[str | None]]
+    title: str, match: HeaderMatch, rows: dict[int, list[str | None]], names: SpreadNames | None
 ) -> Iterator[SheetRows]:
     """The sheet's data rows under its header, and under each header that follows: tables
     stacked in one sheet (each city's block pasted below the last, its header with it), or a
@@ -306,7 +314,7 @@ def _tables(
         value = cells[position] if position < len(cells) else None
         # A data row's value is a number or blank; only a text value may be a header's.
         if value is not None and not value.strip()[:1].isdigit():
-            again = find_header([cells])
+            again = find_header([cells], names)
             # A form's header written again below gives the period and geography of its title
             # no more than the first did: the title above the first still does.
             if again is not None and not set(again.missing) - set(match.title_fields):

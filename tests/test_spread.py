@@ -1,0 +1,275 @@
+"""Tables that spread their values over a column per indicator (地区 | 技术合同成交额（亿元） |
+规上高企（家）) or per geography (指标名称 | 计量单位 | 黄石 | 鄂州), as a plan office's summary
+tables of every city come: each row is a report per such column, the column's indicator or
+geography, its lineage the row and the column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from dagster_project.lib.progress.headers import find_header
+from dagster_project.lib.text import lookup_key
+from tests.test_ingest import Landing
+
+# The catalog's names a header may spread, as the ingest reads them (ingest.spread_names).
+NAMES = {
+    "indicator": {lookup_key(n) for n in ("技术合同成交额", "规上高企", "规模以上高新技术企业")},
+    "geography": {lookup_key(n) for n in ("黄石", "鄂州", "黄石市")},
+    "unit": {lookup_key(n) for n in ("亿元", "家")},
+}
+d = dt.date
+TT, HT = "tech_contract_turnover", "hightech_enterprises_above_scale"
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Landing:
+    return Landing(tmp_path)
+
+
+def _landed(landing: Landing, source_file: str) -> dict[tuple[int, str | None], tuple]:
+    rows = landing.rows(
+        "select source_row, source_column, geo_id, indicator_id, basis, period_start, "
+        "period_end, value, unit, is_reported from raw.progress_rows where source_file = ?",
+        [source_file],
+    )
+    return {(r[0], r[1]): r[2:] for r in rows}
+
+
+def _quarantined(landing: Landing) -> dict[tuple[int, str | None], tuple[str, str]]:
+    rows = landing.rows("select source_row, source_column, reason_code, reason from dq.quarantine")
+    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+
+def test_headers_spread_indicators_or_geographies() -> None:
+    title = ["2026年10月各市科技创新主要指标"]
+    header = [
+        *("序号", "地区", "技术合同成交额（亿元）", "其中：规上高企（家）"),
+        *("万人发明专利拥有量", "技术合同成交额（上年同期）"),
+    ]
+    match = find_header([title, header], NAMES)
+    assert match is not None and not match.missing and match.row_index == 1
+    assert match.spread == "indicator"
+    assert [match.positions[f] for f in match.value_fields] == [2, 3]
+    assert [match.name_of(f) for f in match.value_fields] == ["技术合同成交额", "其中:规上高企"]
+    assert [match.notes[f] for f in match.value_fields] == ["亿元", "家"]
+    assert match.title_fields == ["period"]
+    # A name of the catalog with another note than a unit is a column of other figures.
+    assert match.unread_columns == ["序号", "万人发明专利拥有量", "技术合同成交额（上年同期）"]
+    assert match.per_column == "a value per indicator column"
+    # Without the catalog's names, the row names one field (地区): no header.
+    assert find_header([title, header]) is None
+
+    geographies = find_header([title, ["指标名称", "计量单位", "黄石", "鄂州", "合计"]], NAMES)
+    assert geographies is not None and not geographies.missing
+    assert geographies.spread == "geography"
+    assert [geographies.name_of(f) for f in geographies.value_fields] == ["黄石", "鄂州"]
+    assert geographies.unread_columns == ["合计"]
+
+    # No spread beside a value column, none without a column saying what each row is, and a
+    # long table's data row is no header.
+    for row in (
+        ["地区", "技术合同成交额", "数值"],
+        ["序号", "技术合同成交额", "规上高企"],
+        ["指标", "黄石", "数值"],
+        ["2026-10", "黄石", "技术合同成交额", "2.5", "亿元"],
+        ["报告期", "城市", "技术合同成交额", "12"],
+    ):
+        found = find_header([row], NAMES)
+        assert found is None or found.spread is None, row
+    # A basis word in the row below, but under no spread column, makes no header of two rows.
+    one_row = find_header(
+        [["地区", "技术合同成交额（亿元）", "备注"], ["黄石", "3.5", "本月"]], NAMES
+    )
+    assert one_row is not None and one_row.row_index == 0 and not one_row.bases
+
+
+def test_a_table_of_indicator_columns_lands_a_report_per_column(landing: Landing) -> None:
+    (landing.raw / "progress" / "metro_2026-10.csv").write_text(
+        "2026年1-10月武汉都市圈各市科技创新主要指标完成情况,,,,,\n"
+        "序号,地区,技术合同成交额（亿元）,规上高企（家）,万人发明专利拥有量,"
+        "技术合同成交额（上年同期）\n"
+        "1,黄石,30.2,410,12.5,28.1\n"
+        "2,鄂州,约20,380,9.1,17.5\n"
+        "3,孝感,25.0,,8.8,22.0\n"
+        ",合计,75.2,790,,67.6\n",
+        encoding="gb18030",
+    )
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("partially_loaded", 8, 5)
+    assert outcome.reason == (
+        "3 of 8 values (a value per indicator column) broke a rule (see dq.quarantine); "
+        "columns not read, their headers not an indicator of the plan catalog: 序号, "
+        "万人发明专利拥有量, 技术合同成交额（上年同期）"
+    )
+    landed = _landed(landing, "progress/metro_2026-10.csv")
+    turnover, enterprises = "技术合同成交额（亿元）", "规上高企（家）"
+    january_to_october = (d(2026, 1, 1), d(2026, 10, 31))
+    assert landed == {
+        (3, turnover): ("huangshi", TT, "period", *january_to_october, 30.2, "亿元", True),
+        (3, enterprises): ("huangshi", HT, "period", *january_to_october, 410.0, "家", True),
+        (4, enterprises): ("ezhou", HT, "period", *january_to_october, 380.0, "家", True),
+        (5, turnover): ("xiaogan", TT, "period", *january_to_october, 25.0, "亿元", True),
+        # A blank is a report not made.
+        (5, enterprises): ("xiaogan", HT, "period", *january_to_october, None, "家", False),
+    }
+    quarantined = _quarantined(landing)
+    assert quarantined[(4, turnover)] == (
+        "value_not_numeric",
+        f"progress/metro_2026-10.csv, row 4, column {turnover}: the value is not a number "
+        "(got '约20'); expected a number such as 1234.5 or 1,234.5; leave blank when not reported",
+    )
+    # The total row: a report per column, each named by its column.
+    for column in (turnover, enterprises):
+        code, reason = quarantined[(6, column)]
+        assert code == "geography_total"
+        assert reason.startswith(
+            f"progress/metro_2026-10.csv, row 6 ({column}), column 城市/地区 geography: "
+            "the row is a total"
+        )
+    assert len(quarantined) == 3
+
+
+def test_a_table_of_geography_columns_lands_a_report_per_column(landing: Landing) -> None:
+    (landing.raw / "progress" / "metro_2026-10.csv").write_text(
+        "2026年10月武汉都市圈各市主要指标\n"
+        "指标名称,计量单位,黄石,鄂州,合计\n"
+        "技术合同成交额,亿元,3.5,2.1,5.6\n"
+        "规上高企,家,410,380,790\n",
+        encoding="utf-8",
+    )
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 4, 4)
+    assert outcome.reason == (
+        "columns not read, their headers not a geography of reference/geographies.csv: 合计"
+    )
+    october = (d(2026, 10, 1), d(2026, 10, 31))
+    assert _landed(landing, "progress/metro_2026-10.csv") == {
+        (3, "黄石"): ("huangshi", TT, "period", *october, 3.5, "亿元", True),
+        (3, "鄂州"): ("ezhou", TT, "period", *october, 2.1, "亿元", True),
+        (4, "黄石"): ("huangshi", HT, "period", *october, 410.0, "家", True),
+        (4, "鄂州"): ("ezhou", HT, "period", *october, 380.0, "家", True),
+    }
+
+
+def test_a_header_over_two_rows_gives_each_indicator_its_bases(landing: Landing) -> None:
+    """技术合同成交额 over 本月 | 1-本月累计, merged across them (XLSX) or written over the first
+    (CSV); an indicator with no basis below it is one column."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "10月"
+    sheet.append(["2026年1-10月各市主要科技指标"])
+    sheet.append(["地区", "技术合同成交额（亿元）", None, "规上高企（家）", "备注"])
+    sheet.append([None, "本月", "1-本月累计", None, None])
+    for cells in ("A1:E1", "A2:A3", "B2:C2", "D2:D3", "E2:E3"):
+        sheet.merge_cells(cells)
+    sheet.append(["黄石", 3.5, 30.2, 410, None])
+    sheet.append(["鄂州", 2.1, "约18", 380, "含新认定"])
+    workbook.save(landing.raw / "progress" / "metro.xlsx")
+    (landing.raw / "progress" / "metro.csv").write_text(
+        "2026年1-10月各市科技创新指标完成情况,,,,\n"
+        "地区,技术合同成交额（亿元）,,规上高企（家）,同比增长(%)\n"
+        ",本月,1-本月累计,,\n"
+        "黄石,3.5,30.2,410,12\n",
+        encoding="utf-8",
+    )
+    outcomes = {o.source_file: o for o in landing.ingest()}
+    assert outcomes["progress/metro.xlsx"].reason == (
+        "1 of 6 values (a value per indicator column and basis) broke a rule (see dq.quarantine)"
+    )
+    assert outcomes["progress/metro.csv"].header_row == 3
+    october = (d(2026, 10, 1), d(2026, 10, 31))
+    month, total = "技术合同成交额（亿元）/本月", "技术合同成交额（亿元）/1-本月累计"
+    for source_file in ("progress/metro.xlsx", "progress/metro.csv"):
+        landed = _landed(landing, source_file)
+        assert landed[(4, month)] == ("huangshi", TT, "period", *october, 3.5, "亿元", True)
+        january = d(2026, 1, 1)
+        assert landed[(4, total)] == (
+            "huangshi",
+            TT,
+            "ytd",
+            january,
+            october[1],
+            30.2,
+            "亿元",
+            True,
+        )
+        # A level's one column: at the end of the title's months.
+        assert landed[(4, "规上高企（家）")] == (
+            "huangshi",
+            HT,
+            "period",
+            *october,
+            410.0,
+            "家",
+            True,
+        )
+    assert _quarantined(landing)[(5, total)] == (
+        "value_not_numeric",
+        f"progress/metro.xlsx, sheet 10月, row 5, column {total}: the value is not a number "
+        "(got '约18'); expected a number such as 1234.5 or 1,234.5; leave blank when not reported",
+    )
+    assert landing.rows(
+        "select note from raw.progress_rows where source_row = 5 and source_column = ?", [month]
+    ) == [("含新认定",)]
+
+
+def test_the_sheets_of_a_workbook_combine_by_the_name_each_column_spreads(
+    landing: Landing,
+) -> None:
+    workbook = openpyxl.Workbook()
+    october = workbook.active
+    october.title = "10月"
+    october.append(["2026年10月各市主要科技指标"])
+    october.append(["地区", "技术合同成交额（亿元）", "规上高企（家）", "排名"])
+    october.append(["黄石", 3.5, 410, 1])
+    # A second table below, under its own header in another order.
+    october.append(["技术合同成交额（亿元）", "地区"])
+    october.append([2.1, "鄂州"])
+    september = workbook.create_sheet("9月")
+    september.append(["2026年9月各市主要科技指标"])
+    # Another order, another spelling of the same indicator, half-width brackets.
+    september.append(["规模以上高新技术企业（家）", "城市", "技术合同成交额(亿元)"])
+    september.append([400, "黄石", 3.0])
+    long = workbook.create_sheet("补报")
+    long.append(["序号", "报告期", "城市", "指标", "数值", "单位", "备注"])
+    long.append([1, "2026-08", "鄂州", "技术合同成交额", 1.5, "亿元", "补报"])
+    workbook.save(landing.raw / "progress" / "metro.xlsx")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 6, 6)
+    assert outcome.sheets == ["10月", "9月", "补报"]
+    # The spread sheets' unread columns only: a long table's are its own business.
+    assert outcome.reason == (
+        "columns not read, their headers not an indicator of the plan catalog: 排名"
+    )
+    rows = landing.rows(
+        "select sheet, source_row, source_column, geo_id, indicator_id, period_start, value "
+        "from raw.progress_rows order by all"
+    )
+    assert rows == [
+        ("10月", 3, "技术合同成交额（亿元）", "huangshi", TT, d(2026, 10, 1), 3.5),
+        ("10月", 3, "规上高企（家）", "huangshi", HT, d(2026, 10, 1), 410.0),
+        ("10月", 5, "技术合同成交额（亿元）", "ezhou", TT, d(2026, 10, 1), 2.1),
+        ("9月", 3, "技术合同成交额(亿元)", "huangshi", TT, d(2026, 9, 1), 3.0),
+        ("9月", 3, "规模以上高新技术企业（家）", "huangshi", HT, d(2026, 9, 1), 400.0),
+        ("补报", 2, None, "ezhou", TT, d(2026, 8, 1), 1.5),
+    ]
+
+
+def test_a_spread_table_without_its_period_is_rejected_with_its_rows_kept(
+    landing: Landing,
+) -> None:
+    (landing.raw / "progress" / "metro.csv").write_text(
+        "地区,技术合同成交额（亿元）,规上高企（家）\n黄石,3.5,410\n鄂州,2.1,380\n",
+        encoding="utf-8",
+    )
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_in, outcome.rows_quarantined) == ("rejected", 2, 2)
+    assert outcome.reason.startswith("missing required column(s): 报告期 period")
+    assert outcome.reason.endswith("2 row(s) quarantined as read")
+    assert landing.rows("select count(*) from raw.progress_rows") == [(0,)]
+    records = landing.rows("select raw_record from dq.quarantine order by source_row")
+    assert '"技术合同成交额（亿元）":"3.5"' in records[0][0]
