@@ -273,3 +273,47 @@ def test_a_spread_table_without_its_period_is_rejected_with_its_rows_kept(
     assert landing.rows("select count(*) from raw.progress_rows") == [(0,)]
     records = landing.rows("select raw_record from dq.quarantine order by source_row")
     assert '"技术合同成交额（亿元）":"3.5"' in records[0][0]
+
+
+def test_one_geographys_periods_by_indicator_column(landing: Landing) -> None:
+    """A city's table of months: the period in a column, the city in the title, a column per
+    indicator in its unit (万元 converted to the indicator's 亿元)."""
+    (landing.raw / "progress" / "huangshi.csv").write_text(
+        "黄石市2026年科技创新指标月度完成情况\n填报单位：黄石市科学技术局\n"
+        "月份,技术合同成交额（万元）,规上高企（家）,备注\n"
+        "2026年9月,30000,405,\n2026年10月,35000,410,初步数\n",
+        encoding="utf-8",
+    )
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded, outcome.reason) == (
+        *("loaded", 4, 4, None),
+    )
+    assert landing.rows(
+        "select source_row, geo_id, indicator_id, period_start, value, unit, note "
+        "from raw.progress_rows order by all"
+    ) == [
+        (4, "huangshi", HT, d(2026, 9, 1), 405.0, "家", None),
+        (4, "huangshi", TT, d(2026, 9, 1), 3.0, "亿元", None),
+        (5, "huangshi", HT, d(2026, 10, 1), 410.0, "家", "初步数"),
+        (5, "huangshi", TT, d(2026, 10, 1), 3.5, "亿元", "初步数"),
+    ]
+
+
+def test_a_header_over_two_rows_gives_each_geography_its_bases(landing: Landing) -> None:
+    (landing.raw / "progress" / "metro.csv").write_text(
+        "武汉都市圈主要科技指标完成情况（2026年1-10月）\n"
+        "指标名称,计量单位,仙桃,,潜江,\n,,本月,1-本月累计,本月,1-本月累计\n"
+        "技术合同成交额,亿元,0.9,8.1,0.7,6.6\n",
+        encoding="utf-8",
+    )
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 4, 4)
+    assert landing.rows(
+        "select source_column, geo_id, basis, period_start, value from raw.progress_rows "
+        "order by all"
+    ) == [
+        ("仙桃/1-本月累计", "xiantao", "ytd", d(2026, 1, 1), 8.1),
+        ("仙桃/本月", "xiantao", "period", d(2026, 10, 1), 0.9),
+        ("潜江/1-本月累计", "qianjiang", "ytd", d(2026, 1, 1), 6.6),
+        ("潜江/本月", "qianjiang", "period", d(2026, 10, 1), 0.7),
+    ]

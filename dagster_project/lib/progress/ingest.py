@@ -113,7 +113,8 @@ PROGRESS_DDL = (
     )
     """,
     # The value column a row's value is from, in a form with a column per basis (本月 | 本年累计:
-    # a report per column); null where the values are in one 数值 column. Added to warehouses
+    # a report per column) or per indicator or geography; null where the values are in one 数值
+    # column. Added to warehouses
     # made before it, as the last column, as here.
     "alter table raw.progress_rows add column if not exists source_column varchar",
     """
@@ -225,7 +226,9 @@ def _cells_table_from_csv(
     if match is None:
         raise FileRejectedError(
             "no header row: none of the first rows names the columns 报告期 (period), "
-            "城市/地区 (geography), 指标 (indicator) and 数值 (value)"
+            "城市/地区 (geography), 指标 (indicator) and 数值 (value), or a column per "
+            "indicator beside 城市/地区 (地区, 技术合同成交额) or per geography beside 指标 "
+            "(指标, 黄石, 鄂州)"
         )
     match = resolve_title(con, match)
     delimiter = delimiter_of("".join(lines[match.row_index :]))
@@ -756,8 +759,8 @@ def _land(
         + " ".join(f"when '{f}' then parsed.{c}" for f, c in raw_field.items())
         + " end"
     )
-    # A value's column is its own header in a form with a column per basis (本月 | 本年累计); a
-    # period or geography read from the title says so.
+    # A value's column is its own header in a form with a column per basis (本月 | 本年累计),
+    # indicator or geography; a period or geography read from the title says so.
     columns = _cells_columns(con, file_no)
     from_title = "".join(
         f"when reasons.field = '{f}' and cells.title_{f} is not null "

@@ -282,8 +282,8 @@ def read_workbook(
                 )
                 if match is None or match.missing:
                     reason = (
-                        "no report header (报告期, 城市/地区, 指标, 数值) in its first "
-                        f"{HEADER_SEARCH_ROWS} rows"
+                        "no report header (报告期, 城市/地区, 指标, 数值, or a column per "
+                        f"indicator or geography) in its first {HEADER_SEARCH_ROWS} rows"
                     )
                     yield SkippedSheet(sheet.title, reason)
                     continue
