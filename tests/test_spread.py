@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from dagster_project.lib.progress.headers import find_header
+from dagster_project.lib.progress.ingest import FileOutcome
 from dagster_project.lib.text import lookup_key
 from tests.test_ingest import Landing
 
@@ -28,6 +29,13 @@ TT, HT = "tech_contract_turnover", "hightech_enterprises_above_scale"
 @pytest.fixture
 def landing(tmp_path: Path) -> Landing:
     return Landing(tmp_path)
+
+
+def _ingest(landing: Landing, name: str, text: str, encoding: str = "utf-8") -> FileOutcome:
+    """The outcome of landing `text` as raw/progress/`name`, the only file."""
+    (landing.raw / "progress" / name).write_text(text, encoding=encoding)
+    (outcome,) = landing.ingest()
+    return outcome
 
 
 def _landed(landing: Landing, source_file: str) -> dict[tuple[int, str | None], tuple]:
@@ -88,7 +96,9 @@ def test_headers_spread_indicators_or_geographies() -> None:
 
 
 def test_a_table_of_indicator_columns_lands_a_report_per_column(landing: Landing) -> None:
-    (landing.raw / "progress" / "metro_2026-10.csv").write_text(
+    outcome = _ingest(
+        landing,
+        "metro_2026-10.csv",
         "2026年1-10月武汉都市圈各市科技创新主要指标完成情况,,,,,\n"
         "序号,地区,技术合同成交额（亿元）,规上高企（家）,万人发明专利拥有量,"
         "技术合同成交额（上年同期）\n"
@@ -98,7 +108,6 @@ def test_a_table_of_indicator_columns_lands_a_report_per_column(landing: Landing
         ",合计,75.2,790,,67.6\n",
         encoding="gb18030",
     )
-    (outcome,) = landing.ingest()
     assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("partially_loaded", 8, 5)
     assert outcome.reason == (
         "3 of 8 values (a value per indicator column) broke a rule (see dq.quarantine); "
@@ -134,14 +143,14 @@ def test_a_table_of_indicator_columns_lands_a_report_per_column(landing: Landing
 
 
 def test_a_table_of_geography_columns_lands_a_report_per_column(landing: Landing) -> None:
-    (landing.raw / "progress" / "metro_2026-10.csv").write_text(
+    outcome = _ingest(
+        landing,
+        "metro_2026-10.csv",
         "2026年10月武汉都市圈各市主要指标\n"
         "指标名称,计量单位,黄石,鄂州,合计\n"
         "技术合同成交额,亿元,3.5,2.1,5.6\n"
         "规上高企,家,410,380,790\n",
-        encoding="utf-8",
     )
-    (outcome,) = landing.ingest()
     assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 4, 4)
     assert outcome.reason == (
         "columns not read, their headers not a geography of reference/geographies.csv: 合计"
@@ -262,14 +271,15 @@ def test_the_sheets_of_a_workbook_combine_by_the_name_each_column_spreads(
 def test_a_spread_table_without_its_period_is_rejected_with_its_rows_kept(
     landing: Landing,
 ) -> None:
-    (landing.raw / "progress" / "metro.csv").write_text(
+    outcome = _ingest(
+        landing,
+        "metro.csv",
         "地区,技术合同成交额（亿元）,规上高企（家）\n黄石,3.5,410\n鄂州,2.1,380\n",
-        encoding="utf-8",
     )
-    (outcome,) = landing.ingest()
     assert (outcome.status, outcome.rows_in, outcome.rows_quarantined) == ("rejected", 2, 2)
-    assert outcome.reason.startswith("missing required column(s): 报告期 period")
-    assert outcome.reason.endswith("2 row(s) quarantined as read")
+    reason = outcome.reason or ""
+    assert reason.startswith("missing required column(s): 报告期 period")
+    assert reason.endswith("2 row(s) quarantined as read")
     assert landing.rows("select count(*) from raw.progress_rows") == [(0,)]
     records = landing.rows("select raw_record from dq.quarantine order by source_row")
     assert '"技术合同成交额（亿元）":"3.5"' in records[0][0]
@@ -278,13 +288,13 @@ def test_a_spread_table_without_its_period_is_rejected_with_its_rows_kept(
 def test_one_geographys_periods_by_indicator_column(landing: Landing) -> None:
     """A city's table of months: the period in a column, the city in the title, a column per
     indicator in its unit (万元 converted to the indicator's 亿元)."""
-    (landing.raw / "progress" / "huangshi.csv").write_text(
+    outcome = _ingest(
+        landing,
+        "huangshi.csv",
         "黄石市2026年科技创新指标月度完成情况\n填报单位：黄石市科学技术局\n"
         "月份,技术合同成交额（万元）,规上高企（家）,备注\n"
         "2026年9月,30000,405,\n2026年10月,35000,410,初步数\n",
-        encoding="utf-8",
     )
-    (outcome,) = landing.ingest()
     assert (outcome.status, outcome.rows_in, outcome.rows_loaded, outcome.reason) == (
         *("loaded", 4, 4, None),
     )
@@ -300,13 +310,13 @@ def test_one_geographys_periods_by_indicator_column(landing: Landing) -> None:
 
 
 def test_a_header_over_two_rows_gives_each_geography_its_bases(landing: Landing) -> None:
-    (landing.raw / "progress" / "metro.csv").write_text(
+    outcome = _ingest(
+        landing,
+        "metro.csv",
         "武汉都市圈主要科技指标完成情况（2026年1-10月）\n"
         "指标名称,计量单位,仙桃,,潜江,\n,,本月,1-本月累计,本月,1-本月累计\n"
         "技术合同成交额,亿元,0.9,8.1,0.7,6.6\n",
-        encoding="utf-8",
     )
-    (outcome,) = landing.ingest()
     assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 4, 4)
     assert landing.rows(
         "select source_column, geo_id, basis, period_start, value from raw.progress_rows "

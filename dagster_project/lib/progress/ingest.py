@@ -114,8 +114,7 @@ PROGRESS_DDL = (
     """,
     # The value column a row's value is from, in a form with a column per basis (本月 | 本年累计:
     # a report per column) or per indicator or geography; null where the values are in one 数值
-    # column. Added to warehouses
-    # made before it, as the last column, as here.
+    # column. Added to warehouses made before it, as the last column, as here.
     "alter table raw.progress_rows add column if not exists source_column varchar",
     """
     create table if not exists dq.quarantine (
@@ -320,12 +319,12 @@ def spread_names(con: duckdb.DuckDBPyConnection) -> dict[str, frozenset[str]]:
         "unit": "raw.unit_aliases",
     }
     names: dict[str, frozenset[str]] = {}
-    for spread in tables:
-        if not table_exists(con, *tables[spread].split(".")):
-            names[spread] = frozenset()
+    for field_name, table in tables.items():
+        if not table_exists(con, *table.split(".")):
+            names[field_name] = frozenset()
             continue
-        sql = f"select distinct alias_key from {tables[spread]}"  # noqa: S608 - ours
-        names[spread] = frozenset(spread_key(key) for (key,) in con.execute(sql).fetchall())
+        sql = f"select distinct alias_key from {table}"  # noqa: S608 - ours
+        names[field_name] = frozenset(spread_key(key) for (key,) in con.execute(sql).fetchall())
     return names
 
 
