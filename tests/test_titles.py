@@ -46,6 +46,13 @@ def test_a_field_after_its_label_is_read_in_its_cell_or_the_next() -> None:
         ([["2026年第三季度报表"]], "2026年第三季度"),
         ([["2026年上半年完成情况"]], "2026年上半年"),
         ([["统计月报 2026-10"]], "2026-10"),
+        ([["2025年度科技创新主要指标完成情况"]], "2025年度"),
+        ([["各市州指标完成情况（2025年全年）"]], "2025年全年"),
+        # The last of the years a plan spans, or a year whose part follows, is no whole year.
+        ([["三年行动（2026—2028年度）"]], None),
+        ([["三年行动（2026 - 2028年度）"]], None),
+        ([["2026年度第三季度报表"]], None),
+        ([["2026年度1-9月完成情况"]], None),
         # A date is no month; the years a plan spans, or a year alone, are no period.
         ([["填报日期：2026年11月5日"]], None),
         ([["三年行动（2026—2028年）"]], None),

@@ -11,8 +11,9 @@ What is read, from the rows above the header:
   text up to the next gap of two spaces or the cell's end; or the next cell when the label's is
   bare);
 - else, for the period, one spelling of a month, a quarter, a half-year or the months from January
-  (`2026年1-10月`) in the title's text. A year alone is not taken from free text: titles name the
-  years a plan spans (`2026—2028年`). Two different spellings are no period;
+  (`2026年1-10月`), or a whole year (`2025年度`, `2025年全年`), in the title's text. A year alone
+  is not taken from free text: titles name the years a plan spans (`2026—2028年`, as the last of
+  them, `2028年度`, is not either). Two different spellings are no period;
 - the unit after its label (`单位：万元`), for a table with no unit column;
 - for the geography, the texts that may name it, most telling first: the field after its label,
   the reporter after theirs (`黄石市科技局`), the title's other text. Which catalog geography they
@@ -49,6 +50,12 @@ _DASH = r"\s*[-—–~～〜至到]\s*"
 # in a title's text, and read as their last month or quarter in a form by basis.
 _FROM_JANUARY = _YEAR + r"(?:1|01|一)\s*月?" + _DASH + r"(\d{1,2})\s*月"
 _FIRST_QUARTERS = _YEAR + r"前\s*([三两二四234])\s*个?\s*季度"
+# A year named as a whole (2025年度, 2025年全年): not the last of the years a plan spans
+# (2026—2028年度), and not a year whose part follows (2026年度第三季度, 2026年度1-9月).
+_WHOLE_YEAR = (
+    r"(?<![-—–~～〜至到])(?<![-—–~～〜至到]\s)(?<!\d)(20\d{2}|19\d{2})\s*"
+    r"(?:年\s*度|年?\s*全\s*年)(?!\s*(?:第|前|[一二三四1-4]\s*季|[上下]\s*半年|\d))"
+)
 # The spellings of a period found in free text, each a whole spelling the rules read (rules.py).
 _PERIODS_IN_TEXT = (
     re.compile(_FROM_JANUARY + r"(?!\s*\d{1,2}\s*日)"),
@@ -58,6 +65,7 @@ _PERIODS_IN_TEXT = (
     re.compile(_YEAR + r"\d{1,2}\s*月(?!\s*\d{1,2}\s*日)(?:份|末)?"),
     re.compile(r"(?<!\d)(20\d{2})-(0[1-9]|1[0-2])(?![-\d])"),
     re.compile(r"(?<!\d)(20\d{2})\s*[Qq]\s*[1-4](?!\d)"),
+    re.compile(_WHOLE_YEAR),
 )
 
 
