@@ -1,7 +1,8 @@
 """Tables that spread their values over a column per indicator (地区 | 技术合同成交额（亿元） |
-规上高企（家）) or per geography (指标名称 | 计量单位 | 黄石 | 鄂州), as a plan office's summary
-tables of every city come: each row is a report per such column, the column's indicator or
-geography, its lineage the row and the column."""
+规上高企（家）), per geography (指标名称 | 计量单位 | 黄石 | 鄂州) or per period (指标名称 |
+2025年度 | 2026年10月), as a plan office's summary tables of every city, or a city's of its years,
+come: each row is a report per such column, the column's indicator, geography or period, its
+lineage the row and the column."""
 
 from __future__ import annotations
 
@@ -327,3 +328,49 @@ def test_a_header_over_two_rows_gives_each_geography_its_bases(landing: Landing)
         ("潜江/1-本月累计", "qianjiang", "ytd", d(2026, 1, 1), 6.6),
         ("潜江/本月", "qianjiang", "period", d(2026, 10, 1), 0.7),
     ]
+
+
+def test_a_table_of_period_columns_lands_a_report_per_column(landing: Landing) -> None:
+    """指标名称 | 计量单位 | 2025年度 | 2026年1-9月 | 2026年10月: a report per period column, its
+    geography in a column or the title; a month without its year names no period."""
+    header = ["指标名称", "计量单位", "2025年度", "2026年1-9月", "2026-10", "11月", "备注"]
+    match = find_header([["地区：黄石"], header], NAMES)
+    assert match is not None and not match.missing and match.spread == "period"
+    assert [match.name_of(f) for f in match.value_fields] == ["2025年度", "2026年1-9月", "2026-10"]
+    assert match.unread_columns == ["11月"]
+    outcome = _ingest(
+        landing,
+        "huangshi.csv",
+        "黄石市科技创新主要指标完成情况\n地区：黄石\n" + ",".join(header) + "\n"
+        "技术合同成交额,亿元,61.0,48.2,3.5,,\n规上高企,家,395,,410,,初步数\n",
+    )
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 6, 6)
+    assert outcome.reason == (
+        "columns not read, their headers not a period spelled whole (2025年, 2026年10月, "
+        "2026-10): 11月"
+    )
+    assert landing.rows(
+        "select source_column, indicator_id, period_start, period_end, value, note "
+        "from raw.progress_rows where geo_id = 'huangshi' order by all"
+    ) == [
+        ("2025年度", HT, d(2025, 1, 1), d(2025, 12, 31), 395.0, "初步数"),
+        ("2025年度", TT, d(2025, 1, 1), d(2025, 12, 31), 61.0, None),
+        ("2026-10", HT, d(2026, 10, 1), d(2026, 10, 31), 410.0, "初步数"),
+        ("2026-10", TT, d(2026, 10, 1), d(2026, 10, 31), 3.5, None),
+        ("2026年1-9月", HT, d(2026, 1, 1), d(2026, 9, 30), None, "初步数"),
+        ("2026年1-9月", TT, d(2026, 1, 1), d(2026, 9, 30), 48.2, None),
+    ]
+
+
+def test_a_month_typed_as_a_date_heads_its_column(landing: Landing) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["地区", "指标", "单位", "2026年8月", None])
+    sheet.cell(1, 5, dt.datetime(2026, 9, 1)).number_format = 'yyyy"年"m"月"'
+    sheet.append(["鄂州", "技术合同成交额", "亿元", 1.2, 1.3])
+    workbook.save(landing.raw / "progress" / "ezhou.xlsx")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_loaded) == ("loaded", 2)
+    assert landing.rows(
+        "select geo_id, period_start, value from raw.progress_rows order by all"
+    ) == [("ezhou", d(2026, 8, 1), 1.2), ("ezhou", d(2026, 9, 1), 1.3)]

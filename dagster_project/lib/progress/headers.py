@@ -89,15 +89,16 @@ BASIS_VALUE_FIELDS: dict[str, tuple[str, ...]] = {
 # Every column that holds values: 数值, or the value columns of a basis.
 VALUE_FIELDS: tuple[str, ...] = ("value", *BASIS_VALUE_FIELDS)
 # A table may instead spread its values over columns that each name an indicator (地区 |
-# 技术合同成交额（亿元） | 规上高企（家）: a row per geography, or per period of one geography) or a
-# geography (指标名称 | 计量单位 | 黄石 | 鄂州: a row per indicator), in place of 指标 or 城市 and
-# 数值: each row then holds a report per such column, the column's indicator or geography. Such a
-# column is a value field of its own, `value_<field>_<n>`; the names a header may spread are the
-# catalog's (`SpreadNames`: lookup keys by field, and the units' under "unit"), which only the
-# ingest knows.
-SPREAD_FIELDS: tuple[str, ...] = ("indicator", "geography")
+# 技术合同成交额（亿元） | 规上高企（家）: a row per geography, or per period of one geography), a
+# geography (指标名称 | 计量单位 | 黄石 | 鄂州: a row per indicator) or a period (指标名称 |
+# 2024年 | 2025年), in place of 指标, 城市 or 报告期 and 数值: each row then holds a report per
+# such column, the column's indicator, geography or period. Such a column is a value field of
+# its own, `spread_<field>_<n>`; the names a header may spread are the catalog's (`SpreadNames`:
+# lookup keys by field, and the units' under "unit"), which only the ingest knows, and the
+# periods' spellings.
+SPREAD_FIELDS: tuple[str, ...] = ("indicator", "geography", "period")
 SpreadNames = Mapping[str, Collection[str]]
-_SPREAD = re.compile(r"^value_(indicator|geography)_\d+$")
+_SPREAD = re.compile(r"^spread_(indicator|geography|period)_\d+$")
 # A sub-item's mark in statistical tables (其中：新能源汽车产量, #新能源汽车产量) is not part of the
 # name (as in the ingest's rules).
 _SUB_ITEM = re.compile(r"^(其中[:：]?|[#＃])")
@@ -296,7 +297,15 @@ def _spread_columns(
     notes in brackets (技术合同成交额（亿元）: the unit), when the header has no value column: the
     columns that each name an indicator when the header has no 指标 but has 城市 (or 报告期, the
     rows a geography's periods), else those that each name a geography when it has 指标 but no
-    城市."""
+    城市, else those that each name a period when it has 指标 but no 报告期."""
+    # Imported here: titles.py reads the labels of this module's fields.
+    from dagster_project.lib.progress.titles import is_period
+
+    def named(spread: str, text: str) -> bool:
+        if spread == "period":
+            return is_period(one_line(text))
+        return spread_key(text) in names.get(spread, ())
+
     # A row of data is no header: its value is a number (and a long table's row names an
     # indicator too, with nothing to say what each row is).
     if any(f in positions for f in VALUE_FIELDS) or any(_NUMBER.match(h) for h in headers):
@@ -307,14 +316,13 @@ def _spread_columns(
         by_row = ("geography", "period") if spread == "indicator" else ("indicator",)
         if spread in positions or not any(f in positions for f in by_row):
             continue
-        keys = names.get(spread, ())
         columns: dict[str, int] = {}
         notes: dict[str, str] = {}
         for col, header in enumerate(headers):
             if col in positions.values() or not header.strip():
                 continue
-            name = f"value_{spread}_{col}"
-            if spread_key(header) in keys:
+            name = f"spread_{spread}_{col}"
+            if named(spread, header):
                 columns[name] = col
                 continue
             # A name with its unit (技术合同成交额（亿元）); with another note (（上年同期）: last
@@ -322,7 +330,7 @@ def _spread_columns(
             bracketed = _BRACKETED.match(to_halfwidth(one_line(header)))
             if (
                 bracketed
-                and spread_key(bracketed[1]) in keys
+                and named(spread, bracketed[1])
                 and lookup_key(bracketed[2]) in names.get("unit", ())
             ):
                 columns[name] = col
@@ -357,7 +365,7 @@ def _spread_by_basis(match: HeaderMatch, below: Sequence[str | None]) -> HeaderM
             owner = None  # another column's header
         if owner is None or (col not in basis_below and col != match.positions[owner]):
             continue
-        f = f"value_{spread_field(owner)}_{col}"
+        f = f"spread_{spread_field(owner)}_{col}"
         positions[f] = col
         names[f] = match.name_of(owner)
         if owner in match.notes:

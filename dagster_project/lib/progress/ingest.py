@@ -509,7 +509,7 @@ def _spread_by_name(sheets: list[SheetRows]) -> tuple[list[SheetRows], dict[str,
             basis = match.bases.get(f)
             key = (match.spread, spread_key(match.name_of(f)), basis and lookup_key(basis))
             if key not in fields:
-                fields[key] = f"value_{match.spread}_{len(fields)}"
+                fields[key] = f"spread_{match.spread}_{len(fields)}"
                 headers[fields[key]] = match.header_of(f)
             names[f] = fields[key]
         header = replace(
@@ -926,6 +926,7 @@ def _with_unread(reason: str | None, match: HeaderMatch) -> str | None:
     catalog = {
         "indicator": "an indicator of the plan catalog",
         "geography": "a geography of reference/geographies.csv",
+        "period": "a period spelled whole (2025年, 2026年10月, 2026-10)",
     }[match.spread or ""]
     said = f"columns not read, their headers not {catalog}: {', '.join(unread)}"
     return f"{reason}; {said}" if reason else said

@@ -69,6 +69,18 @@ _PERIODS_IN_TEXT = (
 )
 
 
+# A period spelled whole as a column's header (指标 | 2024年 | 2025年; 指标 | 2026年1月 |
+# 2026年2月): a spelling found in a title's text, or a year with its 年 (a header names no plan's
+# span). A month without its year (1月) is none.
+_PERIOD_HEADERS = (*_PERIODS_IN_TEXT, re.compile(r"(20\d{2}|19\d{2})\s*年"))
+
+
+def is_period(header: str) -> bool:
+    """Whether a column's header is a period's spelling, whole."""
+    text = to_halfwidth(header).strip()
+    return any(p.fullmatch(text) for p in _PERIOD_HEADERS)
+
+
 @dataclass(frozen=True)
 class TitleValue:
     text: str  # as written: '2026年10月', '黄石', '黄石市科技局'
