@@ -338,6 +338,11 @@ def test_a_table_of_period_columns_lands_a_report_per_column(landing: Landing) -
     assert match is not None and not match.missing and match.spread == "period"
     assert [match.name_of(f) for f in match.value_fields] == ["2025年度", "2026年1-9月", "2026-10"]
     assert match.unread_columns == ["11月"]
+    # A year with its 年 heads a period's column; a bare number is data, not a header.
+    years = find_header([["指标", "单位", "2024年", "2025年"]], NAMES)
+    assert years is not None and len(years.spread_fields) == 2
+    bare = find_header([["指标", "单位", "2024", "2025年"]], NAMES)
+    assert bare is not None and bare.spread is None
     outcome = _ingest(
         landing,
         "huangshi.csv",
