@@ -379,3 +379,40 @@ def test_a_month_typed_as_a_date_heads_its_column(landing: Landing) -> None:
     assert landing.rows(
         "select geo_id, period_start, value from raw.progress_rows order by all"
     ) == [("ezhou", d(2026, 8, 1), 1.2), ("ezhou", d(2026, 9, 1), 1.3)]
+
+
+def test_months_without_their_year_take_the_one_year_above(landing: Landing) -> None:
+    """A city's table by month (8月 | 9月 | 1-10月 | 三季度) under a title naming its year: each
+    column is that year's; the years a plan spans and a report date name no year of it."""
+    outcome = _ingest(
+        landing,
+        "huangshi.csv",
+        "黄石市2026年科技创新指标月度完成情况（三年行动2027年—2029年）\n填报日期：2027年1月5日\n"
+        "指标名称,计量单位,8月,9月份,1-10月,三季度\n技术合同成交额,亿元,2.5,3.0,30.2,8.1\n",
+    )
+    assert (outcome.status, outcome.rows_loaded) == ("loaded", 4)
+    assert landing.rows(
+        "select source_column, geo_id, period_raw, period_start, period_end, value "
+        "from raw.progress_rows order by period_start, period_end"
+    ) == [
+        ("1-10月", "huangshi", "2026年1-10月", d(2026, 1, 1), d(2026, 10, 31), 30.2),
+        ("三季度", "huangshi", "2026年三季度", d(2026, 7, 1), d(2026, 9, 30), 8.1),
+        ("8月", "huangshi", "2026年8月", d(2026, 8, 1), d(2026, 8, 31), 2.5),
+        ("9月份", "huangshi", "2026年9月份", d(2026, 9, 1), d(2026, 9, 30), 3.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    "title", ["黄石市科技创新指标月度完成情况", "黄石市2025年、2026年科技创新指标对比"]
+)
+def test_months_under_no_one_year_reject_the_file_saying_how(landing: Landing, title: str) -> None:
+    outcome = _ingest(
+        landing,
+        "huangshi.csv",
+        f"{title}\n指标名称,计量单位,8月,9月\n技术合同成交额,亿元,2.5,3.0\n",
+    )
+    assert (outcome.status, outcome.rows_quarantined) == ("rejected", 1)
+    assert (
+        "(columns 8月, 9月 name parts of a year without the year, and the rows above the header "
+        "name no one year: write 2026年8月, or the year in the title)"
+    ) in (outcome.reason or "")

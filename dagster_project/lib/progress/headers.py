@@ -291,25 +291,32 @@ class HeaderMatch:
 
 
 def _spread_columns(
-    headers: Sequence[str], positions: dict[str, int], names: SpreadNames
-) -> tuple[dict[str, int], dict[str, str]]:
-    """A spread table's value columns among `headers` (those not naming a field) and what each
-    notes in brackets (技术合同成交额（亿元）: the unit), when the header has no value column: the
-    columns that each name an indicator when the header has no 指标 but has 城市 (or 报告期, the
-    rows a geography's periods), else those that each name a geography when it has 指标 but no
-    城市, else those that each name a period when it has 指标 but no 报告期."""
+    headers: Sequence[str],
+    positions: dict[str, int],
+    names: SpreadNames,
+    above: Sequence[Sequence[str | None]] = (),
+) -> tuple[dict[str, int], dict[str, str], dict[str, str]]:
+    """A spread table's value columns among `headers` (those not naming a field), what each
+    notes in brackets (技术合同成交额（亿元）: the unit) and the name of each whose header is not
+    it (3月 under a title of 2026年: 2026年3月), when the header has no value column: the columns
+    that each name an indicator when the header has no 指标 but has 城市 (or 报告期, the rows a
+    geography's periods), else those that each name a geography when it has 指标 but no 城市, else
+    those that each name a period when it has 指标 but no 报告期 (`above`: the rows above it, the
+    year of a month written without it)."""
     # Imported here: titles.py reads the labels of this module's fields.
-    from dagster_project.lib.progress.titles import is_period
+    from dagster_project.lib.progress.titles import is_period, part_of_year
 
-    def named(spread: str, text: str) -> bool:
+    def named(spread: str, text: str) -> str | None:
+        """The name `text` gives, else None."""
         if spread == "period":
-            return is_period(one_line(text))
-        return spread_key(text) in names.get(spread, ())
+            text = one_line(text)
+            return text if is_period(text) else part_of_year(text, above)
+        return text if spread_key(text) in names.get(spread, ()) else None
 
     # A row of data is no header: its value is a number (and a long table's row names an
     # indicator too, with nothing to say what each row is).
     if any(f in positions for f in VALUE_FIELDS) or any(_NUMBER.match(h) for h in headers):
-        return {}, {}
+        return {}, {}, {}
     for spread in SPREAD_FIELDS:
         # What each row is: a geography (or a period, of one geography) for a row of indicators;
         # an indicator for a row of geographies.
@@ -318,12 +325,15 @@ def _spread_columns(
             continue
         columns: dict[str, int] = {}
         notes: dict[str, str] = {}
+        written: dict[str, str] = {}
         for col, header in enumerate(headers):
             if col in positions.values() or not header.strip():
                 continue
             name = f"spread_{spread}_{col}"
-            if named(spread, header):
+            if (as_named := named(spread, header)) is not None:
                 columns[name] = col
+                if as_named != header:
+                    written[name] = as_named
                 continue
             # A name with its unit (技术合同成交额（亿元）); with another note (（上年同期）: last
             # year's figures, beside this year's) a column of other figures, not read.
@@ -336,8 +346,8 @@ def _spread_columns(
                 columns[name] = col
                 notes[name] = bracketed[2].strip()
         if columns:
-            return columns, notes
-    return {}, {}
+            return columns, notes, written
+    return {}, {}, {}
 
 
 def _spread_by_basis(match: HeaderMatch, below: Sequence[str | None]) -> HeaderMatch:
@@ -416,11 +426,12 @@ def find_header(
                 if found in VALUE_FIELDS and note is not None:
                     notes[found] = note
         headers = tuple("" if c is None else str(c) for c in row)
+        written: dict[str, str] = {}
         if names:
-            spread, spread_notes = _spread_columns(headers, positions, names)
+            spread, spread_notes, written = _spread_columns(headers, positions, names, rows[:index])
             positions.update(spread)
             notes.update(spread_notes)
-        match = HeaderMatch(index, positions, headers, notes)
+        match = HeaderMatch(index, positions, headers, notes, names=written)
         if match.spread and index + 1 < len(rows):
             match = _spread_by_basis(match, rows[index + 1])
         if not match.missing:

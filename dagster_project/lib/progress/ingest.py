@@ -51,7 +51,11 @@ from dagster_project.lib.progress.headers import (
     spread_key,
 )
 from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
-from dagster_project.lib.progress.titles import TitleValue, last_month_of_year_to_date
+from dagster_project.lib.progress.titles import (
+    TitleValue,
+    is_part_of_year,
+    last_month_of_year_to_date,
+)
 from dagster_project.lib.progress.xlsx import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
     SheetRows,
@@ -411,6 +415,20 @@ def _title_hint(match: HeaderMatch) -> str:
     return "".join(f" ({problem})" for problem in match.title.problems) + (
         "; a form may give its period and geography above its header instead, after their "
         "labels: 报告期：2026年10月, 地区：黄石"
+    )
+
+
+def _undated_hint(match: HeaderMatch) -> str:
+    """For a header that lacks the period, its columns that name parts of a year without the year
+    (8月, 一季度) — a table by month whose title names no one year —, and how to give it."""
+    if "period" not in match.missing:
+        return ""
+    undated = [h for h in match.unread_columns if is_part_of_year(h)]
+    if not undated:
+        return ""
+    return (
+        f" (columns {', '.join(undated)} name parts of a year without the year, and the rows "
+        "above the header name no one year: write 2026年8月, or the year in the title)"
     )
 
 
@@ -868,7 +886,8 @@ def _quarantine_unjudged(
     else:
         code, column = "columns_missing", lacking[0]
         problem = (
-            f"the file was rejected, its header lacks {', '.join(lacking)}{_title_hint(match)}; "
+            f"the file was rejected, its header lacks {', '.join(lacking)}{_title_hint(match)}"
+            f"{_undated_hint(match)}; "
             f"expected a header naming {', '.join(FIELD_LABELS[f] for f in REQUIRED_FIELDS)} "
             "(any alias, any order)"
         )
@@ -1004,7 +1023,7 @@ def read_file(
             outcome.reason = "missing required column(s): " + ", ".join(
                 FIELD_LABELS[m] for m in match.missing
             )
-            outcome.reason += _title_hint(match)
+            outcome.reason += _title_hint(match) + _undated_hint(match)
             return _Staged(file, sha, outcome, None, file_no, unjudged=match)
         problem = by_basis_problem or _value_note_problem(con, file_no, match.value_fields)
         if problem is not None:

@@ -81,6 +81,35 @@ def is_period(header: str) -> bool:
     return any(p.fullmatch(text) for p in _PERIOD_HEADERS)
 
 
+# A part of a year without the year, as a column's header under a title that names it
+# (黄石市2026年科技指标月度情况: 1月 | 2月 | 1-10月 | 一季度 | 上半年).
+_PART_OF_YEAR = re.compile(
+    r"\d{1,2}\s*月份?|1\s*[-—–~～〜至]\s*\d{1,2}\s*月|第?\s*[一二三四1-4]\s*季度|[Qq][1-4]|[上下]\s*半年"
+)
+# A year the rows above a header name: not one of the years a plan spans (2026—2028年), not a
+# date's (填报日期：2026年11月5日).
+_YEAR_NAMED = re.compile(
+    r"(?<![-—–~～〜至到\d])(?<![-—–~～〜至到]\s)(20\d{2}|19\d{2})\s*年"
+    r"(?!\s*[-—–~～〜至到])(?!\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
+)
+
+
+def is_part_of_year(header: str) -> bool:
+    """Whether a column's header names a part of a year without the year (3月, 一季度)."""
+    return _PART_OF_YEAR.fullmatch(to_halfwidth(header).strip()) is not None
+
+
+def part_of_year(header: str, rows: Sequence[Sequence[str | None]]) -> str | None:
+    """A column's header that names a part of a year without the year (3月, 一季度), with the one
+    year the rows above it (`rows`) name: 2026年3月. None when it names no such part, or the rows
+    above name no year or several."""
+    if not is_part_of_year(header):
+        return None
+    text = to_halfwidth(header).strip()
+    years = {m[1] for _, piece in _segments(rows) for m in _YEAR_NAMED.finditer(piece)}
+    return f"{years.pop()}年{text}" if len(years) == 1 else None
+
+
 @dataclass(frozen=True)
 class TitleValue:
     text: str  # as written: '2026年10月', '黄石', '黄石市科技局'
