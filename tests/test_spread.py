@@ -416,3 +416,34 @@ def test_months_under_no_one_year_reject_the_file_saying_how(landing: Landing, t
         "(columns 8月, 9月 name parts of a year without the year, and the rows above the header "
         "name no one year: write 2026年8月, or the year in the title)"
     ) in (outcome.reason or "")
+
+
+def test_a_row_of_units_under_the_indicator_columns_gives_their_units(landing: Landing) -> None:
+    landing.raw.joinpath("progress", "metro.csv").write_text(
+        "2026年10月各市主要指标\n地区,技术合同成交额,规上高企,排名\n计量单位,亿元,家,\n"
+        "黄石,3.5,410,1\n",
+        encoding="utf-8",
+    )
+    landing.raw.joinpath("progress", "xiaogan.csv").write_text(
+        "2026年10月各市主要指标\n地区,技术合同成交额,规上高企\n,（万元）,（家）\n孝感,25000,512\n",
+        encoding="utf-8",
+    )
+    # A row with anything but units and their label under the columns is data.
+    landing.raw.joinpath("progress", "ezhou.csv").write_text(
+        "2026年10月各市主要指标\n地区,技术合同成交额（亿元）,规上高企（家）\n鄂州,亿元,家\n",
+        encoding="utf-8",
+    )
+    outcomes = {o.source_file: o for o in landing.ingest()}
+    assert {f: (o.status, o.header_row) for f, o in outcomes.items()} == {
+        "progress/ezhou.csv": ("rejected", 2),
+        "progress/metro.csv": ("loaded", 3),
+        "progress/xiaogan.csv": ("loaded", 3),
+    }
+    assert landing.rows(
+        "select geo_id, indicator_id, value, unit, unit_raw from raw.progress_rows order by all"
+    ) == [
+        ("huangshi", HT, 410.0, "家", "家"),
+        ("huangshi", TT, 3.5, "亿元", "亿元"),
+        ("xiaogan", HT, 512.0, "家", "家"),
+        ("xiaogan", TT, 2.5, "亿元", "万元"),
+    ]

@@ -102,6 +102,8 @@ _SPREAD = re.compile(r"^spread_(indicator|geography|period)_\d+$")
 # A sub-item's mark in statistical tables (其中：新能源汽车产量, #新能源汽车产量) is not part of the
 # name (as in the ingest's rules).
 _SUB_ITEM = re.compile(r"^(其中[:：]?|[#＃])")
+# The label of a row of units under a header (计量单位 | 亿元 | 家).
+_UNIT_LABELS = frozenset(lookup_key(a) for a in (*FIELD_ALIASES["unit"], "金额单位", "数量单位"))
 _NUMBER = re.compile(r"^\s*[-+]?[\d,]*\.?\d+\s*$")
 
 
@@ -405,6 +407,31 @@ def _spread_by_basis(match: HeaderMatch, below: Sequence[str | None]) -> HeaderM
     )
 
 
+def _spread_units_below(
+    match: HeaderMatch, below: Sequence[str | None], names: SpreadNames
+) -> HeaderMatch:
+    """A row of units under a table's indicator columns (地区 | 技术合同成交额 | 规上高企 over
+    计量单位 | 亿元 | 家, or over （亿元） | （家））: each column's unit, and the header the two
+    rows. Else `match` as it is: a row with anything else in it is data."""
+    units: dict[int, str] = {}
+    for col, cell in enumerate(below):
+        text = one_line(cell or "")
+        key = lookup_key(text).strip("()")
+        if not text or key in _UNIT_LABELS:
+            continue
+        if col not in match.positions.values() or key not in names.get("unit", ()):
+            return match
+        units[col] = to_halfwidth(text).strip("() ")
+    spread = {f: match.positions[f] for f in match.spread_fields}
+    if not units or not set(units) <= set(spread.values()):
+        return match
+    notes = dict(match.notes)
+    for f, col in spread.items():
+        if col in units:
+            notes.setdefault(f, units[col])
+    return replace(match, row_index=match.row_index + 1, notes=notes)
+
+
 def find_header(
     rows: Sequence[Sequence[str | None]], names: SpreadNames | None = None
 ) -> HeaderMatch | None:
@@ -434,6 +461,8 @@ def find_header(
         match = HeaderMatch(index, positions, headers, notes, names=written)
         if match.spread and index + 1 < len(rows):
             match = _spread_by_basis(match, rows[index + 1])
+        if match.spread == "indicator" and match.row_index + 1 < len(rows) and names:
+            match = _spread_units_below(match, rows[match.row_index + 1], names)
         if not match.missing:
             # The unit of a table with no unit column may be said above it: 单位：万元.
             if index and "unit" not in positions:
