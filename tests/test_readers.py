@@ -81,6 +81,20 @@ def test_a_header_with_a_note_in_brackets_names_its_column() -> None:
     assert find_header([["报告期", "城市", "指标", "数值"]]).value_unit is None  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    ("period", "geography"),
+    [("年份", "地市"), ("年度", "市（州）"), ("统计年度", "县（市、区）"), ("月份", "区县")],
+)
+def test_the_headers_a_province_s_and_a_city_s_tables_use(period: str, geography: str) -> None:
+    match = find_header([[period, geography, "指标", "数值"]])
+    assert match is not None and match.positions == {
+        "period": 0,
+        "geography": 1,
+        "indicator": 2,
+        "value": 3,
+    }
+
+
 def test_incomplete_header_names_what_is_missing() -> None:
     match = find_header([["报告期", "城市", "单位"]])
     assert match is not None and match.missing == ["indicator", "value"]
