@@ -117,8 +117,8 @@ PROGRESS_DDL = (
     )
     """,
     # The value column a row's value is from, in a form with a column per basis (本月 | 本年累计:
-    # a report per column) or per indicator or geography; null where the values are in one 数值
-    # column. Added to warehouses made before it, as the last column, as here.
+    # a report per column) or per indicator, geography or period; null where the values are in
+    # one 数值 column. Added to warehouses made before it, as the last column, as here.
     "alter table raw.progress_rows add column if not exists source_column varchar",
     """
     create table if not exists dq.quarantine (
@@ -777,7 +777,7 @@ def _land(
         + " end"
     )
     # A value's column is its own header in a form with a column per basis (本月 | 本年累计),
-    # indicator or geography; a period or geography read from the title says so.
+    # indicator, geography or period; a period or geography read from the title says so.
     columns = _cells_columns(con, file_no)
     from_title = "".join(
         f"when reasons.field = '{f}' and cells.title_{f} is not null "

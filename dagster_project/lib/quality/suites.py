@@ -52,8 +52,8 @@ class Stage:
 STAGES: dict[str, Stage] = {
     "catalog": Stage("catalog", "targets", ("source_file", "target_id")),
     # Every landing expectation looks at one row at a time.
-    # A row and, in a form with a column per basis (本月 | 本年累计), indicator or geography, its
-    # value's column.
+    # A row and, in a form with a column per basis (本月 | 本年累计), indicator, geography or
+    # period, its value's column.
     "landing": Stage(
         "landing",
         "progress_rows",
