@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,34 @@ def test_the_unit_above_a_table_without_a_unit_column_is_its_rows(landing: Landi
     assert title.unit is not None and title.unit.text == "万元"
     with_column = find_header([["单位：万元"], ["报告期", "城市", "指标", "数值", "单位"]])
     assert with_column is not None and "unit" not in with_column.title_fields
+
+
+def test_the_report_date_above_a_table_without_its_column_is_its_rows(landing: Landing) -> None:
+    """填报日期 after its label above the header dates every row (a correction sent later
+    supersedes by it); a date that breaks the rule says it is the title's."""
+    _write(
+        landing,
+        "a.csv",
+        "黄石市2026年10月科技统计月报\n填报单位（盖章）：黄石市科技局　　填报日期：2026年11月5日\n"
+        "报告期,城市,指标,数值,单位\n2026-10,黄石,技术合同成交额,3.5,亿元\n",
+    )
+    _write(
+        landing,
+        "b.csv",
+        "填报日期：2026年11月31日\n报告期,城市,指标,数值,单位\n2026-10,鄂州,技术合同成交额,2.1,亿元\n",
+    )
+    outcomes = {o.source_file: o.status for o in landing.ingest()}
+    assert outcomes == {"progress/a.csv": "loaded", "progress/b.csv": "rejected"}
+    assert landing.rows("select geo_id, reported_on, reported_on_raw from raw.progress_rows") == [
+        ("huangshi", dt.date(2026, 11, 5), "2026年11月5日")
+    ]
+    ((code, reason),) = landing.rows("select reason_code, reason from dq.quarantine")
+    assert code.startswith("reported_on")
+    assert reason.startswith(
+        "progress/b.csv, row 3, column 填报日期 reported_on (from the title, row 1):"
+    )
+    # A table with its own column reads its cells.
+    with_column = find_header(
+        [["填报日期：2026年11月5日"], ["报告期", "城市", "指标", "数值", "填报日期"]]
+    )
+    assert with_column is not None and "reported_on" not in with_column.title_fields

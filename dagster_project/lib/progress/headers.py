@@ -203,13 +203,15 @@ class HeaderMatch:
 
     @property
     def title_fields(self) -> list[str]:
-        """The fields read from the title rather than from a column: period, geography, unit."""
+        """The fields read from the title rather than from a column: period, geography, unit,
+        report date."""
         if self.title is None:
             return []
         given = {
             "period": self.title.period is not None,
             "geography": self.title.geography is not None or bool(self.title.geography_texts),
             "unit": self.title.unit is not None,
+            "reported_on": self.title.reported_on is not None,
         }
         return [f for f, is_given in given.items() if is_given and f not in self.positions]
 
@@ -477,8 +479,9 @@ def find_header(
         if match.spread == "indicator" and match.row_index + 1 < len(rows) and names:
             match = _spread_units_below(match, rows[match.row_index + 1], names)
         if not match.missing:
-            # The unit of a table with no unit column may be said above it: 单位：万元.
-            if index and "unit" not in positions:
+            # The unit or the report date of a table with no such column may be said above it:
+            # 单位：万元, 填报日期：2026年11月5日.
+            if index and not {"unit", "reported_on"} <= set(positions):
                 match = replace(match, title=read_title(rows[:index]))
             return match
         if index and set(match.missing) <= {"period", "geography"}:

@@ -247,7 +247,7 @@ def _cells_table_from_csv(
     width = max(len(match.headers), 1)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     first_row = match.row_index + 2
-    meta = _row_meta(match, match.value_fields)
+    meta = _row_meta(match, match.value_fields, match.title_fields)
     if len(lines) < 40 and len(lines) <= header_line + 1:
         # Nothing after the header: DuckDB's reader would have nothing to sniff.
         cells = ", ".join(f"cast(null as varchar) as c{i}" for i in range(width))
@@ -381,21 +381,31 @@ def resolve_title(con: duckdb.DuckDBPyConnection, match: HeaderMatch) -> HeaderM
     )
 
 
+# The fields a title may give for every row of its table (titles.py).
+TITLE_FIELDS = ("period", "geography", "unit", "reported_on")
+
+
 def _row_meta(
-    match: HeaderMatch, value_fields: Sequence[str] = VALUE_FIELDS
+    match: HeaderMatch,
+    value_fields: Sequence[str] = VALUE_FIELDS,
+    title_fields: Sequence[str] = TITLE_FIELDS,
 ) -> list[tuple[str, str | None]]:
     """The constant columns `cells` carries row by row on the row's header, (name, value): those
-    of its value columns `value_fields` and those of its title."""
-    return _value_meta(match, value_fields) + _title_meta(match)
+    of its value columns `value_fields` and of its title's `title_fields`."""
+    return _value_meta(match, value_fields) + _title_meta(match, title_fields)
 
 
-def _title_meta(match: HeaderMatch) -> list[tuple[str, str | None]]:
-    """The columns `cells` carries on the fields the title gives (period, geography, unit): what
-    it gives (`title_<field>`), and where (`title_<field>_from`: "the title, row 2"). In a form with
-    a value column per basis, a title's months from January (2026年1-10月) are the month's
-    report's period (本月: October) and the running total's (本年累计: January to October)."""
+def _title_meta(
+    match: HeaderMatch, fields: Sequence[str] = TITLE_FIELDS
+) -> list[tuple[str, str | None]]:
+    """The columns `cells` carries on the `fields` the title gives (period, geography, unit,
+    report date): what it gives (`title_<field>`), and where (`title_<field>_from`: "the title,
+    row 2"). In a form with a value column per basis, a title's months from January
+    (2026年1-10月) are the month's report's period (本月: October) and the running total's
+    (本年累计: January to October). A CSV carries those its title gives only (constant columns:
+    `_value_meta`); a workbook's sheets, every one."""
     meta: list[tuple[str, str | None]] = []
-    for f in ("period", "geography", "unit"):
+    for f in fields:
         value = getattr(match.title, f, None) if f in match.title_fields else None
         text = value.text if value is not None else None
         if f == "period" and text is not None and match.is_by_basis:
@@ -783,7 +793,7 @@ def _land(
         f"when reasons.field = '{f}' and cells.title_{f} is not null "
         f"and parsed.{RAW_COLUMNS[f]} is not distinct from cells.title_{f} "
         f"then reasons.column_label || ' (from ' || cells.title_{f}_from || ')' "
-        for f in ("period", "geography", "unit")
+        for f in TITLE_FIELDS
         if f"title_{f}_from" in columns
     )
     column_label = (

@@ -14,7 +14,8 @@ What is read, from the rows above the header:
   (`2026年1-10月`), or a whole year (`2025年度`, `2025年全年`), in the title's text. A year alone
   is not taken from free text: titles name the years a plan spans (`2026—2028年`, as the last of
   them, `2028年度`, is not either). Two different spellings are no period;
-- the unit after its label (`单位：万元`), for a table with no unit column;
+- the unit after its label (`单位：万元`), and the report's date after its
+  (`填报日期：2026年11月5日`), for a table with no such column;
 - for the geography, the texts that may name it, most telling first: the field after its label,
   the reporter after theirs (`黄石市科技局`), the title's other text. Which catalog geography they
   name is looked up by ingest.py (`resolve_title`), not here.
@@ -129,6 +130,8 @@ class Title:
     # Why a field the header lacks is not taken from the title (several periods in it, no
     # geography of the catalog), for the file's message.
     problems: tuple[str, ...] = ()
+    # The report's date after its label (填报日期：2026年11月5日), for a table with no such column.
+    reported_on: TitleValue | None = None
 
 
 def _segments(rows: Sequence[Sequence[str | None]]) -> list[tuple[int, str]]:
@@ -196,7 +199,14 @@ def read_title(rows: Sequence[Sequence[str | None]]) -> Title:
     if "reporter" in labelled:
         texts.append(labelled["reporter"])
     texts += [TitleValue(text, index, labelled=False) for index, text in free]
-    return Title(period, labelled.get("geography"), labelled.get("unit"), tuple(texts), problems)
+    return Title(
+        period,
+        labelled.get("geography"),
+        labelled.get("unit"),
+        tuple(texts),
+        problems,
+        reported_on=labelled.get("reported_on"),
+    )
 
 
 _YTD_MONTHS = re.compile(_FROM_JANUARY + r"(?:份|末)?\s*")
