@@ -447,3 +447,18 @@ def test_a_row_of_units_under_the_indicator_columns_gives_their_units(landing: L
         ("xiaogan", HT, 512.0, "家", "家"),
         ("xiaogan", TT, 2.5, "亿元", "万元"),
     ]
+
+
+def test_a_column_not_read_near_a_catalog_name_offers_it(landing: Landing) -> None:
+    outcome = _ingest(
+        landing,
+        "metro.csv",
+        "2026年10月各市主要指标\n"
+        "序号,地区,技术合同成交金额（亿元）,规上高企（家）,技术合同成交额（上年同期）\n"
+        "1,黄石,3.5,410,3.1\n",
+    )
+    # A name of the catalog noted otherwise is other figures, not a misspelling.
+    assert outcome.reason == (
+        "columns not read, their headers not an indicator of the plan catalog: 序号, "
+        "技术合同成交金额（亿元） (did you mean 技术合同成交额?), 技术合同成交额（上年同期）"
+    )

@@ -945,19 +945,47 @@ def _status(
     return "partially_loaded", f"{quarantined} of {rows_in} {rows} broke a rule (see dq.quarantine)"
 
 
-def _with_unread(reason: str | None, match: HeaderMatch) -> str | None:
+def _with_unread(
+    con: duckdb.DuckDBPyConnection, reason: str | None, match: HeaderMatch
+) -> str | None:
     """A spread table's reason, with the columns it does not read: a column whose header is not
     a name of the catalog may be an indicator or geography misspelt, so it is said, not dropped
-    in silence."""
+    in silence — with the catalog's nearest name, as for a row's unknown name."""
     unread = match.unread_columns if match.spread else []
     if not unread:
         return reason
-    catalog = {
-        "indicator": "an indicator of the plan catalog",
-        "geography": "a geography of reference/geographies.csv",
-        "period": "a period spelled whole (2025年, 2026年10月, 2026-10)",
+    catalog, table = {
+        "indicator": ("an indicator of the plan catalog", "raw.indicator_aliases"),
+        "geography": ("a geography of reference/geographies.csv", "raw.geography_aliases"),
+        "period": ("a period spelled whole (2025年, 2026年10月, 2026-10)", None),
     }[match.spread or ""]
-    said = f"columns not read, their headers not {catalog}: {', '.join(unread)}"
+    near: dict[str, str] = {}
+    if table is not None:
+        # A name of the catalog noted otherwise than with a unit (技术合同成交额（上年同期）) is
+        # other figures, not a misspelling. The table is one of the two above.
+        near = dict(
+            con.execute(
+                rf"""
+                with got as (
+                    select got, pt_lookup_key(got) as got_key,
+                        regexp_replace(pt_lookup_key(got), '\(([^()]+)\)$', '') as name_key
+                    from unnest(?::varchar[]) as t(got)
+                )
+                select got, first(alias order by similarity desc, alias)
+                from (
+                    select got.got, aliases.alias,
+                        jaro_winkler_similarity(got.got_key, aliases.alias_key) as similarity
+                    from got cross join {table} as aliases
+                    where got.name_key not in (select alias_key from {table})
+                )
+                where similarity >= ?
+                group by got
+                """,  # noqa: S608 - the table is ours
+                [unread, NEAR_NAME_MIN_SIMILARITY],
+            ).fetchall()
+        )
+    named = ", ".join(f"{h} (did you mean {near[h]}?)" if h in near else h for h in unread)
+    said = f"columns not read, their headers not {catalog}: {named}"
     return f"{reason}; {said}" if reason else said
 
 
@@ -1113,7 +1141,7 @@ def land_batch(
                 )
                 outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined = counts
                 outcome.status, outcome.reason = _status(*counts, staged.match.per_column)
-                outcome.reason = _with_unread(outcome.reason, staged.match)
+                outcome.reason = _with_unread(con, outcome.reason, staged.match)
             elif staged.unjudged is not None:
                 quarantined = _quarantine_unjudged(con, staged, loaded_at, run_id)
                 outcome.rows_in = outcome.rows_quarantined = quarantined
