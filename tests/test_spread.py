@@ -420,8 +420,8 @@ def test_months_under_no_one_year_reject_the_file_saying_how(landing: Landing, t
 
 def test_a_row_of_units_under_the_indicator_columns_gives_their_units(landing: Landing) -> None:
     landing.raw.joinpath("progress", "metro.csv").write_text(
-        "2026年10月各市主要指标\n地区,技术合同成交额,规上高企,排名\n计量单位,亿元,家,\n"
-        "黄石,3.5,410,1\n",
+        "2026年10月各市主要指标\n地区,技术合同成交额,规上高企,新增专利,排名\n计量单位,亿元,家,项,\n"
+        "黄石,3.5,410,12,1\n",
         encoding="utf-8",
     )
     landing.raw.joinpath("progress", "xiaogan.csv").write_text(

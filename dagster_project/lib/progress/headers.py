@@ -427,18 +427,19 @@ def _spread_units_below(
 ) -> HeaderMatch:
     """A row of units under a table's indicator columns (地区 | 技术合同成交额 | 规上高企 over
     计量单位 | 亿元 | 家, or over （亿元） | （家））: each column's unit, and the header the two
-    rows. Else `match` as it is: a row with anything else in it is data."""
+    rows (a unit under a column not read, a name misspelt, goes with it). Else `match` as it is:
+    a row with anything but units and their label in it is data."""
     units: dict[int, str] = {}
     for col, cell in enumerate(below):
         text = one_line(cell or "")
         key = lookup_key(text).strip("()")
         if not text or key in _UNIT_LABELS:
             continue
-        if col not in match.positions.values() or key not in names.get("unit", ()):
+        if key not in names.get("unit", ()):
             return match
         units[col] = to_halfwidth(text).strip("() ")
     spread = {f: match.positions[f] for f in match.spread_fields}
-    if not units or not set(units) <= set(spread.values()):
+    if not set(units) & set(spread.values()):
         return match
     notes = dict(match.notes)
     for f, col in spread.items():
