@@ -279,7 +279,10 @@ def test_a_spread_table_without_its_period_is_rejected_with_its_rows_kept(
     )
     assert (outcome.status, outcome.rows_in, outcome.rows_quarantined) == ("rejected", 2, 2)
     reason = outcome.reason or ""
-    assert reason.startswith("missing required column(s): 报告期 period")
+    assert reason.startswith(
+        "missing required column(s): 报告期 period; a form may give its period and geography "
+        "above its header instead, after their labels: 报告期：2026年10月, 地区：黄石"
+    )
     assert reason.endswith("2 row(s) quarantined as read")
     assert landing.rows("select count(*) from raw.progress_rows") == [(0,)]
     records = landing.rows("select raw_record from dq.quarantine order by source_row")

@@ -418,11 +418,15 @@ def _title_meta(
 
 
 def _title_hint(match: HeaderMatch) -> str:
-    """For a header below a title that lacks the period or geography, why the title gave
-    neither, and how a form gives them above its header; else nothing."""
-    if match.title is None or not {"period", "geography"} & set(match.missing):
+    """For a header that lacks the period or geography below a title (or a spread table's, with
+    none above it), why the title gave neither, and how a form gives them above its header; else
+    nothing."""
+    if not {"period", "geography"} & set(match.missing):
         return ""
-    return "".join(f" ({problem})" for problem in match.title.problems) + (
+    if match.title is None and not match.spread:
+        return ""
+    problems = match.title.problems if match.title is not None else ()
+    return "".join(f" ({problem})" for problem in problems) + (
         "; a form may give its period and geography above its header instead, after their "
         "labels: 报告期：2026年10月, 地区：黄石"
     )
