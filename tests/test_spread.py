@@ -465,3 +465,25 @@ def test_a_column_not_read_near_a_catalog_name_offers_it(landing: Landing) -> No
         "columns not read, their headers not an indicator of the plan catalog: 序号, "
         "技术合同成交金额（亿元） (did you mean 技术合同成交额?), 技术合同成交额（上年同期）"
     )
+
+
+def test_each_way_a_workbook_s_sheets_spread_says_its_columns_not_read(
+    landing: Landing,
+) -> None:
+    workbook = openpyxl.Workbook()
+    by_city = workbook.active
+    by_city.title = "分市"
+    by_city.append(["2026年10月主要指标分市情况"])
+    by_city.append(["指标名称", "计量单位", "黄石", "合计"])
+    by_city.append(["技术合同成交额", "亿元", 3.5, 3.5])
+    by_month = workbook.create_sheet("历月")
+    by_month.append(["地区", "指标", "单位", "2026年9月", "11月"])
+    by_month.append(["鄂州", "技术合同成交额", "亿元", 2.0, 2.2])
+    workbook.save(landing.raw / "progress" / "metro.xlsx")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_loaded) == ("loaded", 2)
+    assert outcome.reason == (
+        "columns not read, their headers not a geography of reference/geographies.csv: 合计; "
+        "columns not read, their headers not a period spelled whole (2025年, 2026年10月, "
+        "2026-10): 11月"
+    )

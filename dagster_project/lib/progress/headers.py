@@ -192,9 +192,10 @@ class HeaderMatch:
     notes: dict[str, str] = field(default_factory=dict)
     # What the rows above the header give for a period, geography or unit it has no column for.
     title: Title | None = None
-    # The headers of the columns that name no field, when not those of `headers` (a workbook's
-    # sheets combined under one header of fields).
-    unread: tuple[str, ...] | None = None
+    # The headers of a spread table's columns that name no field, by the field its read columns
+    # spread, when not those of `headers` (a workbook's sheets combined under one header of
+    # fields, each sheet's table spread its own way).
+    unread: dict[str, tuple[str, ...]] | None = None
     # A spread table's value columns under a header over two rows, each name over its bases
     # (技术合同成交额 over 本月 | 1-本月累计): the name (its note in `notes`) and the basis as
     # written, by value field.
@@ -251,9 +252,17 @@ class HeaderMatch:
     def unread_columns(self) -> list[str]:
         """The headers of the columns that name no field, as written."""
         if self.unread is not None:
-            return list(self.unread)
+            return [h for headers in self.unread.values() for h in headers]
         read = set(self.positions.values())
         return [one_line(h) for i, h in enumerate(self.headers) if i not in read and one_line(h)]
+
+    @property
+    def unread_by_spread(self) -> dict[str, list[str]]:
+        """A spread table's columns not read, by the field its read columns spread."""
+        if self.unread is not None:
+            return {f: list(headers) for f, headers in self.unread.items() if headers}
+        unread = self.unread_columns if self.spread else []
+        return {self.spread: unread} if self.spread and unread else {}
 
     @property
     def is_by_basis(self) -> bool:

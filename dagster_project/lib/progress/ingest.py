@@ -514,13 +514,16 @@ def _cells_table_from_sheets(
     notes = {f: n for sheet in sheets for f, n in sheet.header.notes.items()}
     bases = {f: b for sheet in sheets for f, b in sheet.header.bases.items()}
     labels = {f: spread[f] for f in spread} | FIELD_LABELS
-    unread = (c for sheet in sheets if sheet.header.spread for c in sheet.header.unread_columns)
+    unread: dict[str, dict[str, None]] = {}
+    for sheet in sheets:
+        for way, headers in sheet.header.unread_by_spread.items():
+            unread.setdefault(way, {}).update(dict.fromkeys(headers))
     return HeaderMatch(
         sheets[0].header.row_index,
         positions,
         tuple(labels[f] for f in fields),
         notes,
-        unread=tuple(dict.fromkeys(unread)),
+        unread={way: tuple(headers) for way, headers in unread.items()},
         bases=bases,
     )
 
@@ -954,15 +957,19 @@ def _with_unread(
 ) -> str | None:
     """A spread table's reason, with the columns it does not read: a column whose header is not
     a name of the catalog may be an indicator or geography misspelt, so it is said, not dropped
-    in silence — with the catalog's nearest name, as for a row's unknown name."""
-    unread = match.unread_columns if match.spread else []
-    if not unread:
-        return reason
+    in silence — with the catalog's nearest name, as for a row's unknown name. A workbook's
+    sheets spread their own ways: each way's columns are said apart."""
+    said = [_unread_said(con, spread, unread) for spread, unread in match.unread_by_spread.items()]
+    return "; ".join([reason, *said] if reason else said) or None
+
+
+def _unread_said(con: duckdb.DuckDBPyConnection, spread: str, unread: list[str]) -> str:
+    """What a table spread over `spread`'s columns says of its columns not read."""
     catalog, table = {
         "indicator": ("an indicator of the plan catalog", "raw.indicator_aliases"),
         "geography": ("a geography of reference/geographies.csv", "raw.geography_aliases"),
         "period": ("a period spelled whole (2025年, 2026年10月, 2026-10)", None),
-    }[match.spread or ""]
+    }[spread]
     near: dict[str, str] = {}
     if table is not None:
         # A name of the catalog noted otherwise than with a unit (技术合同成交额（上年同期）) is
@@ -989,8 +996,7 @@ def _with_unread(
             ).fetchall()
         )
     named = ", ".join(f"{h} (did you mean {near[h]}?)" if h in near else h for h in unread)
-    said = f"columns not read, their headers not {catalog}: {named}"
-    return f"{reason}; {said}" if reason else said
+    return f"columns not read, their headers not {catalog}: {named}"
 
 
 def _record_manifest(
