@@ -39,6 +39,17 @@ def _ingest(landing: Landing, name: str, text: str, encoding: str = "utf-8") -> 
     return outcome
 
 
+def _workbook(sheets: dict[str, list[list[object]]]) -> openpyxl.Workbook:
+    """A workbook of `sheets` (title → rows), in order."""
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    return workbook
+
+
 def _landed(landing: Landing, source_file: str) -> dict[tuple[int, str | None], tuple]:
     rows = landing.rows(
         "select source_row, source_column, geo_id, indicator_id, basis, period_start, "
@@ -230,23 +241,28 @@ def test_a_header_over_two_rows_gives_each_indicator_its_bases(landing: Landing)
 def test_the_sheets_of_a_workbook_combine_by_the_name_each_column_spreads(
     landing: Landing,
 ) -> None:
-    workbook = openpyxl.Workbook()
-    october = workbook.active
-    october.title = "10月"
-    october.append(["2026年10月各市主要科技指标"])
-    october.append(["地区", "技术合同成交额（亿元）", "规上高企（家）", "排名"])
-    october.append(["黄石", 3.5, 410, 1])
-    # A second table below, under its own header in another order.
-    october.append(["技术合同成交额（亿元）", "地区"])
-    october.append([2.1, "鄂州"])
-    september = workbook.create_sheet("9月")
-    september.append(["2026年9月各市主要科技指标"])
-    # Another order, another spelling of the same indicator, half-width brackets.
-    september.append(["规模以上高新技术企业（家）", "城市", "技术合同成交额(亿元)"])
-    september.append([400, "黄石", 3.0])
-    long = workbook.create_sheet("补报")
-    long.append(["序号", "报告期", "城市", "指标", "数值", "单位", "备注"])
-    long.append([1, "2026-08", "鄂州", "技术合同成交额", 1.5, "亿元", "补报"])
+    workbook = _workbook(
+        {
+            "10月": [
+                ["2026年10月各市主要科技指标"],
+                ["地区", "技术合同成交额（亿元）", "规上高企（家）", "排名"],
+                ["黄石", 3.5, 410, 1],
+                # A second table below, under its own header in another order.
+                ["技术合同成交额（亿元）", "地区"],
+                [2.1, "鄂州"],
+            ],
+            "9月": [
+                ["2026年9月各市主要科技指标"],
+                # Another order, another spelling of the same indicator, half-width brackets.
+                ["规模以上高新技术企业（家）", "城市", "技术合同成交额(亿元)"],
+                [400, "黄石", 3.0],
+            ],
+            "补报": [
+                ["序号", "报告期", "城市", "指标", "数值", "单位", "备注"],
+                [1, "2026-08", "鄂州", "技术合同成交额", 1.5, "亿元", "补报"],
+            ],
+        }
+    )
     workbook.save(landing.raw / "progress" / "metro.xlsx")
     (outcome,) = landing.ingest()
     assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 6, 6)
@@ -470,15 +486,19 @@ def test_a_column_not_read_near_a_catalog_name_offers_it(landing: Landing) -> No
 def test_each_way_a_workbook_s_sheets_spread_says_its_columns_not_read(
     landing: Landing,
 ) -> None:
-    workbook = openpyxl.Workbook()
-    by_city = workbook.active
-    by_city.title = "分市"
-    by_city.append(["2026年10月主要指标分市情况"])
-    by_city.append(["指标名称", "计量单位", "黄石", "合计"])
-    by_city.append(["技术合同成交额", "亿元", 3.5, 3.5])
-    by_month = workbook.create_sheet("历月")
-    by_month.append(["地区", "指标", "单位", "2026年9月", "11月"])
-    by_month.append(["鄂州", "技术合同成交额", "亿元", 2.0, 2.2])
+    workbook = _workbook(
+        {
+            "分市": [
+                ["2026年10月主要指标分市情况"],
+                ["指标名称", "计量单位", "黄石", "合计"],
+                ["技术合同成交额", "亿元", 3.5, 3.5],
+            ],
+            "历月": [
+                ["地区", "指标", "单位", "2026年9月", "11月"],
+                ["鄂州", "技术合同成交额", "亿元", 2.0, 2.2],
+            ],
+        }
+    )
     workbook.save(landing.raw / "progress" / "metro.xlsx")
     (outcome,) = landing.ingest()
     assert (outcome.status, outcome.rows_loaded) == ("loaded", 2)
