@@ -15,6 +15,7 @@ import pytest
 from dagster_project.lib.progress.headers import find_header
 from dagster_project.lib.progress.ingest import FileOutcome
 from dagster_project.lib.text import lookup_key
+from tests.fixtures.make_fixtures import build_workbook
 from tests.test_ingest import Landing
 
 # The catalog's names a header may spread, as the ingest reads them (ingest.spread_names).
@@ -37,17 +38,6 @@ def _ingest(landing: Landing, name: str, text: str, encoding: str = "utf-8") -> 
     (landing.raw / "progress" / name).write_text(text, encoding=encoding)
     (outcome,) = landing.ingest()
     return outcome
-
-
-def _workbook(sheets: dict[str, list[list[object]]]) -> openpyxl.Workbook:
-    """A workbook of `sheets` (title → rows), in order."""
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in sheets.items():
-        sheet = workbook.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    return workbook
 
 
 def _landed(landing: Landing, source_file: str) -> dict[tuple[int, str | None], tuple]:
@@ -241,7 +231,7 @@ def test_a_header_over_two_rows_gives_each_indicator_its_bases(landing: Landing)
 def test_the_sheets_of_a_workbook_combine_by_the_name_each_column_spreads(
     landing: Landing,
 ) -> None:
-    workbook = _workbook(
+    workbook = build_workbook(
         {
             "10月": [
                 ["2026年10月各市主要科技指标"],
@@ -486,7 +476,7 @@ def test_a_column_not_read_near_a_catalog_name_offers_it(landing: Landing) -> No
 def test_each_way_a_workbook_s_sheets_spread_says_its_columns_not_read(
     landing: Landing,
 ) -> None:
-    workbook = _workbook(
+    workbook = build_workbook(
         {
             "分市": [
                 ["2026年10月主要指标分市情况"],
