@@ -3,8 +3,8 @@
 Reports come with Chinese or English headers in any order, sometimes below a title and a note.
 The header row is the first row (of the first `HEADER_SEARCH_ROWS`) in which the four required
 columns are all recognised — the period and geography possibly in the title above it, the values
-possibly in a column per basis (本月 | 本年累计), or spread over a column per indicator or per
-geography (`SPREAD_FIELDS`).
+possibly in a column per basis (本月 | 本年累计), or spread over a column per indicator, per
+geography or per period (`SPREAD_FIELDS`).
 """
 
 from __future__ import annotations
@@ -112,16 +112,20 @@ VALUE_FIELDS: tuple[str, ...] = ("value", *BASIS_VALUE_FIELDS)
 SPREAD_FIELDS: tuple[str, ...] = ("indicator", "geography", "period")
 SpreadNames = Mapping[str, Collection[str]]
 _SPREAD = re.compile(r"^spread_(indicator|geography|period)_\d+$")
-# A sub-item's mark in statistical tables (其中：新能源汽车产量, #新能源汽车产量) is not part of the
-# name (as in the ingest's rules).
-_SUB_ITEM = re.compile(r"^(其中[:：]?|[#＃])")
-# The label of a row of units under a header (计量单位 | 亿元 | 家).
-_UNIT_LABELS = frozenset(lookup_key(a) for a in (*FIELD_ALIASES["unit"], "金额单位", "数量单位"))
+# A sub-item's mark in statistical tables (其中：新能源汽车产量, #新能源汽车产量) is not part of an
+# indicator's name: in a row's cell (rules.py) as in a column's header.
+SUB_ITEM_MARK = r"^(其中[:：]?|[#＃])"
+_SUB_ITEM = re.compile(SUB_ITEM_MARK)
+# The labels of a unit: above a header (单位：万元, titles.py) or heading a row of units under it
+# (计量单位 | 亿元 | 家).
+UNIT_LABELS: tuple[str, ...] = (*FIELD_ALIASES["unit"], "金额单位", "数量单位")
+_UNIT_LABELS = frozenset(lookup_key(a) for a in UNIT_LABELS)
 _NUMBER = re.compile(r"^\s*[-+]?[\d,]*\.?\d+\s*$")
 
 
 def spread_field(value_field: str) -> str | None:
-    """The field a value column of a spread table names (indicator, geography), or None."""
+    """The field a value column of a spread table names (indicator, geography, period), or
+    None."""
     spread = _SPREAD.match(value_field)
     return spread[1] if spread else None
 
@@ -229,7 +233,8 @@ class HeaderMatch:
 
     @property
     def spread(self) -> str | None:
-        """The field a spread table's value columns name (indicator, geography), or None."""
+        """The field a spread table's value columns name (indicator, geography, period), or
+        None."""
         fields = self.spread_fields
         return spread_field(fields[0]) if fields else None
 
@@ -461,9 +466,9 @@ def find_header(
     rows: Sequence[Sequence[str | None]], names: SpreadNames | None = None
 ) -> HeaderMatch | None:
     """The header row among `rows`: the first with every required field — its period and
-    geography may be given above it instead (titles.py), its indicators or geographies spread
-    over value columns of their own (`names`: `_spread_columns`) —, else the row with the most
-    recognised fields (at least two), so that the error can name what is missing."""
+    geography may be given above it instead (titles.py), its indicators, geographies or periods
+    spread over value columns of their own (`names`: `_spread_columns`) —, else the row with the
+    most recognised fields (at least two), so that the error can name what is missing."""
     # Imported here: titles.py reads the labels of this module's fields.
     from dagster_project.lib.progress.titles import read_title
 

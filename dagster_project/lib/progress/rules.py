@@ -19,7 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dagster_project.lib.progress.headers import BASIS_PERIOD, BASIS_YTD, FIELD_LABELS
+from dagster_project.lib.progress.headers import (
+    BASIS_PERIOD,
+    BASIS_YTD,
+    FIELD_LABELS,
+    SUB_ITEM_MARK,
+)
 from dagster_project.lib.sql import OFFICE_TODAY_SQL
 from dagster_project.lib.text import sql_string_literal
 
@@ -353,11 +358,12 @@ indicator_spellings as (
                 regexp_extract(full_key, '^(.+)\(([^()]+)\)$', 2) as bracketed
             from (
                 -- A sub-item's mark in statistical tables (其中：新能源汽车产量, #新能源汽车产量)
-                -- is not part of the name.
+                -- is not part of the name (headers.SUB_ITEM_MARK).
                 select
                     indicator_raw,
-                    regexp_replace(pt_lookup_key(indicator_raw), '^(其中[:：]?|[#＃])', '')
-                        as full_key
+                    regexp_replace(
+                        pt_lookup_key(indicator_raw), {sql_string_literal(SUB_ITEM_MARK)}, ''
+                    ) as full_key
                 from (select distinct indicator_raw from incoming)
             )
         )

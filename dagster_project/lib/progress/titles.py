@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dagster_project.lib.progress.headers import FIELD_ALIASES
+from dagster_project.lib.progress.headers import FIELD_ALIASES, UNIT_LABELS
 from dagster_project.lib.text import lookup_key, to_halfwidth
 
 # The labels read above a header, by field: the column's own aliases and the form's words.
@@ -36,7 +36,7 @@ TITLE_LABELS: dict[str, tuple[str, ...]] = {
     "geography": (*FIELD_ALIASES["geography"], "所属地区", "行政区划"),
     "reporter": (*FIELD_ALIASES["reporter"], "填报机关", "报送机关", "统计单位"),
     # The unit of a table with no unit column: 单位：万元 above it, as on most statistical tables.
-    "unit": (*FIELD_ALIASES["unit"], "金额单位", "计量单位", "数量单位"),
+    "unit": UNIT_LABELS,
     # Read so that its date is not taken for the period.
     "reported_on": FIELD_ALIASES["reported_on"],
 }
