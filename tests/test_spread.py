@@ -228,6 +228,75 @@ def test_a_header_over_two_rows_gives_each_indicator_its_bases(landing: Landing)
     ) == [("含新认定",)]
 
 
+def test_a_page_s_title_and_header_written_again_below_are_no_data(landing: Landing) -> None:
+    """A form printed over pages, its title and two-row header on each (merged in the XLSX,
+    written over the first column of a name in the CSV): those rows are no data, in the count of
+    rows in neither. A table below under its own two-row header, in another order, reads under
+    it."""
+    title = "2026年1-10月各市科技创新指标完成情况"
+    upper = ["地区", "技术合同成交额（亿元）", None, "规上高企（家）"]
+    lower = [None, "本月", "1-本月累计", None]
+    workbook = build_workbook(
+        {
+            "10月": [
+                [title],
+                upper,
+                lower,
+                ["黄石", 3.5, 30.2, 410],
+                [title],
+                upper,
+                lower,
+                ["鄂州", 2.1, 18, 380],
+                ["规上高企（家）", "技术合同成交额（亿元）", None, "地区"],
+                [None, "本月", "1-本月累计", None],
+                [390, "约5", 8.8, "孝感"],
+            ]
+        }
+    )
+    sheet = workbook["10月"]
+    for row in (1, 5):
+        sheet.merge_cells(f"A{row}:D{row}")
+    for row in (2, 6):
+        for cells in (f"A{row}:A{row + 1}", f"B{row}:C{row}", f"D{row}:D{row + 1}"):
+            sheet.merge_cells(cells)
+    for cells in ("A9:A10", "B9:C9", "D9:D10"):
+        sheet.merge_cells(cells)
+    workbook.save(landing.raw / "progress" / "metro.xlsx")
+    lines = [title, "地区,技术合同成交额（亿元）,,规上高企（家）", ",本月,1-本月累计,"]
+    (landing.raw / "progress" / "metro.csv").write_text(
+        "\n".join([*lines, "黄石,3.5,30.2,410", *lines, "鄂州,2.1,18,380", ""]),
+        encoding="utf-8",
+    )
+    outcomes = {o.source_file: o for o in landing.ingest()}
+    csv_outcome, xlsx_outcome = outcomes["progress/metro.csv"], outcomes["progress/metro.xlsx"]
+    assert (csv_outcome.status, csv_outcome.rows_in, csv_outcome.rows_loaded) == ("loaded", 6, 6)
+    assert (xlsx_outcome.rows_in, xlsx_outcome.rows_loaded) == (9, 8)
+    month, total = "技术合同成交额（亿元）/本月", "技术合同成交额（亿元）/1-本月累计"
+    for source_file in ("progress/metro.csv", "progress/metro.xlsx"):
+        landed = _landed(landing, source_file)
+        assert {(row, column): r[0] for (row, column), r in landed.items() if row < 9} == {
+            (4, month): "huangshi",
+            (4, total): "huangshi",
+            (4, "规上高企（家）"): "huangshi",
+            (8, month): "ezhou",
+            (8, total): "ezhou",
+            (8, "规上高企（家）"): "ezhou",
+        }
+        assert landed[(8, total)][2:6] == ("ytd", d(2026, 1, 1), d(2026, 10, 31), 18.0)
+    landed = _landed(landing, "progress/metro.xlsx")
+    assert landed[(11, total)][0:2] == ("xiaogan", TT)
+    assert landed[(11, total)][2:6] == ("ytd", d(2026, 1, 1), d(2026, 10, 31), 8.8)
+    assert landed[(11, "规上高企（家）")][0:2] == ("xiaogan", HT)
+    assert _quarantined(landing) == {
+        (11, month): (
+            "value_not_numeric",
+            f"progress/metro.xlsx, sheet 10月, row 11, column {month}: the value is not a "
+            "number (got '约5'); expected a number such as 1234.5 or 1,234.5; leave blank when "
+            "not reported",
+        )
+    }
+
+
 def test_the_sheets_of_a_workbook_combine_by_the_name_each_column_spreads(
     landing: Landing,
 ) -> None:

@@ -205,6 +205,14 @@ class HeaderMatch:
     # written, by value field.
     names: dict[str, str] = field(default_factory=dict)
     bases: dict[str, str] = field(default_factory=dict)
+    # How many rows the header spans, `row_index` its last: 2 for names over their bases, or
+    # over a row of units (3 for both).
+    header_rows: int = 1
+
+    @property
+    def top_row_index(self) -> int:
+        """The 0-based index of the header's first row among the rows searched."""
+        return self.row_index - self.header_rows + 1
 
     @property
     def title_fields(self) -> list[str]:
@@ -381,6 +389,15 @@ def _spread_columns(
     return {}, {}, {}
 
 
+def written_row(cells: Sequence[str | None]) -> tuple[str, ...]:
+    """A row as written, to tell a row written again: each cell trimmed (of a byte-order mark
+    too), the blank cells after the last dropped."""
+    row = [("" if c is None else str(c)).strip("\ufeff \t\r\n") for c in cells]
+    while row and not row[-1]:
+        row.pop()
+    return tuple(row)
+
+
 def _spread_by_basis(match: HeaderMatch, below: Sequence[str | None]) -> HeaderMatch:
     """A spread table's header over two rows when the row below names a basis under its value
     columns: each name over the columns of its bases (技术合同成交额（亿元） over 本月 |
@@ -428,6 +445,7 @@ def _spread_by_basis(match: HeaderMatch, below: Sequence[str | None]) -> HeaderM
     return replace(
         match,
         row_index=match.row_index + 1,
+        header_rows=match.header_rows + 1,
         positions=positions,
         headers=headers,
         notes=notes,
@@ -459,7 +477,9 @@ def _spread_units_below(
     for f, col in spread.items():
         if col in units:
             notes.setdefault(f, units[col])
-    return replace(match, row_index=match.row_index + 1, notes=notes)
+    return replace(
+        match, row_index=match.row_index + 1, header_rows=match.header_rows + 1, notes=notes
+    )
 
 
 def find_header(

@@ -49,6 +49,7 @@ from dagster_project.lib.progress.headers import (
     find_header,
     spread_field,
     spread_key,
+    written_row,
 )
 from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
 from dagster_project.lib.progress.titles import (
@@ -263,6 +264,9 @@ def _cells_table_from_csv(
     parallel = "false" if contains_byte(utf8, b'"') else "true"
     # Identifiers c0..cN are ours; the path and delimiter are bound through quote_literal as
     # read_csv takes no prepared parameters; nothing from the file's content enters the SQL.
+    # The dialect is known (the delimiter sniffed above, quotes doubled): DuckDB's own sniffer,
+    # which expects every line as wide as the header, is off — it refused a whole file over one
+    # short line below the table (注：数据为快报数) without naming it.
     con.execute(
         f"""
         create or replace temp table cells as
@@ -278,7 +282,8 @@ def _cells_table_from_csv(
             strict_mode = false,
             ignore_errors = false,
             max_line_size = 4194304,
-            parallel = {parallel}
+            parallel = {parallel},
+            auto_detect = false
         )
         """  # noqa: S608
     )
@@ -288,6 +293,13 @@ def _cells_table_from_csv(
     # only; the header's names are bound.
     named = [f for f in ("period", *match.value_fields[:1]) if f in match.positions]
     repeated = " and ".join(f"trim(c{match.positions[f]}) = ?" for f in named) or "false"
+    # So is a row that repeats, cell for cell, a row above the header (a printed page's title,
+    # 单位：亿元) or of a header over two or three rows (names over their bases or units). None in
+    # a file of a header row alone: no cost at scale.
+    above = rows[: match.row_index + 1 if match.header_rows > 1 else match.row_index]
+    again = sorted({w for w in map(written_row, above) if w and len(w) <= width})
+    each = " and ".join(f"coalesce(trim(c{i}), '') = ?" for i in range(width))
+    repeated += "".join(f" or ({each})" for _ in again)
     bound_meta = ", ".join(f"cast(? as varchar) as {name}" for name, _ in meta)
     con.execute(
         "create or replace temp table cells as "  # noqa: S608
@@ -297,6 +309,7 @@ def _cells_table_from_csv(
             first_row,
             *(value for _, value in meta),
             *(match.headers[match.positions[f]].strip("\ufeff \t") for f in named),
+            *(cell for w in again for cell in w + ("",) * (width - len(w))),
         ],
     )
     return match, str(transcoded) if transcoded else None

@@ -36,6 +36,7 @@ from dagster_project.lib.progress.headers import (
     HeaderMatch,
     SpreadNames,
     find_header,
+    written_row,
 )
 
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -305,23 +306,37 @@ def _tables(
     """The sheet's data rows under its header, and under each header that follows: tables
     stacked in one sheet (each city's block pasted below the last, its header with it), or a
     header repeated on each printed page. A header row is no data row, as the first one is not;
-    a table below may order its columns otherwise."""
+    a table below may order its columns otherwise, and its header span two or three rows (names
+    over their bases or units). A row that repeats one of the first header's rows, or of the
+    rows above it (a printed page's title, 单位：亿元), cell for cell, is no data row either."""
     first = match.row_index + 2
+    above = {written_row(rows[r]) for r in range(1, first)} - {()}
     data: list[tuple[int, list[str | None]]] = []
+    header_to = 0  # the last row of a header found below
     for excel_row in range(first, len(rows) + 1):
         cells = rows[excel_row]
+        if excel_row <= header_to:
+            continue
         position = match.positions[match.value_fields[0]]
         value = cells[position] if position < len(cells) else None
         # A data row's value is a number or blank; only a text value may be a header's.
         if value is not None and not value.strip()[:1].isdigit():
             again = find_header([cells], names)
+            if again is not None:
+                # Read with the rows below it, a header may span them.
+                below = [rows[r] for r in range(excel_row, excel_row + 3) if r in rows]
+                wider = find_header(below, names)
+                if wider is not None and wider.top_row_index == 0:
+                    again = wider
             # A form's header written again below gives the period and geography of its title
             # no more than the first did: the title above the first still does.
             if again is not None and not set(again.missing) - set(match.title_fields):
                 yield SheetRows(title, match, first, data)
-                match, first, data = replace(again, title=match.title), excel_row + 1, []
+                header_to = excel_row + again.row_index
+                match, first, data = replace(again, title=match.title), header_to + 1, []
                 continue
-        data.append((excel_row, cells))
+        if written_row(cells) not in above:
+            data.append((excel_row, cells))
     yield SheetRows(title, match, first, data)
 
 
