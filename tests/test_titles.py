@@ -9,6 +9,7 @@ import pytest
 
 from dagster_project.lib.progress.headers import find_header
 from dagster_project.lib.progress.titles import last_month_of_year_to_date, read_title
+from tests.fixtures.make_fixtures import build_workbook
 from tests.test_ingest import Landing
 
 
@@ -242,3 +243,36 @@ def test_the_report_date_above_a_table_without_its_column_is_its_rows(landing: L
         [["填报日期：2026年11月5日"], ["报告期", "城市", "指标", "数值", "填报日期"]]
     )
     assert with_column is not None and "reported_on" not in with_column.title_fields
+
+
+def test_a_forms_footer_below_its_table_is_no_row(landing: Landing) -> None:
+    """Below a form's table, its notes (注：…, each numbered note under them) and who filled it
+    in, checked and signed it (填表人：… 审核人：…), in cells of their own or beyond the header's
+    columns, are no rows, as its title above is not. A CSV whose lines below are shorter than its
+    header reads (DuckDB's sniffer refused it whole). A note above a data row is a row."""
+    footer: list[list[str | None]] = [
+        ["注：本表数据为快报数。"],
+        ["1.技术合同成交额按登记口径统计；"],
+        ["（2）规上高企为当年认定数。"],
+        [],
+        ["填表人：张三", None, "审核人：李四", None, None, "联系电话：027-12345678"],
+    ]
+    header: list[str | None] = ["报告期", "城市", "指标", "数值", "单位"]
+    table: list[list[str | None]] = [
+        ["2026-10", "黄石", "技术合同成交额", "3.5", "亿元"],
+        ["2026-10", "鄂州", "技术合同成交额", "2.1", "亿元"],
+    ]
+    build_workbook({"10月": [header, *table, *footer]}).save(landing.raw / "progress" / "form.xlsx")
+    lines = [",".join(c or "" for c in row) for row in [header, *table, *footer]]
+    (landing.raw / "progress" / "form.csv").write_text("\n".join(lines) + "\n", encoding="gbk")
+    noted = [*lines[:2], "注：鄂州为快报数", *lines[2:3], "填表人：张三"]
+    (landing.raw / "progress" / "noted.csv").write_text("\n".join(noted), encoding="utf-8")
+    outcomes = {o.source_file: o for o in landing.ingest()}
+    for name in ("form.xlsx", "form.csv"):
+        outcome = outcomes[f"progress/{name}"]
+        assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 2, 2), name
+    noted_outcome = outcomes["progress/noted.csv"]
+    assert (noted_outcome.rows_in, noted_outcome.rows_loaded) == (3, 2)
+    assert landing.rows("select source_file, source_row, reason_code from dq.quarantine") == [
+        ("progress/noted.csv", 3, "period_unrecognised")
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,17 @@ def transcode_to_utf8(path: Path, encoding: str, target: Path) -> None:
         while chunk := src.read(_CHUNK):
             dst.write(decoder.decode(chunk))
         dst.write(decoder.decode(b"", final=True))
+
+
+def tail_lines(path: Path, encoding: str, size: int = 65536) -> list[str]:
+    """The whole lines of a text file's last `size` bytes (for finding the footer below its
+    table); the first line read is dropped when it may have begun before them."""
+    with path.open("rb") as handle:
+        start = max(handle.seek(0, io.SEEK_END) - size, 0)
+        handle.seek(start)
+        text = handle.read().decode(encoding, errors="replace")
+    lines = text.splitlines(keepends=True)
+    return lines[1:] if start else lines
 
 
 def head_lines(path: Path, encoding: str, count: int) -> list[str]:

@@ -116,6 +116,15 @@ _SPREAD = re.compile(r"^spread_(indicator|geography|period)_\d+$")
 # indicator's name: in a row's cell (rules.py) as in a column's header.
 SUB_ITEM_MARK = r"^(其中[:：]?|[#＃])"
 _SUB_ITEM = re.compile(SUB_ITEM_MARK)
+# A form's footer below its table (表尾): its notes (注：数据为快报数, 说明：…, 数据来源：…, each
+# numbered note under them) and who filled it in, checked and signed it, when (填表人：张三
+# 审核人：李四  报出日期：2026年11月5日, 单位负责人（签章）：).
+_FOOTER_LABEL = re.compile(
+    r"^(注|说明|附注|备注|(资料|数据)来源|(单位|部门|统计|填报)?负责人|(填表|填报|制表|审核|复核|统计|联系)人"
+    r"|审核|复核|制表|分管领导|联系(电话|方式)|电话|手机|(填表|填报|报出|制表)日期|(填报)?单位)"
+    r"[^:：]{0,10}[:：]"
+)
+_NOTE_ITEM = re.compile(r"^([(（]?\d{1,2}[)）.、．]|[一二三四五六七八九十]{1,3}[、.．])\s*[^\d\s]")
 # The labels of a unit: above a header (单位：万元, titles.py) or heading a row of units under it
 # (计量单位 | 亿元 | 家).
 UNIT_LABELS: tuple[str, ...] = (*FIELD_ALIASES["unit"], "金额单位", "数量单位")
@@ -396,6 +405,22 @@ def written_row(cells: Sequence[str | None]) -> tuple[str, ...]:
     while row and not row[-1]:
         row.pop()
     return tuple(row)
+
+
+def footer_rows(rows: Sequence[Sequence[str | None]]) -> int:
+    """How many of `rows`, at their end, are the form's footer below its table: from the first
+    row each of whose cells is a footer's label with its text (注：…, 填表人：… 审核人：…) on, the
+    rows after it blank, such rows, or numbered notes (1. …, （2）…). No data row, as a title
+    row above the header is not."""
+    start = len(rows)
+    for index in range(len(rows) - 1, -1, -1):
+        texts = [text for text in written_row(rows[index]) if text]
+        if not texts or (len(texts) == 1 and _NOTE_ITEM.match(texts[0])):
+            continue
+        if not all(_FOOTER_LABEL.match(text) for text in texts):
+            break
+        start = index
+    return len(rows) - start
 
 
 def _spread_by_basis(match: HeaderMatch, below: Sequence[str | None]) -> HeaderMatch:

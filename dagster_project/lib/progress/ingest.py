@@ -35,6 +35,7 @@ from dagster_project.lib.progress.files import (
     head_lines,
     modified_at,
     sha256_of,
+    tail_lines,
     transcode_to_utf8,
     unsafe_reason,
 )
@@ -47,6 +48,7 @@ from dagster_project.lib.progress.headers import (
     HeaderMatch,
     SpreadNames,
     find_header,
+    footer_rows,
     spread_field,
     spread_key,
     written_row,
@@ -297,7 +299,10 @@ def _cells_table_from_csv(
     # 单位：亿元) or of a header over two or three rows (names over their bases or units). None in
     # a file of a header row alone: no cost at scale.
     above = rows[: match.row_index + 1 if match.header_rows > 1 else match.row_index]
-    again = sorted({w for w in map(written_row, above) if w and len(w) <= width})
+    again = {w for w in map(written_row, above) if w and len(w) <= width}
+    # Nor is a form's footer below the table (注：…, 填表人：…; headers.footer_rows), its cells
+    # beyond the header's dropped by the reader as they are here.
+    again |= {written_row(cells[:width]) for cells in _footer(utf8, delimiter)} - {()}
     each = " and ".join(f"coalesce(trim(c{i}), '') = ?" for i in range(width))
     repeated += "".join(f" or ({each})" for _ in again)
     bound_meta = ", ".join(f"cast(? as varchar) as {name}" for name, _ in meta)
@@ -309,10 +314,21 @@ def _cells_table_from_csv(
             first_row,
             *(value for _, value in meta),
             *(match.headers[match.positions[f]].strip("\ufeff \t") for f in named),
-            *(cell for w in again for cell in w + ("",) * (width - len(w))),
+            *(cell for w in sorted(again) for cell in w + ("",) * (width - len(w))),
         ],
     )
     return match, str(transcoded) if transcoded else None
+
+
+def _footer(path: Path, delimiter: str) -> list[list[str]]:
+    """The rows of a form's footer at the end of a UTF-8 CSV, as read."""
+    try:
+        rows = list(
+            csv.reader(io.StringIO("".join(tail_lines(path, "utf-8"))), delimiter=delimiter)
+        )
+    except csv.Error:  # the tail began inside a quoted cell
+        return []
+    return rows[len(rows) - footer_rows(rows) :]
 
 
 def _physical_line_of_record(lines: list[str], record_index: int, delimiter: str) -> int:

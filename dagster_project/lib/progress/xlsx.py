@@ -36,6 +36,7 @@ from dagster_project.lib.progress.headers import (
     HeaderMatch,
     SpreadNames,
     find_header,
+    footer_rows,
     written_row,
 )
 
@@ -308,7 +309,8 @@ def _tables(
     header repeated on each printed page. A header row is no data row, as the first one is not;
     a table below may order its columns otherwise, and its header span two or three rows (names
     over their bases or units). A row that repeats one of the first header's rows, or of the
-    rows above it (a printed page's title, 单位：亿元), cell for cell, is no data row either."""
+    rows above it (a printed page's title, 单位：亿元), cell for cell, is no data row either; nor
+    is a form's footer below a table (headers.footer_rows)."""
     first = match.row_index + 2
     above = {written_row(rows[r]) for r in range(1, first)} - {()}
     data: list[tuple[int, list[str | None]]] = []
@@ -331,13 +333,20 @@ def _tables(
             # A form's header written again below gives the period and geography of its title
             # no more than the first did: the title above the first still does.
             if again is not None and not set(again.missing) - set(match.title_fields):
-                yield SheetRows(title, match, first, data)
+                yield SheetRows(title, match, first, _without_footer(data))
                 header_to = excel_row + again.row_index
                 match, first, data = replace(again, title=match.title), header_to + 1, []
                 continue
         if written_row(cells) not in above:
             data.append((excel_row, cells))
-    yield SheetRows(title, match, first, data)
+    yield SheetRows(title, match, first, _without_footer(data))
+
+
+def _without_footer(
+    data: list[tuple[int, list[str | None]]],
+) -> list[tuple[int, list[str | None]]]:
+    """A table's rows without the form's footer below them (注：…, 填表人：…)."""
+    return data[: len(data) - footer_rows([cells for _, cells in data])]
 
 
 class SavedValues:
