@@ -49,6 +49,8 @@ def test_a_field_after_its_label_is_read_in_its_cell_or_the_next() -> None:
         ([["2026年上半年完成情况"]], "2026年上半年"),
         ([["统计月报 2026-10"]], "2026-10"),
         ([["2025年度科技创新主要指标完成情况"]], "2025年度"),
+        # A printed form's period left blank is none: the title's text gives it.
+        ([["报告期：    年  月"], ["2026年10月科技统计月报"]], "2026年10月"),
         ([["各市州指标完成情况（2025年全年）"]], "2025年全年"),
         # The last of the years a plan spans, or a year whose part follows, is no whole year.
         ([["三年行动（2026—2028年度）"]], None),
@@ -276,3 +278,20 @@ def test_a_forms_footer_below_its_table_is_no_row(landing: Landing) -> None:
     assert landing.rows("select source_file, source_row, reason_code from dq.quarantine") == [
         ("progress/noted.csv", 3, "period_unrecognised")
     ]
+
+
+def test_a_forms_report_date_left_blank_is_none(landing: Landing) -> None:
+    """填报日期：    年  月  日, as printed and not filled in, dates no row: the rows land
+    undated (they were all quarantined, the date '年')."""
+    assert read_title([["填报日期：    年  月  日"]]).reported_on is None
+    assert read_title([["填报日期：", "  年 月 日"]]).reported_on is None
+    (landing.raw / "progress" / "form.csv").write_text(
+        "科技统计月报,,,,\n"
+        "填报单位：黄石市科技局,,填报日期：    年  月  日,,\n"
+        "报告期,城市,指标,数值,单位\n"
+        "2026-10,黄石,技术合同成交额,3.5,亿元\n",
+        encoding="utf-8",
+    )
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_loaded) == ("loaded", 1)
+    assert landing.rows("select reported_on from raw.progress_rows") == [(None,)]

@@ -45,6 +45,9 @@ _LABEL_OF = {lookup_key(alias): f for f, aliases in TITLE_LABELS.items() for ali
 _LABELLED = re.compile(r"^\s*([^:()]{1,12}?)\s*(\([^()]*\))?\s*:\s*(.*)$")
 # Segments of a title cell: runs of two or more spaces (a form's gap) or a tab.
 _GAP = re.compile(r"\s{2,}|\t")
+# A printed form's date left as it was printed, blank (填报日期：    年  月  日, 报告期：  年  月):
+# no value, in its cell or the next.
+_BLANK_DATE = re.compile(r"^[\s年月日季度号/\-.:]*$")
 _YEAR = r"(?<!\d)(20\d{2}|19\d{2})\s*年?\s*"
 _DASH = r"\s*[-—–~～〜至到]\s*"
 # The months from January to a month (2026年1-10月), and the first quarters (2026年前三季度): found
@@ -165,6 +168,8 @@ def read_title(rows: Sequence[Sequence[str | None]]) -> Title:
         if not value and position + 1 < len(pieces) and pieces[position + 1][0] == index:
             # 报告期： | 2026年10月: the label's cell bare, its value in the next one.
             value, taken = pieces[position + 1][1], position + 1
+        if field in ("period", "reported_on") and _BLANK_DATE.match(value):
+            value = ""
         if value and field not in labelled:
             labelled[field] = TitleValue(value, index, labelled=True)
     period = labelled.get("period")
