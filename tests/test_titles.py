@@ -257,7 +257,14 @@ def test_a_forms_footer_below_its_table_is_no_row(landing: Landing) -> None:
         ["1.技术合同成交额按登记口径统计；"],
         ["（2）规上高企为当年认定数。"],
         [],
-        ["填表人：张三", None, "审核人：李四", None, None, "联系电话：027-12345678"],
+        [
+            "填表人：张三",
+            None,
+            "审核人：李四",
+            None,
+            "报出日期：2026年11月5日",
+            "电话：027-12345678",
+        ],
     ]
     header: list[str | None] = ["报告期", "城市", "指标", "数值", "单位"]
     table: list[list[str | None]] = [
@@ -269,15 +276,31 @@ def test_a_forms_footer_below_its_table_is_no_row(landing: Landing) -> None:
     (landing.raw / "progress" / "form.csv").write_text("\n".join(lines) + "\n", encoding="gbk")
     noted = [*lines[:2], "注：鄂州为快报数", *lines[2:3], "填表人：张三"]
     (landing.raw / "progress" / "noted.csv").write_text("\n".join(noted), encoding="utf-8")
+    build_workbook({"10月": [header, *table[:1], [], ["报出日期：2026年11月31日"]]}).save(
+        landing.raw / "progress" / "misdated.xlsx"
+    )
     outcomes = {o.source_file: o for o in landing.ingest()}
     for name in ("form.xlsx", "form.csv"):
         outcome = outcomes[f"progress/{name}"]
         assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 2, 2), name
+    # The footer's report date dates the rows, as one above the header does.
+    assert landing.rows(
+        "select distinct source_file, reported_on from raw.progress_rows where source_file like "
+        "'%form%' order by 1"
+    ) == [("progress/form.csv", dt.date(2026, 11, 5)), ("progress/form.xlsx", dt.date(2026, 11, 5))]
     noted_outcome = outcomes["progress/noted.csv"]
     assert (noted_outcome.rows_in, noted_outcome.rows_loaded) == (3, 2)
-    assert landing.rows("select source_file, source_row, reason_code from dq.quarantine") == [
-        ("progress/noted.csv", 3, "period_unrecognised")
+    assert landing.rows(
+        "select reported_on from raw.progress_rows where source_file like '%noted%'"
+    ) == [(None,), (None,)]
+    quarantined = landing.rows(
+        "select source_file, source_row, reason_code, reason from dq.quarantine order by 1"
+    )
+    assert [row[:3] for row in quarantined] == [
+        ("progress/misdated.xlsx", 2, "reported_on_invalid"),
+        ("progress/noted.csv", 3, "period_unrecognised"),
     ]
+    assert "column 填报日期 reported_on (from the footer, row 4): " in quarantined[0][3]
 
 
 def test_a_forms_report_date_left_blank_is_none(landing: Landing) -> None:

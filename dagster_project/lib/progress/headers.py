@@ -71,7 +71,15 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "unit": ("unit", "单位", "计量单位"),
     "basis": ("basis", "口径", "统计口径", "数据口径"),
     "reporter": ("reporter", "填报单位", "报送单位", "填报部门"),
-    "reported_on": ("reported_on", "report_date", "填报日期", "报送日期", "填报时间"),
+    "reported_on": (
+        "reported_on",
+        "report_date",
+        "填报日期",
+        "报送日期",
+        "填报时间",
+        "填表日期",
+        "报出日期",
+    ),
     "note": ("note", "notes", "备注", "说明"),
 }
 REQUIRED_FIELDS: tuple[str, ...] = ("period", "geography", "indicator", "value")

@@ -58,6 +58,7 @@ from dagster_project.lib.progress.titles import (
     TitleValue,
     is_part_of_year,
     last_month_of_year_to_date,
+    with_footer_date,
 )
 from dagster_project.lib.progress.xlsx import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
@@ -250,6 +251,11 @@ def _cells_table_from_csv(
     width = max(len(match.headers), 1)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     first_row = match.row_index + 2
+    # A form's footer below the table (注：…, 填表人：…; headers.footer_rows) is no row; its
+    # report date (报出日期：2026年11月5日) dates the rows when no column or title does.
+    footer = _footer(utf8, delimiter)
+    if footer and "reported_on" not in match.positions:
+        match = replace(match, title=with_footer_date(match.title, footer))
     meta = _row_meta(match, match.value_fields, match.title_fields)
     if len(lines) < 40 and len(lines) <= header_line + 1:
         # Nothing after the header: DuckDB's reader would have nothing to sniff.
@@ -300,9 +306,8 @@ def _cells_table_from_csv(
     # a file of a header row alone: no cost at scale.
     above = rows[: match.row_index + 1 if match.header_rows > 1 else match.row_index]
     again = {w for w in map(written_row, above) if w and len(w) <= width}
-    # Nor is a form's footer below the table (注：…, 填表人：…; headers.footer_rows), its cells
-    # beyond the header's dropped by the reader as they are here.
-    again |= {written_row(cells[:width]) for cells in _footer(utf8, delimiter)} - {()}
+    # Nor is the footer, its cells beyond the header's dropped by the reader as they are here.
+    again |= {written_row(cells[:width]) for cells in footer} - {()}
     each = " and ".join(f"coalesce(trim(c{i}), '') = ?" for i in range(width))
     repeated += "".join(f" or ({each})" for _ in again)
     bound_meta = ", ".join(f"cast(? as varchar) as {name}" for name, _ in meta)
@@ -441,7 +446,7 @@ def _title_meta(
             text = last_month_of_year_to_date(text)
         meta += [
             (f"title_{f}", text),
-            (f"title_{f}_from", f"the title, row {value.row_index + 1}" if value else None),
+            (f"title_{f}_from", value.where if value else None),
         ]
     return meta
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dagster_project.lib.progress.headers import FIELD_ALIASES, UNIT_LABELS
 from dagster_project.lib.text import lookup_key, to_halfwidth
@@ -119,6 +119,13 @@ class TitleValue:
     text: str  # as written: '2026年10月', '黄石', '黄石市科技局'
     row_index: int  # 0-based index of its row among the rows searched
     labelled: bool  # written after its label (报告期：…), not found in free text
+    # Where it was read, when not in the rows above the header: "the footer, row 14".
+    place: str | None = None
+
+    @property
+    def where(self) -> str:
+        """Where it was read, for a message: "the title, row 2"."""
+        return self.place or f"the title, row {self.row_index + 1}"
 
 
 @dataclass(frozen=True)
@@ -229,3 +236,18 @@ def last_month_of_year_to_date(text: str) -> str:
     if (quarters := _YTD_QUARTERS.fullmatch(plain)) is not None:
         return f"{quarters[1]}年{_QUARTERS[quarters[2]]}季度"
     return text
+
+
+def with_footer_date(
+    title: Title | None, footer: Sequence[Sequence[str | None]], rows: Sequence[int] | None = None
+) -> Title | None:
+    """`title` with the report date of a form's footer below its table (填表人：张三  报出日期：
+    2026年11月5日) when it gives none: a form dates itself above its header or below its table.
+    `rows`: the footer rows' numbers in the file, when known, to say where."""
+    if title is not None and title.reported_on is not None:
+        return title
+    found = read_title(footer).reported_on
+    if found is None:
+        return title
+    where = f"the footer, row {rows[found.row_index]}" if rows else "the footer below the table"
+    return replace(title or Title(), reported_on=replace(found, place=where))

@@ -39,6 +39,7 @@ from dagster_project.lib.progress.headers import (
     footer_rows,
     written_row,
 )
+from dagster_project.lib.progress.titles import with_footer_date
 
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 
@@ -333,20 +334,27 @@ def _tables(
             # A form's header written again below gives the period and geography of its title
             # no more than the first did: the title above the first still does.
             if again is not None and not set(again.missing) - set(match.title_fields):
-                yield SheetRows(title, match, first, _without_footer(data))
+                yield _without_footer(SheetRows(title, match, first, data))
                 header_to = excel_row + again.row_index
                 match, first, data = replace(again, title=match.title), header_to + 1, []
                 continue
         if written_row(cells) not in above:
             data.append((excel_row, cells))
-    yield SheetRows(title, match, first, _without_footer(data))
+    yield _without_footer(SheetRows(title, match, first, data))
 
 
-def _without_footer(
-    data: list[tuple[int, list[str | None]]],
-) -> list[tuple[int, list[str | None]]]:
-    """A table's rows without the form's footer below them (注：…, 填表人：…)."""
-    return data[: len(data) - footer_rows([cells for _, cells in data])]
+def _without_footer(table: SheetRows) -> SheetRows:
+    """A table without the form's footer below its rows (注：…, 填表人：…), dated by the
+    footer's report date (报出日期：2026年11月5日) when neither a column nor its title dates it."""
+    end = len(table.rows) - footer_rows([cells for _, cells in table.rows])
+    footer = table.rows[end:]
+    match = table.header
+    if footer and "reported_on" not in match.positions:
+        dated = with_footer_date(
+            match.title, [cells for _, cells in footer], [r for r, _ in footer]
+        )
+        match = replace(match, title=dated)
+    return replace(table, header=match, rows=table.rows[:end])
 
 
 class SavedValues:
