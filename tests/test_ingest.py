@@ -16,7 +16,9 @@ import pytest
 from dagster_project.lib.catalog import load_catalog
 from dagster_project.lib.catalog_tables import catalog_tables
 from dagster_project.lib.progress.accounting import unaccounted_files
+from dagster_project.lib.progress.headers import find_header
 from dagster_project.lib.progress.ingest import ingest_progress
+from dagster_project.lib.text import lookup_key
 from dagster_project.lib.warehouse import connect, replace_table
 from tests.conftest import FIXTURES, RAW
 
@@ -281,6 +283,30 @@ def test_a_sub_item_s_mark_is_not_part_of_the_indicator_s_name(landing: Landing)
         ("wuhan_edz", "nev_output"),  # 其中：新能源汽车产量
         ("caidian", "nev_output"),  # #新能源汽车产量
     ]
+
+
+def test_a_row_s_number_before_the_indicator_s_name_is_not_part_of_it(landing: Landing) -> None:
+    """Summary tables number their indicators (1.技术合同成交额, （2）…, (一)…, 一、…, ①…), in a
+    row's cell as in a column's header. A name that is no indicator with its number off is
+    none."""
+    names = ["1.技术合同成交额", "（2）技术合同成交额", "3、技术合同成交额", "(四)技术合同成交额"]
+    names += ["五、技术合同成交额", "⑥技术合同成交额", "7．其中：技术合同成交额", "8.成果转化"]
+    rows = "".join(f"2026-{m:02d},黄石,{n},1,亿元\n" for m, n in enumerate(names, start=1))
+    (landing.raw / "progress" / "numbered.csv").write_text(
+        "报告期,城市,指标,数值,单位\n" + rows, encoding="utf-8"
+    )
+    (outcome,) = landing.ingest()
+    assert (outcome.rows_in, outcome.rows_loaded) == (8, 7)
+    assert {v[1] for v in landing.values()} == {"tech_contract_turnover"}
+    assert landing.reasons() == [(9, "indicator_unknown")]
+    header = ["地区", "1.技术合同成交额（亿元）", "(二)规上高新技术企业（家）"]
+    names_of = {
+        "indicator": {lookup_key(n) for n in ("技术合同成交额", "规上高新技术企业")},
+        "geography": {lookup_key("黄石")},
+        "unit": {lookup_key(u) for u in ("亿元", "家")},
+    }
+    match = find_header([["2026年10月"], header], names_of)
+    assert match is not None and match.spread == "indicator" and len(match.value_fields) == 2
 
 
 def test_a_number_with_its_unit_typed_after_it(landing: Landing) -> None:

@@ -120,10 +120,13 @@ VALUE_FIELDS: tuple[str, ...] = ("value", *BASIS_VALUE_FIELDS)
 SPREAD_FIELDS: tuple[str, ...] = ("indicator", "geography", "period")
 SpreadNames = Mapping[str, Collection[str]]
 _SPREAD = re.compile(r"^spread_(indicator|geography|period)_\d+$")
-# A sub-item's mark in statistical tables (其中：新能源汽车产量, #新能源汽车产量) is not part of an
-# indicator's name: in a row's cell (rules.py) as in a column's header.
-SUB_ITEM_MARK = r"^(其中[:：]?|[#＃])"
-_SUB_ITEM = re.compile(SUB_ITEM_MARK)
+# A list's mark before an indicator's name is not part of it: a row's number in a summary table
+# (1.技术合同成交额, 2、…, (1)…, (一)…, 一、…, ①…) or a sub-item's mark in a statistical one
+# (其中：新能源汽车产量, #新能源汽车产量) — in a row's cell (rules.py) as in a column's header. Matched
+# on lookup keys (half-width: （1） is (1)).
+_ORDINAL = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
+ITEM_MARK = rf"^(其中[:：]?|[#＃]|{_ORDINAL}[.、]|[(（]{_ORDINAL}[)）]|[①-⑳])+"
+_ITEM_MARK = re.compile(ITEM_MARK)
 # A form's footer below its table (表尾): its notes (注：数据为快报数, 说明：…, 数据来源：…, each
 # numbered note under them) and who filled it in, checked and signed it, when (填表人：张三
 # 审核人：李四  报出日期：2026年11月5日, 单位负责人（签章）：).
@@ -155,7 +158,7 @@ def one_line(header: str) -> str:
 
 def spread_key(header: str) -> str:
     """The lookup key a spread table's column header is matched on."""
-    return _SUB_ITEM.sub("", lookup_key(one_line(header)))
+    return _ITEM_MARK.sub("", lookup_key(one_line(header)))
 
 
 # Chinese labels used in messages, so a person recognises the column of their own form.

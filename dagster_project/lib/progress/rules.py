@@ -23,7 +23,7 @@ from dagster_project.lib.progress.headers import (
     BASIS_PERIOD,
     BASIS_YTD,
     FIELD_LABELS,
-    SUB_ITEM_MARK,
+    ITEM_MARK,
 )
 from dagster_project.lib.sql import OFFICE_TODAY_SQL
 from dagster_project.lib.text import sql_string_literal
@@ -357,12 +357,12 @@ indicator_spellings as (
                 regexp_extract(full_key, '^(.+)\(([^()]+)\)$', 1) as name_key,
                 regexp_extract(full_key, '^(.+)\(([^()]+)\)$', 2) as bracketed
             from (
-                -- A sub-item's mark in statistical tables (其中：新能源汽车产量, #新能源汽车产量)
-                -- is not part of the name (headers.SUB_ITEM_MARK).
+                -- A list's mark (1.技术合同成交额, (一)…, 其中：新能源汽车产量, #…) is not part
+                -- of the name (headers.ITEM_MARK).
                 select
                     indicator_raw,
                     regexp_replace(
-                        pt_lookup_key(indicator_raw), {sql_string_literal(SUB_ITEM_MARK)}, ''
+                        pt_lookup_key(indicator_raw), {sql_string_literal(ITEM_MARK)}, ''
                     ) as full_key
                 from (select distinct indicator_raw from incoming)
             )
