@@ -566,3 +566,39 @@ def test_each_way_a_workbook_s_sheets_spread_says_its_columns_not_read(
         "columns not read, their headers not a period spelled whole (2025年, 2026年10月, "
         "2026-10): 11月"
     )
+
+
+def test_a_summary_table_s_section_headings_are_no_rows(landing: Landing) -> None:
+    """一、成果转化 over its indicators, its value cells empty: a heading, no row, as a title is
+    not — in a table by geography as in a long one. A numbered indicator or geography with
+    nothing reported is a row (its reports not given); a heading with a figure is data."""
+    outcome = _ingest(
+        landing,
+        "metro.csv",
+        "2026年10月各市科技创新指标完成情况,,,\n"
+        "指标名称,计量单位,黄石,鄂州\n"
+        "一、成果转化,,,\n"
+        "1.技术合同成交额,亿元,3.5,2.1\n"
+        "（二）企业培育,,,\n"
+        "2.规上高新技术企业,家,,\n"
+        "三、其他,,5,\n"
+        "3.技术合同成交额,,,\n"
+        "四、其他指标,亿元,,\n",
+    )
+    assert (outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined) == (10, 6, 4)
+    landed = _landed(landing, "progress/metro.csv")
+    assert {(row, r[1], r[-1]) for (row, _), r in landed.items()} == {
+        (4, TT, True),
+        (6, HT, False),
+        (8, TT, False),
+    }
+    assert {row for row, _ in _quarantined(landing)} == {7, 9}
+    long_table = _ingest(
+        landing,
+        "long.csv",
+        "报告期,城市,指标,数值,单位\n"
+        "一、成果转化,,,,\n"
+        "2026-10,黄石,技术合同成交额,3.5,亿元\n"
+        ",1.鄂州,,,\n",
+    )
+    assert (long_table.rows_in, long_table.rows_loaded) == (2, 1)

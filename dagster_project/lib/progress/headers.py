@@ -122,8 +122,9 @@ SpreadNames = Mapping[str, Collection[str]]
 _SPREAD = re.compile(r"^spread_(indicator|geography|period)_\d+$")
 # A list's mark before an indicator's name is not part of it: a row's number in a summary table
 # (1.技术合同成交额, 2、…, (1)…, (一)…, 一、…, ①…) or a sub-item's mark in a statistical one
-# (其中：新能源汽车产量, #新能源汽车产量) — in a row's cell (rules.py) as in a column's header. Matched
-# on lookup keys (half-width: （1） is (1)).
+# (其中：新能源汽车产量, #新能源汽车产量) — in a row's cell (rules.py) as in a column's header.
+# Matched on lookup keys (half-width: （1） is (1)). A row of a numbered name that is no
+# indicator, its values blank, is a section's heading (一、成果转化; ingest.py).
 _ORDINAL = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
 ITEM_MARK = rf"^(其中[:：]?|[#＃]|{_ORDINAL}[.、]|[(（]{_ORDINAL}[)）]|[①-⑳])+"
 _ITEM_MARK = re.compile(ITEM_MARK)

@@ -43,6 +43,7 @@ from dagster_project.lib.progress.headers import (
     BASIS_VALUE_FIELDS,
     FIELD_LABELS,
     FIELDS,
+    ITEM_MARK,
     REQUIRED_FIELDS,
     VALUE_FIELDS,
     HeaderMatch,
@@ -68,7 +69,7 @@ from dagster_project.lib.progress.xlsx import (
     read_workbook,
 )
 from dagster_project.lib.sql import quote_literal, table_exists
-from dagster_project.lib.text import lookup_key
+from dagster_project.lib.text import lookup_key, sql_string_literal
 
 log = logging.getLogger(__name__)
 
@@ -632,6 +633,26 @@ def _incoming_select(match: HeaderMatch, file_no: int, columns: set[str]) -> str
     return " union all ".join(parts)
 
 
+def _drop_headings(con: duckdb.DuckDBPyConnection, match: HeaderMatch, file_no: int) -> None:
+    """Delete from `cells_<file_no>` a summary table's section headings (一、成果转化,
+    （二）企业培育: no row, as a title is not): a row whose one cell with text is numbered as a
+    list's item
+    (headers.ITEM_MARK) and is no indicator or geography with its number off (1.黄石 is a city
+    that reports nothing), its value cells empty. Their emptiness is tested first: DuckDB skips
+    a file's rows of figures on its column statistics (6 ms at 9M rows)."""
+    texts = [f"nullif(trim(c{match.positions[f]}), '')" for f in match.positions]
+    empty = " and ".join(f"c{match.positions[vf]} is null" for vf in match.value_fields)
+    mark = sql_string_literal(ITEM_MARK)
+    first = f"pt_lookup_key(coalesce({', '.join(texts)}))"
+    one = " + ".join(f"({t} is not null)::int" for t in texts)
+    con.execute(
+        f"delete from cells_{file_no} where {empty} and {one} = 1 "  # noqa: S608 - c0..cN, ours
+        f"and regexp_matches({first}, {mark}) and regexp_replace({first}, {mark}, '') not in "
+        "(select alias_key from raw.indicator_aliases "
+        "union all select alias_key from raw.geography_aliases)"
+    )
+
+
 def _raw_record_sql(match: HeaderMatch, first_param: int) -> tuple[str, list[str]]:
     """A JSON object of every cell of the row under its own header, keys bound as parameters
     numbered from `first_param`."""
@@ -1162,6 +1183,9 @@ def land_batch(
     readable = [staged for staged in batch if staged.match is not None]
     kind = "view" if len(readable) == 1 else "table"
     if readable:
+        for staged in readable:
+            if staged.match is not None and staged.match.value_fields:
+                _drop_headings(con, staged.match, staged.file_no)
         selects = [
             _incoming_select(s.match, s.file_no, _cells_columns(con, s.file_no))
             for s in readable
