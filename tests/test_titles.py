@@ -279,6 +279,15 @@ def test_a_forms_footer_below_its_table_is_no_row(landing: Landing) -> None:
     build_workbook({"10月": [header, *table[:1], [], ["报出日期：2026年11月31日"]]}).save(
         landing.raw / "progress" / "misdated.xlsx"
     )
+    # Printed over two pages, the header on each: one table, the footer's date all its rows'.
+    paged: list[list[str | None]] = [
+        header,
+        table[0],
+        header,
+        table[1],
+        ["报出日期：2026年11月6日"],
+    ]
+    build_workbook({"10月": paged}).save(landing.raw / "progress" / "paged.xlsx")
     outcomes = {o.source_file: o for o in landing.ingest()}
     for name in ("form.xlsx", "form.csv"):
         outcome = outcomes[f"progress/{name}"]
@@ -288,6 +297,10 @@ def test_a_forms_footer_below_its_table_is_no_row(landing: Landing) -> None:
         "select distinct source_file, reported_on from raw.progress_rows where source_file like "
         "'%form%' order by 1"
     ) == [("progress/form.csv", dt.date(2026, 11, 5)), ("progress/form.xlsx", dt.date(2026, 11, 5))]
+    assert landing.rows(
+        "select source_row, reported_on from raw.progress_rows where source_file like '%paged%'"
+        " order by 1"
+    ) == [(2, dt.date(2026, 11, 6)), (4, dt.date(2026, 11, 6))]
     noted_outcome = outcomes["progress/noted.csv"]
     assert (noted_outcome.rows_in, noted_outcome.rows_loaded) == (3, 2)
     assert landing.rows(

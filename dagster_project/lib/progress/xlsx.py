@@ -314,6 +314,8 @@ def _tables(
     is a form's footer below a table (headers.footer_rows)."""
     first = match.row_index + 2
     above = {written_row(rows[r]) for r in range(1, first)} - {()}
+    # The header's rows as written: the same header again (a printed page's) continues its table.
+    header_rows = [written_row(rows[r]) for r in range(match.top_row_index + 1, first)]
     data: list[tuple[int, list[str | None]]] = []
     header_to = 0  # the last row of a header found below
     for excel_row in range(first, len(rows) + 1):
@@ -334,9 +336,12 @@ def _tables(
             # A form's header written again below gives the period and geography of its title
             # no more than the first did: the title above the first still does.
             if again is not None and not set(again.missing) - set(match.title_fields):
-                yield _without_footer(SheetRows(title, match, first, data))
                 header_to = excel_row + again.row_index
-                match, first, data = replace(again, title=match.title), header_to + 1, []
+                written = [written_row(rows[r]) for r in range(excel_row, header_to + 1)]
+                if written != header_rows:
+                    yield _without_footer(SheetRows(title, match, first, data))
+                    match, first, data = replace(again, title=match.title), header_to + 1, []
+                    header_rows = written
                 continue
         if written_row(cells) not in above:
             data.append((excel_row, cells))
