@@ -331,3 +331,31 @@ def test_a_forms_report_date_left_blank_is_none(landing: Landing) -> None:
     (outcome,) = landing.ingest()
     assert (outcome.status, outcome.rows_loaded) == ("loaded", 1)
     assert landing.rows("select reported_on from raw.progress_rows") == [(None,)]
+
+
+def test_a_period_cell_without_its_year_takes_the_one_year_of_the_title(landing: Landing) -> None:
+    """9月, 1-10月, 三季度 in a period column, under a title of one year: of that year. Under a
+    title of none (or several, or a plan's span) they stay as written, not recognised."""
+    rows = "9月,黄石,技术合同成交额,3,亿元\n1-10月,黄石,技术合同成交额,30,亿元\n"
+    rows += "三季度,黄石,技术合同成交额,9,亿元\n"
+    header = "月份,城市,指标,数值,单位\n"
+    for name, title in (
+        ("dated.csv", "黄石市2026年科技创新指标月度报表"),
+        ("undated.csv", "黄石市科技创新指标月度报表（2026—2028年）"),
+        ("two_years.csv", "黄石市2025年与2026年科技创新指标对比"),
+    ):
+        (landing.raw / "progress" / name).write_text(f"{title},,,,\n{header}{rows}", "utf-8")
+    outcomes = {o.source_file: o for o in landing.ingest()}
+    assert outcomes["progress/dated.csv"].rows_loaded == 3
+    assert landing.rows(
+        "select period_start, period_end from raw.progress_rows order by source_row"
+    ) == [
+        (dt.date(2026, 9, 1), dt.date(2026, 9, 30)),
+        (dt.date(2026, 1, 1), dt.date(2026, 10, 31)),
+        (dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+    ]
+    assert outcomes["progress/undated.csv"].status == "rejected"
+    assert outcomes["progress/two_years.csv"].status == "rejected"
+    assert landing.rows("select distinct reason_code from dq.quarantine") == [
+        ("period_unrecognised",)
+    ]

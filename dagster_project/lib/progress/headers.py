@@ -250,6 +250,14 @@ class HeaderMatch:
         return [f for f, is_given in given.items() if is_given and f not in self.positions]
 
     @property
+    def title_year(self) -> str | None:
+        """The one year the rows above a table with a period column name, for its cells that
+        name a part of a year without it (9月, 1-10月, 三季度)."""
+        if self.title is None or self.title.year is None or "period" not in self.positions:
+            return None
+        return self.title.year.text
+
+    @property
     def value_unit(self) -> str | None:
         return self.notes.get("value")
 

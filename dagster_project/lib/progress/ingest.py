@@ -56,6 +56,7 @@ from dagster_project.lib.progress.headers import (
 )
 from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
 from dagster_project.lib.progress.titles import (
+    PART_OF_YEAR,
     TitleValue,
     is_part_of_year,
     last_month_of_year_to_date,
@@ -257,7 +258,7 @@ def _cells_table_from_csv(
     footer = _footer(utf8, delimiter)
     if footer and "reported_on" not in match.positions:
         match = replace(match, title=with_footer_date(match.title, footer))
-    meta = _row_meta(match, match.value_fields, match.title_fields)
+    meta = _row_meta(match, match.value_fields, match.title_fields, match.title_year is not None)
     if len(lines) < 40 and len(lines) <= header_line + 1:
         # Nothing after the header: DuckDB's reader would have nothing to sniff.
         cells = ", ".join(f"cast(null as varchar) as c{i}" for i in range(width))
@@ -424,10 +425,13 @@ def _row_meta(
     match: HeaderMatch,
     value_fields: Sequence[str] = VALUE_FIELDS,
     title_fields: Sequence[str] = TITLE_FIELDS,
+    year: bool = True,
 ) -> list[tuple[str, str | None]]:
     """The constant columns `cells` carries row by row on the row's header, (name, value): those
-    of its value columns `value_fields` and of its title's `title_fields`."""
-    return _value_meta(match, value_fields) + _title_meta(match, title_fields)
+    of its value columns `value_fields` and of its title's `title_fields`, and with `year` the
+    one year its title names for period cells without it (`title_year`: 9月 is 2026年9月)."""
+    meta = _value_meta(match, value_fields) + _title_meta(match, title_fields)
+    return [*meta, ("title_year", match.title_year)] if year else meta
 
 
 def _title_meta(
@@ -620,6 +624,13 @@ def _incoming_select(match: HeaderMatch, file_no: int, columns: set[str]) -> str
                 cell = f"name_{vf}"
             elif f == "basis" and spread_field(vf):
                 cell = f"coalesce(basis_{vf}, {cell})"
+            if f == "period" and "title_year" in columns:
+                # 9月 under a title of one year, 2026年: 2026年9月.
+                cell = (
+                    f"case when title_year is not null and regexp_full_match(pt_halfwidth({cell}), "
+                    f"{sql_string_literal(PART_OF_YEAR)}) then title_year || '年' || {cell} "
+                    f"else {cell} end"
+                )
             if f"title_{f}" in columns:
                 cell = f"coalesce({cell}, title_{f})"
             selects.append(f"{cell} as {RAW_COLUMNS[f]}")

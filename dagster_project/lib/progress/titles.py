@@ -85,11 +85,13 @@ def is_period(header: str) -> bool:
     return any(p.fullmatch(text) for p in _PERIOD_HEADERS)
 
 
-# A part of a year without the year, as a column's header under a title that names it
-# (黄石市2026年科技指标月度情况: 1月 | 2月 | 1-10月 | 一季度 | 上半年).
-_PART_OF_YEAR = re.compile(
-    r"\d{1,2}\s*月份?|1\s*[-—–~～〜至]\s*\d{1,2}\s*月|第?\s*[一二三四1-4]\s*季度|[Qq][1-4]|[上下]\s*半年"
+# A part of a year without the year, as a column's header or a period column's cell under a
+# title that names it (黄石市2026年科技指标月度情况: 1月 | 2月 | 1-10月 | 一季度 | 上半年).
+PART_OF_YEAR = (
+    r"\d{1,2}\s*月份?|1\s*[-—–~～〜至]\s*\d{1,2}\s*月"
+    r"|第?\s*[一二三四1-4]\s*季度|[Qq][1-4]|[上下]\s*半年"
 )
+_PART_OF_YEAR = re.compile(PART_OF_YEAR)
 # A year the rows above a header name: not one of the years a plan spans (2026—2028年), not a
 # date's (填报日期：2026年11月5日).
 _YEAR_NAMED = re.compile(
@@ -109,9 +111,18 @@ def part_of_year(header: str, rows: Sequence[Sequence[str | None]]) -> str | Non
     above name no year or several."""
     if not is_part_of_year(header):
         return None
-    text = to_halfwidth(header).strip()
-    years = {m[1] for _, piece in _segments(rows) for m in _YEAR_NAMED.finditer(piece)}
-    return f"{years.pop()}年{text}" if len(years) == 1 else None
+    year = _one_year(_segments(rows))
+    return f"{year.text}年{to_halfwidth(header).strip()}" if year is not None else None
+
+
+def _one_year(pieces: list[tuple[int, str]]) -> TitleValue | None:
+    """The one year the pieces of text name (the first place it is named), or None when they
+    name none or several (`_YEAR_NAMED`: not a plan's span, not a date's)."""
+    years = {(m[1], index) for index, piece in pieces for m in _YEAR_NAMED.finditer(piece)}
+    if len({year for year, _ in years}) != 1:
+        return None
+    text, index = min(years, key=lambda found: found[1])
+    return TitleValue(text, index, labelled=False)
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,9 @@ class Title:
     problems: tuple[str, ...] = ()
     # The report's date after its label (填报日期：2026年11月5日), for a table with no such column.
     reported_on: TitleValue | None = None
+    # The one year the rows name (黄石市2026年科技创新指标月度报表), for a period written without
+    # it (9月, 1-10月, 三季度): in a column's header, or in a period column's cells.
+    year: TitleValue | None = None
 
 
 def _segments(rows: Sequence[Sequence[str | None]]) -> list[tuple[int, str]]:
@@ -218,6 +232,7 @@ def read_title(rows: Sequence[Sequence[str | None]]) -> Title:
         tuple(texts),
         problems,
         reported_on=labelled.get("reported_on"),
+        year=_one_year(pieces),
     )
 
 
