@@ -48,10 +48,12 @@ test: setup  ## every test and linter
 	# mypy and sqlfluff each use one core: side by side (without a mypy cache, as on a clean clone:
 	# 50 s, against 60 + 26 s one after the other), each one's output printed whole when it ends (-O).
 	$(MAKE) --no-print-directory -j 2 -O typecheck sqllint
-	# Two workers, each given the next test as it finishes. No xdist_group marks: under pytest 9.2
-	# pytest-xdist's loadgroup groups nothing (pytest-xdist#1386), and if it did, the tests that run
-	# the pipeline (~540 s on a slow day) would all go to one worker.
-	$(BIN)/pytest -n 2
+	# Two workers, each given the next test as it finishes (--maxschedchunk 1: by default a worker
+	# is handed chunks of tests ahead, and one was left running several long ones alone, 7 minutes
+	# of a 17:42 run; tests/conftest.py orders the long ones first). No xdist_group marks: under
+	# pytest 9.2 pytest-xdist's loadgroup groups nothing (pytest-xdist#1386), and if it did, the
+	# tests that run the pipeline (~540 s on a slow day) would all go to one worker.
+	$(BIN)/pytest -n 2 --maxschedchunk 1
 
 typecheck: setup
 	$(BIN)/mypy

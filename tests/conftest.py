@@ -18,6 +18,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PLAN_TRACKER = Path(sys.executable).with_name("plan-tracker")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The end-to-end runs (marked slow: 10-200 s each) first, the quick tests after them, so
+    that the quick ones fill in while the other worker finishes its last long run (with
+    `--maxschedchunk 1`, Makefile: each worker is handed its next test as it finishes one). The
+    sort is stable: file order is kept within each group."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def raw_copy(tmp_path: Path) -> Path:
     """A writable copy of the bundled raw folder."""
