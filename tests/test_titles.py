@@ -288,7 +288,17 @@ def test_a_forms_footer_below_its_table_is_no_row(landing: Landing) -> None:
         ["报出日期：2026年11月6日"],
     ]
     build_workbook({"10月": paged}).save(landing.raw / "progress" / "paged.xlsx")
+    # Each label bare in its cell, its text in the next (a date there as Excel stores it).
+    signed = ["填表人：", "张三", "报出日期：", dt.date(2026, 11, 9)]
+    build_workbook({"10月": [header, table[0], signed]}).save(
+        landing.raw / "progress" / "labels.xlsx"
+    )
     outcomes = {o.source_file: o for o in landing.ingest()}
+    labels = outcomes["progress/labels.xlsx"]
+    assert (labels.status, labels.rows_in) == ("loaded", 1)
+    assert landing.rows(
+        "select reported_on from raw.progress_rows where source_file like '%labels%'"
+    ) == [(dt.date(2026, 11, 9),)]
     for name in ("form.xlsx", "form.csv"):
         outcome = outcomes[f"progress/{name}"]
         assert (outcome.status, outcome.rows_in, outcome.rows_loaded) == ("loaded", 2, 2), name

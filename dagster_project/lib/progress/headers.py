@@ -437,10 +437,25 @@ def footer_rows(rows: Sequence[Sequence[str | None]]) -> int:
         texts = [text for text in written_row(rows[index]) if text]
         if not texts or (len(texts) == 1 and _NOTE_ITEM.match(texts[0])):
             continue
-        if not all(_FOOTER_LABEL.match(text) for text in texts):
+        if not _is_footer_row(texts):
             break
         start = index
     return len(rows) - start
+
+
+def _is_footer_row(texts: list[str]) -> bool:
+    """Whether each of a row's cells with text is a footer's label with its text, or the text
+    of a bare label in the cell before (填表人： | 张三 | 报出日期： | 2026-11-06)."""
+    bare = False
+    for text in texts:
+        if bare:
+            bare = False
+            continue
+        label = _FOOTER_LABEL.match(text)
+        if label is None:
+            return False
+        bare = not text[label.end() :].strip()
+    return True
 
 
 def _spread_by_basis(match: HeaderMatch, below: Sequence[str | None]) -> HeaderMatch:
