@@ -126,7 +126,9 @@ _SPREAD = re.compile(r"^spread_(indicator|geography|period)_\d+$")
 # Matched on lookup keys (half-width: （1） is (1)). A row of a numbered name that is no
 # indicator, its values blank, is a section's heading (一、成果转化; ingest.py).
 _ORDINAL = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
-ITEM_MARK = rf"^(其中[:：]?|[#＃]|{_ORDINAL}[.、]|[(（]{_ORDINAL}[)）]|[①-⑳])+"
+# A list's number: 1. 2、 3． (1) （一） ①.
+_LIST_NUMBER = rf"({_ORDINAL}[.、．]|[(（]{_ORDINAL}[)）]|[①-⑳])"
+ITEM_MARK = rf"^(其中[:：]?|[#＃]|{_LIST_NUMBER})+"
 _ITEM_MARK = re.compile(ITEM_MARK)
 # A form's footer below its table (表尾): its notes (注：数据为快报数, 说明：…, 数据来源：…, each
 # numbered note under them) and who filled it in, checked and signed it, when (填表人：张三
@@ -136,7 +138,7 @@ _FOOTER_LABEL = re.compile(
     r"|审核|复核|制表|分管领导|联系(电话|方式)|电话|手机|(填表|填报|报出|制表)日期|(填报)?单位)"
     r"[^:：]{0,10}[:：]"
 )
-_NOTE_ITEM = re.compile(r"^([(（]?\d{1,2}[)）.、．]|[一二三四五六七八九十]{1,3}[、.．])\s*[^\d\s]")
+_NOTE_ITEM = re.compile(rf"^{_LIST_NUMBER}\s*[^\d\s]")
 # The labels of a unit: above a header (单位：万元, titles.py) or heading a row of units under it
 # (计量单位 | 亿元 | 家).
 UNIT_LABELS: tuple[str, ...] = (*FIELD_ALIASES["unit"], "金额单位", "数量单位")

@@ -58,9 +58,9 @@ from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
 from dagster_project.lib.progress.titles import (
     PART_OF_YEAR,
     TitleValue,
+    dated_by_footer,
     is_part_of_year,
     last_month_of_year_to_date,
-    with_footer_date,
 )
 from dagster_project.lib.progress.xlsx import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
@@ -256,8 +256,7 @@ def _cells_table_from_csv(
     # A form's footer below the table (注：…, 填表人：…; headers.footer_rows) is no row; its
     # report date (报出日期：2026年11月5日) dates the rows when no column or title does.
     footer = _footer(utf8, delimiter)
-    if footer and "reported_on" not in match.positions:
-        match = replace(match, title=with_footer_date(match.title, footer))
+    match = dated_by_footer(match, footer)
     meta = _row_meta(match, match.value_fields, match.title_fields, match.title_year is not None)
     if len(lines) < 40 and len(lines) <= header_line + 1:
         # Nothing after the header: DuckDB's reader would have nothing to sniff.
@@ -647,10 +646,9 @@ def _incoming_select(match: HeaderMatch, file_no: int, columns: set[str]) -> str
 def _drop_headings(con: duckdb.DuckDBPyConnection, match: HeaderMatch, file_no: int) -> None:
     """Delete from `cells_<file_no>` a summary table's section headings (一、成果转化,
     （二）企业培育: no row, as a title is not): a row whose one cell with text is numbered as a
-    list's item
-    (headers.ITEM_MARK) and is no indicator or geography with its number off (1.黄石 is a city
-    that reports nothing), its value cells empty. Their emptiness is tested first: DuckDB skips
-    a file's rows of figures on its column statistics (6 ms at 9M rows)."""
+    list's item (headers.ITEM_MARK) and is no indicator or geography with its number off (1.黄石
+    is a city that reports nothing), its value cells empty. Their emptiness is tested first:
+    DuckDB skips a file's rows of figures on its column statistics (6 ms at 9M rows)."""
     texts = [f"nullif(trim(c{match.positions[f]}), '')" for f in match.positions]
     empty = " and ".join(f"c{match.positions[vf]} is null" for vf in match.value_fields)
     mark = sql_string_literal(ITEM_MARK)

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from dagster_project.lib.progress.headers import FIELD_ALIASES, UNIT_LABELS
+from dagster_project.lib.progress.headers import FIELD_ALIASES, UNIT_LABELS, HeaderMatch
 from dagster_project.lib.text import lookup_key, to_halfwidth
 
 # The labels read above a header, by field: the column's own aliases and the form's words.
@@ -253,16 +253,20 @@ def last_month_of_year_to_date(text: str) -> str:
     return text
 
 
-def with_footer_date(
-    title: Title | None, footer: Sequence[Sequence[str | None]], rows: Sequence[int] | None = None
-) -> Title | None:
-    """`title` with the report date of a form's footer below its table (填表人：张三  报出日期：
-    2026年11月5日) when it gives none: a form dates itself above its header or below its table.
-    `rows`: the footer rows' numbers in the file, when known, to say where."""
+def dated_by_footer(
+    match: HeaderMatch, footer: Sequence[Sequence[str | None]], rows: Sequence[int] | None = None
+) -> HeaderMatch:
+    """`match` with the report date of a form's footer below its table (填表人：张三  报出日期：
+    2026年11月5日) when neither a column nor its title dates it: a form dates itself above its
+    header or below its table. `rows`: the footer rows' numbers in the file, when known, to say
+    where."""
+    title = match.title
+    if not footer or "reported_on" in match.positions:
+        return match
     if title is not None and title.reported_on is not None:
-        return title
+        return match
     found = read_title(footer).reported_on
     if found is None:
-        return title
+        return match
     where = f"the footer, row {rows[found.row_index]}" if rows else "the footer below the table"
-    return replace(title or Title(), reported_on=replace(found, place=where))
+    return replace(match, title=replace(title or Title(), reported_on=replace(found, place=where)))

@@ -39,7 +39,7 @@ from dagster_project.lib.progress.headers import (
     footer_rows,
     written_row,
 )
-from dagster_project.lib.progress.titles import with_footer_date
+from dagster_project.lib.progress.titles import dated_by_footer
 
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 
@@ -353,12 +353,7 @@ def _without_footer(table: SheetRows) -> SheetRows:
     footer's report date (报出日期：2026年11月5日) when neither a column nor its title dates it."""
     end = len(table.rows) - footer_rows([cells for _, cells in table.rows])
     footer = table.rows[end:]
-    match = table.header
-    if footer and "reported_on" not in match.positions:
-        dated = with_footer_date(
-            match.title, [cells for _, cells in footer], [r for r, _ in footer]
-        )
-        match = replace(match, title=dated)
+    match = dated_by_footer(table.header, [cells for _, cells in footer], [r for r, _ in footer])
     return replace(table, header=match, rows=table.rows[:end])
 
 
