@@ -4,12 +4,14 @@ dbt workers giving what the same work gives in the run's own process."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +22,26 @@ from dagster_project.lib import warm
 from dagster_project.lib.dbt_inprocess import DbtRun
 from dagster_project.lib.paths import Paths
 from dagster_project.lib.quality import gate
-from dagster_project.lib.worker import Stream, Worker, WorkerError
+from dagster_project.lib.worker import Stream, Worker, WorkerError, _Forked
 
 
-@pytest.fixture
-def worker() -> Iterator[Worker]:
-    w = Worker("test", "math:sqrt", 4.0)
+def _forking(fork: bool) -> bool:
+    """A worker forks only where no other thread runs: a GX validation earlier in this test
+    process leaves tqdm's monitor thread (of its progress bars) running; it is stopped first."""
+    tqdm = sys.modules.get("tqdm.std")
+    for thread in threading.enumerate():
+        if fork and tqdm is not None and isinstance(thread, tqdm.TMonitor):
+            thread.exit()
+    assert not fork or threading.active_count() == 1, threading.enumerate()
+    return fork
+
+
+@pytest.fixture(params=[False, True], ids=["spawned", "forked"])
+def worker(request: pytest.FixtureRequest) -> Iterator[Worker]:
+    """A worker as `plan-tracker run` starts one, a new Python; and one forked from this process,
+    as a process that has imported the worker's library starts one (the test launcher)."""
+    w = Worker("test", "math:sqrt", 4.0, fork=_forking(request.param))
+    assert isinstance(w._process, _Forked) is request.param
     yield w
     w.close()
 
@@ -116,22 +132,52 @@ def test_the_warm_up_runs_without_the_cyclic_collector_and_is_frozen_after() -> 
     assert frozen > 1000
 
 
+def test_a_forked_worker_holds_nothing_of_another_worker_s(tmp_path: Path) -> None:
+    # Were the second worker to inherit the first's pipes, the first would not see its input
+    # close: `close` would wait 5 s and kill it. Nor does a worker run its parent's exit
+    # handlers (a run's stops its other workers, lib/warm.py).
+    marker = tmp_path / "exit_handler_ran"
+
+    def parents_handler() -> None:
+        marker.write_text(str(os.getpid()))
+
+    atexit.register(parents_handler)
+    try:
+        first = Worker("first", "math:sqrt", 1.0, fork=_forking(True))
+        second = Worker("second", "math:sqrt", 1.0, fork=True)
+        assert isinstance(first._process, _Forked) and isinstance(second._process, _Forked)
+        try:
+            assert first.call("math:sqrt", 4.0) == second.call("math:sqrt", 4.0) == 2.0
+            started = time.monotonic()
+            first.close()
+            assert first._process.poll() == 0
+            assert time.monotonic() - started < 4
+            assert second.call("math:sqrt", 9.0) == 3.0
+        finally:
+            second.close()
+        assert second._process.poll() == 0
+    finally:
+        atexit.unregister(parents_handler)
+    assert not marker.exists()
+
+
 def test_a_killed_worker_is_reported_not_waited_for(worker: Worker) -> None:
     os.kill(worker.call("os:getpid"), signal.SIGKILL)
     with pytest.raises(WorkerError, match=r"the test worker process ended \(exit code -9\)"):
         worker.call("math:sqrt", 1.0)
 
 
-def test_a_worker_dies_with_its_parent(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fork", [False, True], ids=["spawned", "forked"])
+def test_a_worker_dies_with_its_parent(fork: bool) -> None:
     parent = subprocess.Popen(
         [
             sys.executable,
             "-c",
             textwrap.dedent(
-                """
+                f"""
                 import time
                 from dagster_project.lib.worker import Worker
-                w = Worker("orphan", "math:sqrt", 1.0)
+                w = Worker("orphan", "math:sqrt", 1.0, fork={fork})
                 print(w.call("os:getpid"), flush=True)
                 time.sleep(60)
                 """

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,13 @@ def dbt_target_path(paths: Paths) -> Path:
     return paths.work_dir / "dbt_target"
 
 
+def _imported(library: str) -> bool:
+    """Whether this process has imported `library` already: a worker forked from it then has
+    nothing left to import (lib/worker.py). Never so in `plan-tracker run`, which starts its
+    workers first thing; so in the test suite's launcher (tests/launcher.py)."""
+    return library in sys.modules
+
+
 def start_gates(paths: Paths) -> None:
     """Start the gate worker for a run on `paths` (once)."""
     global _gates
@@ -59,6 +67,7 @@ def start_gates(paths: Paths) -> None:
             "dagster_project.lib.quality.gate:warm",
             str(EXPECTATIONS_DIR),
             str(paths.warehouse_dir / "quality"),
+            fork=_imported("great_expectations"),
         )
         atexit.register(stop)
 
@@ -81,6 +90,7 @@ def start_dbt(paths: Paths, dbt_dir: Path = DBT_DIR) -> None:
             # Importing dbt and parsing can wait a little: the run's own imports and ingest come
             # first. The build, later, runs at normal priority.
             warmup_nice=10,
+            fork=_imported("dbt.cli.main"),
         )
         atexit.register(stop)
 

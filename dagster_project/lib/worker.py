@@ -36,6 +36,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -115,17 +116,28 @@ class Worker:
         warmup: str,
         *args: Any,
         warmup_nice: int = 0,
+        fork: bool = False,
     ):
         """Start the process and its warm-up call, `warmup(*args)`. With `warmup_nice`, the
         warm-up runs at that lower priority (Linux: a thread's own nice value), so that it takes
-        the CPU the run's critical path leaves over; later calls run at normal priority."""
+        the CPU the run's critical path leaves over; later calls run at normal priority.
+
+        With `fork` (where `can_fork`), the process is a fork of this one instead of a new
+        Python: for a caller that has imported the worker's library already, so that the worker
+        has nothing left to import (lib/warm.py). `plan-tracker run` starts its workers before it
+        imports anything heavy, and never forks them; a process that imports every library once
+        and forks each run from itself does (the test suite's launcher, tests/launcher.py)."""
         self.name = name
         self._lock = threading.Lock()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
+        self._process: subprocess.Popen[bytes] | _Forked
+        if fork and can_fork():
+            self._process = _Forked()
+        else:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", __name__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
         for pipe in (self._process.stdin, self._process.stdout):
             _widen(pipe)
         # The warm-up is the first call; its result is read (and its error raised) by the first
@@ -179,6 +191,77 @@ class Worker:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+
+
+def can_fork() -> bool:
+    """Whether this process can fork a worker safely: no other Python thread runs (one could hold
+    a lock the child would inherit held). The native pools the libraries start as they load
+    (OpenBLAS's, jemalloc's) quiesce themselves around a fork (pthread_atfork)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+class _Forked:
+    """A worker forked from this process: what `Worker` uses of `subprocess.Popen`."""
+
+    def __init__(self) -> None:
+        requests_in, requests_out = os.pipe()
+        replies_in, replies_out = os.pipe()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # else the child would write this process's pending output again
+        pid = os.fork()
+        if pid == 0:  # the child
+            try:
+                # Its pipes as a spawned worker has them, and nothing else of its parent's: no
+                # other pipe of another worker held open, no exit handler of the parent's.
+                os.dup2(requests_in, 0)
+                os.dup2(replies_out, 1)
+                os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+                sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process's own
+                sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+                sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+                # The parent's exit handlers would stop its other workers; multiprocessing's,
+                # which `main` runs at the end (semaphores to unlink), is kept.
+                atexit._clear()
+                if "multiprocessing.util" in sys.modules:
+                    atexit.register(sys.modules["multiprocessing.util"]._exit_function)
+                main()
+            finally:
+                os._exit(1)  # `main` ends the process; this only if it raised
+        os.close(requests_in)
+        os.close(replies_out)
+        self.pid = pid
+        self.returncode: int | None = None
+        self.stdin: IO[bytes] | None = os.fdopen(requests_out, "wb")
+        self.stdout: IO[bytes] | None = os.fdopen(replies_in, "rb")
+
+    def _reap(self, flags: int) -> int | None:
+        if self.returncode is None:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(self.pid, flags)
+                if pid == 0:
+                    return None
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def poll(self) -> int | None:
+        return self._reap(os.WNOHANG)
+
+    def wait(self, timeout: float | None = None) -> int:
+        if timeout is None:
+            code = self._reap(0)
+            assert code is not None
+            return code
+        deadline = time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+            time.sleep(0.01)
+        return code
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
 
 
 class _OneAhead:
@@ -441,9 +524,9 @@ def _release_memory() -> None:
 
 def main() -> None:
     _die_with_parent()
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    replies = os.fdopen(os.dup(1), "wb")
     # Anything the libraries print goes to stderr, never into the replies.
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    os.dup2(2, 1)
     serve(sys.stdin.buffer, replies)
     replies.flush()
     # Nothing to tear down: the caller has what it needs (see cli.py's console_main). The exit
