@@ -1,16 +1,22 @@
 """Shared fixtures: a private copy of the bundled raw folder, and a way to run the pipeline as a
-user does (the `plan-tracker` command, in a subprocess, with the PLAN_TRACKER_* variables)."""
+user does (the `plan-tracker` command, in a process of its own, with the PLAN_TRACKER_*
+variables; forked from tests/launcher.py, its libraries imported once per test process)."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.launcher import Launcher
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "raw"
@@ -41,23 +47,46 @@ def pipeline_env(raw_dir: Path, warehouse_dir: Path) -> dict[str, str]:
     return env
 
 
+_launcher: Launcher | None = None
+_launcher_lock = threading.Lock()
+
+
+def _launch(
+    argv: list[str], env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """`plan-tracker *argv`, forked from this test process's launcher (tests/launcher.py)."""
+    global _launcher
+    with _launcher_lock:
+        if _launcher is None:
+            _launcher = Launcher(Path(tempfile.mkdtemp(prefix="plan-tracker-launcher-")))
+            atexit.register(_launcher.close)
+    return _launcher.run(argv, env, REPO, timeout)
+
+
 def run_pipeline(
     raw_dir: Path,
     warehouse_dir: Path,
     *args: str,
     check: bool = True,
     env: dict[str, str] | None = None,
+    fresh: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run `plan-tracker run` as `make run` does (with `env` added to the environment), and
-    return what it printed."""
-    result = subprocess.run(
-        [str(PLAN_TRACKER), "run", "--log-level", "WARNING", *args],
-        env={**pipeline_env(raw_dir, warehouse_dir), **(env or {})},
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return what it printed: in a process forked from the test launcher, its libraries imported
+    already (tests/launcher.py), or with `fresh` as a new process, as from the command line."""
+    argv = ["run", "--log-level", "WARNING", *args]
+    run_env = {**pipeline_env(raw_dir, warehouse_dir), **(env or {})}
+    if fresh:
+        result = subprocess.run(
+            [str(PLAN_TRACKER), *argv],
+            env=run_env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    else:
+        result = _launch(argv, run_env, timeout=600)
     if check and result.returncode != 0:
         raise AssertionError(f"pipeline failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
@@ -70,7 +99,8 @@ def bundled_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     raw = base / "raw"
     shutil.copytree(RAW, raw)
     warehouse = base / "warehouse"
-    run_pipeline(raw, warehouse)
+    # As from the command line: a new process that imports everything itself.
+    run_pipeline(raw, warehouse, fresh=True)
     return warehouse
 
 
