@@ -140,17 +140,16 @@ def serve(address: str) -> None:
 class Launcher:
     """The launcher process, started on first use; `run` is `subprocess.run` of `plan-tracker`."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, manifest: Path = DBT_DIR / "target" / "manifest.json"):
         self.address = str(folder / "launcher.sock")
         self.folder = folder
+        self.manifest = manifest
         self._process: subprocess.Popen[str] | None = None
         self._manifest: int | None = None
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _manifest_version() -> int | None:
-        manifest = DBT_DIR / "target" / "manifest.json"
-        return manifest.stat().st_mtime_ns if manifest.exists() else None
+    def _manifest_version(self) -> int | None:
+        return self.manifest.stat().st_mtime_ns if self.manifest.exists() else None
 
     def _start(self) -> None:
         self.close()

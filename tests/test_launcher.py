@@ -3,12 +3,14 @@ arguments and working folder asked for, nothing of an earlier one's, and says ho
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO, _launch, pipeline_env
+from tests.launcher import Launcher
 
 
 def test_a_launched_command_has_its_own_environment_and_exit_code(tmp_path: Path) -> None:
@@ -37,3 +39,23 @@ def test_a_launched_run_past_its_time_is_stopped(tmp_path: Path) -> None:
         _launch(["run"], env, timeout=0.5)
     # The launcher serves the next command.
     assert _launch(["instance"], env, timeout=60).returncode == 0
+
+
+@pytest.mark.slow
+def test_a_new_launcher_starts_when_the_dbt_manifest_changes(tmp_path: Path) -> None:
+    # The launcher's definitions were made from the manifest as it was when it started.
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text("{}", encoding="utf-8")
+    launcher = Launcher(tmp_path / "launcher", manifest=manifest)
+    env = pipeline_env(REPO / "raw", tmp_path / "warehouse")
+    try:
+        assert launcher.run(["instance"], env, REPO, timeout=120).returncode == 0
+        first = launcher._process
+        assert launcher.run(["instance"], env, REPO, timeout=120).returncode == 0
+        assert launcher._process is first
+        os.utime(manifest, ns=(0, manifest.stat().st_mtime_ns + 1))
+        assert launcher.run(["instance"], env, REPO, timeout=120).returncode == 0
+        assert launcher._process is not first and first is not None
+        assert first.poll() is not None
+    finally:
+        launcher.close()
