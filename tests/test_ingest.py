@@ -114,15 +114,18 @@ def test_a_report_date_with_a_time_is_its_day(landing: Landing) -> None:
         "2026-10,黄石,技术合同成交额,1,亿元,2026/11/5 10:30\n"
         "2026-10,鄂州,技术合同成交额,2,亿元,2026-11-06 09:05:30\n"
         "2026-10,孝感,技术合同成交额,3,亿元,2026年11月7日 8:00\n"
-        "2026-10,咸宁,技术合同成交额,4,亿元,10:30\n",
+        "2026-10,咸宁,技术合同成交额,4,亿元,10:30\n"
+        # The day as it is often written by hand: 8号.
+        "2026-10,黄冈,技术合同成交额,5,亿元,2026年11月8号\n",
         encoding="utf-8",
     )
     (outcome,) = landing.ingest()
-    assert outcome.rows_loaded == 3, outcome.reason
+    assert outcome.rows_loaded == 4, outcome.reason
     assert landing.rows("select reported_on::varchar from raw.progress_rows order by 1") == [
         ("2026-11-05",),
         ("2026-11-06",),
         ("2026-11-07",),
+        ("2026-11-08",),
     ]
     assert landing.reasons() == [(5, "reported_on_invalid")]
 

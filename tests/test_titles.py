@@ -59,6 +59,7 @@ def test_a_field_after_its_label_is_read_in_its_cell_or_the_next() -> None:
         ([["2026年度1-9月完成情况"]], None),
         # A date is no month; the years a plan spans, or a year alone, are no period.
         ([["填报日期：2026年11月5日"]], None),
+        ([["科技统计月报（2026年10月）"], ["2026年11月5号"]], "2026年10月"),
         ([["三年行动（2026—2028年）"]], None),
         ([["2026年科技创新指标完成情况"]], None),
     ],

@@ -397,6 +397,8 @@ reported_on_spellings as (
             try_strptime(reported_on_day, '%Y/%m/%d'),
             try_strptime(reported_on_day, '%Y.%m.%d'),
             try_strptime(reported_on_day, '%Y年%m月%d日'),
+            -- 5号, the day as it is often said and written by hand.
+            try_strptime(reported_on_day, '%Y年%m月%d号'),
             try_strptime(reported_on_day, '%Y%m%d')
         )::date as reported_on
     from (

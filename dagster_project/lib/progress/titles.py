@@ -62,11 +62,11 @@ _WHOLE_YEAR = (
 )
 # The spellings of a period found in free text, each a whole spelling the rules read (rules.py).
 _PERIODS_IN_TEXT = (
-    re.compile(_FROM_JANUARY + r"(?!\s*\d{1,2}\s*日)"),
+    re.compile(_FROM_JANUARY + r"(?!\s*\d{1,2}\s*[日号])"),
     re.compile(_FIRST_QUARTERS),
     re.compile(_YEAR + r"第?\s*[一二三四1-4]\s*季度"),
     re.compile(_YEAR + r"[上下]\s*半年"),
-    re.compile(_YEAR + r"\d{1,2}\s*月(?!\s*\d{1,2}\s*日)(?:份|末)?"),
+    re.compile(_YEAR + r"\d{1,2}\s*月(?!\s*\d{1,2}\s*[日号])(?:份|末)?"),
     re.compile(r"(?<!\d)(20\d{2})-(0[1-9]|1[0-2])(?![-\d])"),
     re.compile(r"(?<!\d)(20\d{2})\s*[Qq]\s*[1-4](?!\d)"),
     re.compile(_WHOLE_YEAR),
@@ -96,7 +96,7 @@ _PART_OF_YEAR = re.compile(PART_OF_YEAR)
 # date's (填报日期：2026年11月5日).
 _YEAR_NAMED = re.compile(
     r"(?<![-—–~～〜至到\d])(?<![-—–~～〜至到]\s)(20\d{2}|19\d{2})\s*年"
-    r"(?!\s*[-—–~～〜至到])(?!\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
+    r"(?!\s*[-—–~～〜至到])(?!\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号])"
 )
 
 
