@@ -6,7 +6,7 @@ process and its two warm workers (lib/warm.py); the suite runs the pipeline ~60 
 cores, and was CPU-bound at ~10 minutes (docs/performance.md, "The test suite's time"). A forked
 run is still a process of its own, started from the state right after those imports: its
 environment, arguments, working folder, stdout and stderr are the ones asked for, its workers are
-forked from it (lib/worker.py: a worker whose module is already imported), and `plan-tracker run`
+forked from it (lib/warm.py `fork_workers`), and `plan-tracker run`
 does all the rest as it does from the command line. The command itself, imports and all, still
 runs as a new process where that is what a test is about (tests/conftest.py: `fresh=True`; the
 session's bundled warehouse; tests/test_reliability.py, tests/test_cli.py).
@@ -66,6 +66,9 @@ def _preload() -> None:
     import great_expectations  # noqa: F401
 
     root.handlers[:] = handlers
+    from dagster_project.lib import warm
+
+    warm.fork_workers()  # each run's, in its own process forked from here
     gc.freeze()
     gc.enable()
 

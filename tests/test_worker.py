@@ -161,6 +161,25 @@ def test_a_forked_worker_holds_nothing_of_another_worker_s(tmp_path: Path) -> No
     assert not marker.exists()
 
 
+def test_a_run_forks_its_workers_only_where_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `plan-tracker run` starts new processes; the test launcher, having imported everything,
+    # asks for forks (warm.fork_workers).
+    paths = Paths.from_dirs(tmp_path / "raw", tmp_path / "warehouse")
+    paths.ensure()
+    for fork in (False, True):
+        monkeypatch.setattr(warm, "_fork", _forking(fork))
+        warm.start_gates(paths)
+        warm.start_dbt(paths)
+        try:
+            assert warm._gates is not None and warm._dbt is not None
+            assert isinstance(warm._gates._process, _Forked) is fork
+            assert isinstance(warm._dbt._process, _Forked) is fork
+        finally:
+            warm.stop()
+
+
 def test_a_killed_worker_is_reported_not_waited_for(worker: Worker) -> None:
     os.kill(worker.call("os:getpid"), signal.SIGKILL)
     with pytest.raises(WorkerError, match=r"the test worker process ended \(exit code -9\)"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
 _gates: Worker | None = None
 _dbt: Worker | None = None
 _done: list[Worker] = []  # finished workers, to reap at exit
+_fork = False  # fork_workers
 
 
 def dbt_project_args(dbt_dir: Path = DBT_DIR) -> list[str]:
@@ -51,11 +51,15 @@ def dbt_target_path(paths: Paths) -> Path:
     return paths.work_dir / "dbt_target"
 
 
-def _imported(library: str) -> bool:
-    """Whether this process has imported `library` already: a worker forked from it then has
-    nothing left to import (lib/worker.py). Never so in `plan-tracker run`, which starts its
-    workers first thing; so in the test suite's launcher (tests/launcher.py)."""
-    return library in sys.modules
+def fork_workers() -> None:
+    """Fork this process's workers from now on instead of starting a new Python for each: for a
+    process that has imported great_expectations and dbt, used neither, and forks runs from
+    itself (the test suite's launcher, tests/launcher.py), so that a run's workers have nothing
+    left to import. Never so in `plan-tracker run`, which starts its workers first thing. Only
+    imported, not used: a library that has run holds state a fork cannot take along (dbt's log
+    handlers on its process's files)."""
+    global _fork
+    _fork = True
 
 
 def start_gates(paths: Paths) -> None:
@@ -67,7 +71,7 @@ def start_gates(paths: Paths) -> None:
             "dagster_project.lib.quality.gate:warm",
             str(EXPECTATIONS_DIR),
             str(paths.warehouse_dir / "quality"),
-            fork=_imported("great_expectations"),
+            fork=_fork,
         )
         atexit.register(stop)
 
@@ -90,7 +94,7 @@ def start_dbt(paths: Paths, dbt_dir: Path = DBT_DIR) -> None:
             # Importing dbt and parsing can wait a little: the run's own imports and ingest come
             # first. The build, later, runs at normal priority.
             warmup_nice=10,
-            fork=_imported("dbt.cli.main"),
+            fork=_fork,
         )
         atexit.register(stop)
 

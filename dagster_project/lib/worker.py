@@ -123,10 +123,11 @@ class Worker:
         the CPU the run's critical path leaves over; later calls run at normal priority.
 
         With `fork` (where `can_fork`), the process is a fork of this one instead of a new
-        Python: for a caller that has imported the worker's library already, so that the worker
-        has nothing left to import (lib/warm.py). `plan-tracker run` starts its workers before it
-        imports anything heavy, and never forks them; a process that imports every library once
-        and forks each run from itself does (the test suite's launcher, tests/launcher.py)."""
+        Python: for a caller that has imported the worker's library already, and not used it, so
+        that the worker has nothing left to import (lib/warm.py `fork_workers`). `plan-tracker
+        run` starts its workers before it imports anything heavy, and never forks them; a
+        process that imports every library once and forks each run from itself does (the test
+        suite's launcher, tests/launcher.py)."""
         self.name = name
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | _Forked
