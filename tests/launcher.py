@@ -163,6 +163,8 @@ class Launcher:
             cwd=Path(__file__).resolve().parents[1],
             # A run's output is read back as UTF-8, whatever the locale.
             env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+            # Not the test process's input: a pytest-xdist worker's is its channel to pytest.
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             text=True,
         )
