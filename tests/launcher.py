@@ -154,6 +154,14 @@ class Launcher:
     def _manifest_version(self) -> int | None:
         return self.manifest.stat().st_mtime_ns if self.manifest.exists() else None
 
+    def _needs_start(self) -> bool:
+        """No launcher running, or one whose definitions were made from another manifest."""
+        return (
+            self._process is None
+            or self._process.poll() is not None
+            or self._manifest != self._manifest_version()
+        )
+
     def _start(self) -> None:
         self.close()
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -178,11 +186,7 @@ class Launcher:
         self, argv: list[str], env: dict[str, str], cwd: Path, timeout: float
     ) -> subprocess.CompletedProcess[str]:
         with self._lock:
-            if (
-                self._process is None
-                or self._process.poll() is not None
-                or self._manifest != self._manifest_version()
-            ):
+            if self._needs_start():
                 self._start()
         out = self.folder / f"run-{time.monotonic_ns()}"
         stdout_path, stderr_path = out.with_suffix(".out"), out.with_suffix(".err")

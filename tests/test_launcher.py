@@ -41,21 +41,23 @@ def test_a_launched_run_past_its_time_is_stopped(tmp_path: Path) -> None:
     assert _launch(["instance"], env, timeout=60).returncode == 0
 
 
-@pytest.mark.slow
 def test_a_new_launcher_starts_when_the_dbt_manifest_changes(tmp_path: Path) -> None:
     # The launcher's definitions were made from the manifest as it was when it started.
     manifest = tmp_path / "manifest.json"
     manifest.write_text("{}", encoding="utf-8")
     launcher = Launcher(tmp_path / "launcher", manifest=manifest)
-    env = pipeline_env(REPO / "raw", tmp_path / "warehouse")
+    assert launcher._needs_start()  # none started
+    # One running (a stand-in process), started with the manifest as it is.
+    launcher._process = subprocess.Popen(["sleep", "60"], text=True)
+    launcher._manifest = launcher._manifest_version()
     try:
-        assert launcher.run(["instance"], env, REPO, timeout=120).returncode == 0
-        first = launcher._process
-        assert launcher.run(["instance"], env, REPO, timeout=120).returncode == 0
-        assert launcher._process is first
+        assert not launcher._needs_start()
         os.utime(manifest, ns=(0, manifest.stat().st_mtime_ns + 1))
-        assert launcher.run(["instance"], env, REPO, timeout=120).returncode == 0
-        assert launcher._process is not first and first is not None
-        assert first.poll() is not None
+        assert launcher._needs_start()
+        launcher._manifest = launcher._manifest_version()
+        assert not launcher._needs_start()
+        launcher._process.kill()
+        launcher._process.wait()
+        assert launcher._needs_start()  # it ended
     finally:
         launcher.close()
