@@ -161,6 +161,21 @@ def test_a_forked_worker_holds_nothing_of_another_worker_s(tmp_path: Path) -> No
     assert not marker.exists()
 
 
+def test_a_forked_worker_the_system_reaped_has_ended() -> None:
+    # Where SIGCHLD is ignored (the test launcher, between runs) the system reaps an ended child
+    # itself: its exit status is gone, and waiting for it must not wait on.
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        w = Worker("reaped", "math:sqrt", 1.0, fork=_forking(True))
+        assert w.call("math:sqrt", 4.0) == 2.0
+        started = time.monotonic()
+        w.close()
+        assert w._process.poll() == 0
+        assert time.monotonic() - started < 4
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+
+
 def test_a_run_forks_its_workers_only_where_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -237,11 +237,16 @@ class _Forked:
 
     def _reap(self, flags: int) -> int | None:
         if self.returncode is None:
-            with contextlib.suppress(ChildProcessError):
+            try:
                 pid, status = os.waitpid(self.pid, flags)
-                if pid == 0:
-                    return None
-                self.returncode = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:
+                # Reaped already (SIGCHLD ignored): ended, its status unknown, as
+                # subprocess.Popen has it.
+                self.returncode = 0
+                return 0
+            if pid == 0:
+                return None
+            self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
 
     def poll(self) -> int | None:
