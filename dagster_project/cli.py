@@ -267,15 +267,22 @@ def console_main() -> None:
     the warehouse is published and fsynced, every connection closed. So the exit handlers run
     (logging, temporary folders), the output is flushed, and the process ends without it.
     """
+    code = main()
+    before_exit()
+    os._exit(code)
+
+
+def before_exit() -> None:
+    """What a process that ran a command does before it ends without tearing its modules down
+    (`console_main`; the test suite's forked runs, tests/launcher.py): the exit handlers (the
+    warm workers stopped, logging's), then its output flushed."""
     import atexit
     import logging
 
-    code = main()
     atexit._run_exitfuncs()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ ends. Nothing in this process runs a thread or opens a database, so each fork st
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import json
@@ -105,13 +104,11 @@ def _run(conn: socket.socket, request: dict[str, Any]) -> None:
     except BaseException:
         traceback.print_exc()
     finally:
-        # As cli.console_main ends a run: the exit handlers (the workers stopped), then no
-        # teardown of the modules.
+        # As `plan-tracker` ends (cli.console_main), its exit code told first.
         with contextlib.suppress(BaseException):
-            atexit._run_exitfuncs()
-            logging.shutdown()
-            sys.stdout.flush()
-            sys.stderr.flush()
+            from dagster_project import cli
+
+            cli.before_exit()
         with contextlib.suppress(OSError):
             conn.sendall(f"{code}\n".encode())
         os._exit(code)
