@@ -115,9 +115,9 @@ def _run(conn: socket.socket, request: dict[str, Any]) -> None:
 
 
 def serve(address: str) -> None:
-    from dagster_project.lib.worker import _die_with_parent
+    from dagster_project.lib.worker import die_with_parent
 
-    _die_with_parent()  # the test process that started it
+    die_with_parent()  # the test process that started it
     _preload()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(address)

@@ -404,7 +404,8 @@ class _Call:
 # The child side.
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """End this process when its parent ends (Linux): a worker, or the test launcher."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -529,7 +530,7 @@ def _release_memory() -> None:
 
 
 def main() -> None:
-    _die_with_parent()
+    die_with_parent()
     replies = os.fdopen(os.dup(1), "wb")
     # Anything the libraries print goes to stderr, never into the replies.
     os.dup2(2, 1)
