@@ -327,6 +327,38 @@ def test_a_forms_footer_below_its_table_is_no_row(landing: Landing) -> None:
     assert "column 填报日期 reported_on (from the footer, row 4): " in quarantined[0][3]
 
 
+def test_a_note_without_a_label_under_the_table_is_no_row(landing: Landing) -> None:
+    """A sentence alone in its row under the table (本表数据为快报数，以年报为准。) is the form's
+    note, with or without a labelled footer below it, numbered or not. Above a data row it is a
+    row, as a labelled note is; so is a row's one cell under the table that is no sentence."""
+    header = "报告期,城市,指标,数值,单位"
+    table = ["2026-10,黄石,技术合同成交额,3.5,亿元", "2026-10,鄂州,技术合同成交额,2.1,亿元"]
+    progress = landing.raw / "progress"
+    files = {
+        "note.csv": [header, *table, "", "本表数据为快报数，以年报为准。"],
+        "numbered.csv": [header, *table, "1.本表数据为快报数。", "2.以年报为准！"],
+        "mid.csv": [header, table[0], "鄂州为快报数。", table[1]],
+        "word.csv": [header, *table, "鄂州快报数"],
+    }
+    for name, lines in files.items():
+        (progress / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows: list[list[str | None]] = [[*line.split(",")] for line in (header, *table)]
+    sheet: list[list[str | None]] = [*rows, ["本表数据为快报数，以年报为准。"], ["填表人：张三"]]
+    build_workbook({"10月": sheet}).save(progress / "note.xlsx")
+    outcomes = {o.source_file: (o.status, o.rows_in, o.rows_loaded) for o in landing.ingest()}
+    assert outcomes == {
+        "progress/note.csv": ("loaded", 2, 2),
+        "progress/numbered.csv": ("loaded", 2, 2),
+        "progress/note.xlsx": ("loaded", 2, 2),
+        "progress/mid.csv": ("partially_loaded", 3, 2),
+        "progress/word.csv": ("partially_loaded", 3, 2),
+    }
+    assert landing.rows("select source_file, source_row from dq.quarantine order by 1") == [
+        ("progress/mid.csv", 3),
+        ("progress/word.csv", 4),
+    ]
+
+
 def test_a_forms_report_date_left_blank_is_none(landing: Landing) -> None:
     """填报日期：    年  月  日, as printed and not filled in, dates no row: the rows land
     undated (they were all quarantined, the date '年')."""

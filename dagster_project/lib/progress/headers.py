@@ -139,6 +139,9 @@ _FOOTER_LABEL = re.compile(
     r"[^:：]{0,10}[:：]"
 )
 _NOTE_ITEM = re.compile(rf"^{_LIST_NUMBER}\s*[^\d\s]")
+# A note under the table with no label: a sentence alone in its row (本表数据为快报数，
+# 以年报为准。). No indicator, geography or period ends with a full stop.
+_NOTE_SENTENCE = re.compile(r"[\u4e00-\u9fff].*[。！]$")
 # The labels of a unit: above a header (单位：万元, titles.py) or heading a row of units under it
 # (计量单位 | 亿元 | 家).
 UNIT_LABELS: tuple[str, ...] = (*FIELD_ALIASES["unit"], "金额单位", "数量单位")
@@ -431,15 +434,17 @@ def written_row(cells: Sequence[str | None]) -> tuple[str, ...]:
 
 def footer_rows(rows: Sequence[Sequence[str | None]]) -> int:
     """How many of `rows`, at their end, are the form's footer below its table: from the first
-    row each of whose cells is a footer's label with its text (注：…, 填表人：… 审核人：…) on, the
-    rows after it blank, such rows, or numbered notes (1. …, （2）…). No data row, as a title
-    row above the header is not."""
+    row each of whose cells is a footer's label with its text (注：…, 填表人：… 审核人：…), or
+    that is a sentence alone (本表数据为快报数，以年报为准。), on, the rows after it blank, such
+    rows, or numbered notes (1. …, （2）…). No data row, as a title row above the header is
+    not."""
     start = len(rows)
     for index in range(len(rows) - 1, -1, -1):
         texts = [text for text in written_row(rows[index]) if text]
-        if not texts or (len(texts) == 1 and _NOTE_ITEM.match(texts[0])):
+        sentence = len(texts) == 1 and _NOTE_SENTENCE.search(texts[0]) is not None
+        if not texts or (len(texts) == 1 and _NOTE_ITEM.match(texts[0]) and not sentence):
             continue
-        if not _is_footer_row(texts):
+        if not sentence and not _is_footer_row(texts):
             break
         start = index
     return len(rows) - start
