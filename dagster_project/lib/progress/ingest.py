@@ -62,6 +62,7 @@ from dagster_project.lib.progress.titles import (
     is_part_of_year,
     last_month_of_year_to_date,
 )
+from dagster_project.lib.progress.xls import not_a_workbook, read_xls, workbook_format
 from dagster_project.lib.progress.xlsx import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
     SheetRows,
@@ -1239,12 +1240,14 @@ def land_batch(
 
 # Workbooks in the XLSX format: a workbook with macros (.xlsm) or saved as a template (.xltx,
 # .xltm) holds its sheets in the same parts, which openpyxl reads alike; macros are not run.
+# Excel 97–2003 workbooks and templates (.xls, .xlt) are read by xls.py. Which reader reads a
+# workbook is decided by its first bytes, not its name: an XLSX workbook renamed .xls reads.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+OLDER_WORKBOOK_SUFFIXES = (".xls", ".xlt")
 
-# Spreadsheet formats offices still save in, and how to get one that is read.
+# Spreadsheet formats offices still save in that are not read, and how to get one that is.
 _SAVE_AS = "save it as .xlsx (Excel or WPS: 文件 → 另存为 → Excel 工作簿 *.xlsx) or as CSV"
 OLDER_FORMATS = {
-    ".xls": f"an Excel 97–2003 workbook: {_SAVE_AS}",
     ".et": f"a WPS spreadsheet: {_SAVE_AS}",
     ".ods": f"an OpenDocument spreadsheet: {_SAVE_AS}",
     ".numbers": f"a Numbers spreadsheet: {_SAVE_AS}",
@@ -1284,9 +1287,13 @@ def _read_into_cells(
             Path(transcoded).unlink(missing_ok=True)
         outcome.header_row = match.row_index + 1
         return match, match.by_basis_problem
-    if suffix in WORKBOOK_SUFFIXES:
+    if suffix in WORKBOOK_SUFFIXES or suffix in OLDER_WORKBOOK_SUFFIXES:
+        kind = workbook_format(file.path)
+        if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES:
+            raise FileRejectedError(not_a_workbook(file.path))
+        read = read_xls if kind == "xls" else read_workbook
         try:
-            parts = list(read_workbook(file.path, max_xlsx_bytes, names))
+            parts = list(read(file.path, max_xlsx_bytes, names))
         except XlsxError as exc:
             raise FileRejectedError(str(exc)) from exc
         sheets = [p for p in parts if isinstance(p, SheetRows)]
@@ -1303,7 +1310,7 @@ def _read_into_cells(
         return _cells_table_from_sheets(con, sheets), problems[0] if problems else None
     how = OLDER_FORMATS.get(suffix)
     raise FileRejectedError(
-        f"unsupported file type {suffix or '(none)'!r}: progress reports are .csv or .xlsx"
+        f"unsupported file type {suffix or '(none)'!r}: progress reports are .csv, .xlsx or .xls"
         + (f"; {how}" if how else "")
     )
 

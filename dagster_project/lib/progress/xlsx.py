@@ -256,12 +256,19 @@ def read_workbook(
     max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
     names: SpreadNames | None = None,
 ) -> Iterator[SheetRows | SkippedSheet]:
-    """Every sheet that holds a report header, with its data rows; sheets without one are yielded
-    as skipped, with the reason. `names`: the indicators and geographies a header may spread over
-    its columns (`find_header`)."""
+    """Every sheet of an XLSX workbook that holds a report header, with its data rows; sheets
+    without one are yielded as skipped, with the reason. `names`: the indicators and geographies
+    a header may spread over its columns (`find_header`)."""
+    return sheet_tables(xlsx_sheets(path, max_uncompressed_bytes), names)
+
+
+def xlsx_sheets(
+    path: Path, max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
+) -> Iterator[tuple[str, dict[int, list[str | None]]]]:
+    """Each sheet's title and its rows as a person sees them (Excel row number → cells)."""
     check_archive(path, max_uncompressed_bytes)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        workbook, handle = _open(path, data_only=False)
     except Exception as exc:  # openpyxl raises many types for corrupt parts
         raise XlsxError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
     epoch = workbook.epoch
@@ -280,26 +287,53 @@ def read_workbook(
                     saved.fill(sheet.title, rows, formulas)
                 # openpyxl's read-only sheet knows its part of the archive (a private attribute).
                 fill_merged(rows, merged_ranges(path, sheet._worksheet_path))
-                match = find_header(
-                    [rows[r] for r in range(1, min(len(rows), HEADER_SEARCH_ROWS) + 1)], names
-                )
-                if match is None or match.missing:
-                    reason = (
-                        "no report header (报告期, 城市/地区, 指标, 数值, or a column per "
-                        f"indicator or geography) in its first {HEADER_SEARCH_ROWS} rows"
-                    )
-                    yield SkippedSheet(sheet.title, reason)
-                    continue
-                yield from _tables(sheet.title, match, rows, names)
-            except XlsxError:
-                raise
             except Exception as exc:
                 raise XlsxError(
                     f"sheet {sheet.title!r} cannot be read ({type(exc).__name__}: {exc})"
                 ) from exc
+            yield sheet.title, rows
     finally:
         workbook.close()
+        handle.close()
         saved.close()
+
+
+def _open(path: Path, data_only: bool) -> tuple[Any, IO[bytes]]:
+    """The workbook, read-only, and its file, which the caller closes after the workbook. Given
+    the open file, not its path, openpyxl reads it whatever its name (an XLSX workbook saved as
+    .xls), and leaves it open."""
+    handle = path.open("rb")
+    try:
+        return openpyxl.load_workbook(handle, read_only=True, data_only=data_only), handle
+    except BaseException:
+        handle.close()
+        raise
+
+
+def sheet_tables(
+    sheets: Iterator[tuple[str, dict[int, list[str | None]]]], names: SpreadNames | None = None
+) -> Iterator[SheetRows | SkippedSheet]:
+    """The tables of a workbook's sheets, whatever its format (`xlsx_sheets`, xls.xls_sheets):
+    each sheet that holds a report header, with its data rows, or the reason it holds none."""
+    for title, rows in sheets:
+        try:
+            match = find_header(
+                [rows[r] for r in range(1, min(len(rows), HEADER_SEARCH_ROWS) + 1)], names
+            )
+            if match is None or match.missing:
+                reason = (
+                    "no report header (报告期, 城市/地区, 指标, 数值, or a column per "
+                    f"indicator or geography) in its first {HEADER_SEARCH_ROWS} rows"
+                )
+                yield SkippedSheet(title, reason)
+                continue
+            yield from _tables(title, match, rows, names)
+        except XlsxError:
+            raise
+        except Exception as exc:
+            raise XlsxError(
+                f"sheet {title!r} cannot be read ({type(exc).__name__}: {exc})"
+            ) from exc
 
 
 def _tables(
@@ -366,6 +400,7 @@ class SavedValues:
         self.path = path
         self.epoch = epoch
         self._workbook: Any = None
+        self._handle: IO[bytes] | None = None
 
     def fill(
         self, title: str, rows: dict[int, list[str | None]], formulas: list[tuple[int, int]]
@@ -373,7 +408,7 @@ class SavedValues:
         """Each formula's cell in `rows` takes the value saved with it. A formula saved without
         one (a file written by a program that does not calculate) keeps its "=..." source."""
         if self._workbook is None:
-            self._workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            self._workbook, self._handle = _open(self.path, data_only=True)
         wanted: dict[int, list[int]] = {}
         for excel_row, col in formulas:
             wanted.setdefault(excel_row, []).append(col)
@@ -387,3 +422,5 @@ class SavedValues:
     def close(self) -> None:
         if self._workbook is not None:
             self._workbook.close()
+        if self._handle is not None:
+            self._handle.close()

@@ -1,0 +1,166 @@
+"""Excel 97–2003 workbooks (.xls): read as an XLSX workbook is, and refused, with the reason and
+what to do, when they are something else under the name."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+import xlwt
+
+from dagster_project.lib.progress.xls import OLE2_MAGIC, read_xls
+from dagster_project.lib.progress.xlsx import XlsxError
+from tests.fixtures.make_fixtures import build_workbook
+from tests.test_ingest import Landing, landing  # noqa: F401  (the fixture)
+
+HEADER: list[object] = ["报告期", "城市", "指标", "数值", "单位"]
+# The code the East Asian built-in format id 57 stands for (yyyy"年"m"月"), which a Chinese Excel
+# writes as the id alone, with no format record (xlsx.EAST_ASIAN_FORMATS).
+EAST_ASIAN_57 = "<id 57>"
+
+
+def xls_workbook(path: Path, sheets: Mapping[str, Sequence[Sequence[object]]]) -> None:
+    """Write `sheets` (title → rows; a cell as (value, format code) under that code, as
+    ("merge", (value, rows, cols)) merged from the cell on, as ("error", "#DIV/0!") a formula's
+    error as Excel saves it) as an .xls workbook, as Excel 2003 does."""
+    book = xlwt.Workbook(encoding="utf-8")
+    # xlwt writes a format record for every code it does not know as a built-in; the East Asian
+    # built-in is written as its id alone, as a Chinese Excel does.
+    book._Workbook__styles._num_formats[EAST_ASIAN_57] = 57
+    for title, rows in sheets.items():
+        sheet = book.add_sheet(title)
+        for r, row in enumerate(rows):
+            for c, cell in enumerate(row):
+                if isinstance(cell, tuple) and cell[0] == "error":
+                    sheet.row(r).set_cell_error(c, cell[1])
+                elif isinstance(cell, tuple) and cell[0] == "merge":
+                    _, (value, down, across) = cell
+                    sheet.write_merge(r, r + down - 1, c, c + across - 1, value)
+                elif isinstance(cell, tuple):
+                    value, code = cell
+                    sheet.write(r, c, value, xlwt.easyxf(num_format_str=code))
+                elif cell is not None:
+                    sheet.write(r, c, cell)
+    book.save(str(path))
+
+
+def test_an_xls_workbook_reads_as_an_xlsx_one(landing: Landing) -> None:  # noqa: F811
+    """A statistics form saved in the Excel 97–2003 format: its merged title above the header, a
+    city merged down beside its rows, periods typed as dates shown as months (under a format of
+    its own and under the East Asian built-in id), a percent stored as a fraction, a unit its
+    format writes, a formula's error; an instructions sheet beside it and a footer dating it."""
+    month = 'yyyy"年"m"月"'
+    rows: list[list[object]] = [
+        [("merge", ("2026年科技同兴进展表", 1, 5))],
+        HEADER,
+        [(dt.date(2026, 3, 15), month), ("merge", ("黄石", 2, 1)), "技术合同成交额", 3.5, "亿元"],
+        [(dt.date(2026, 4, 15), EAST_ASIAN_57), None, "技术合同成交额", 4, "亿元"],
+        ["2026-03", "鄂州", "技术合同成交额", (1234.5, '#,##0.0"亿元"')],
+        ["2026-03", "武汉经开区", "全社会研发投入强度", (0.047, "0.0%"), "%"],
+        ["2026-03", "孝感", "技术合同成交额", ("error", "#DIV/0!"), "亿元"],
+        [],
+        ["填表人：张三", None, "报出日期：2026年4月8日"],
+    ]
+    progress = landing.raw / "progress"
+    xls_workbook(progress / "form.xls", {"说明": [["请按月填报"]], "进展": rows})
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.sheets, outcome.rows_in, outcome.rows_loaded) == (
+        "partially_loaded",
+        ["进展"],
+        5,
+        4,
+    ), outcome.reason
+    assert landing.values() == [
+        ("huangshi", "tech_contract_turnover", "2026-03-01", "2026-03-31", 3.5, "亿元"),
+        ("huangshi", "tech_contract_turnover", "2026-04-01", "2026-04-30", 4.0, "亿元"),
+        ("ezhou", "tech_contract_turnover", "2026-03-01", "2026-03-31", 1234.5, "亿元"),
+        ("wuhan_edz", "rd_intensity", "2026-03-01", "2026-03-31", pytest.approx(4.7), "%"),
+    ]
+    assert landing.rows(
+        "select distinct reported_on, file_type from raw.progress_rows join "
+        "raw.file_manifest using (source_file)"
+    ) == [(dt.date(2026, 4, 8), "xls")]
+    # A formula Excel could not compute reads as its error, which is no number.
+    ((row, code, reason),) = landing.rows(
+        "select source_row, reason_code, reason from dq.quarantine"
+    )
+    assert (row, code) == (7, "value_not_numeric")
+    assert "sheet 进展, row 7" in reason and "#DIV/0!" in reason
+
+
+def test_a_workbook_reads_whatever_its_name_says_it_is(landing: Landing) -> None:  # noqa: F811
+    """The reader follows a workbook's bytes: an XLSX workbook saved under an .xls name, and an
+    Excel 97–2003 one under .xlsx, each read; so is an Excel 97–2003 template (.xlt)."""
+    rows: list[list[object]] = [HEADER, ["2026-03", "黄石", "技术合同成交额", 1, "亿元"]]
+    progress = landing.raw / "progress"
+    build_workbook({"进展": rows}).save(progress / "renamed.xls")
+    xls_workbook(progress / "old.xlsx", {"进展": rows})
+    xls_workbook(progress / "template.xlt", {"进展": [HEADER, ["2026-03", "鄂州", *rows[1][2:]]]})
+    outcomes = {o.source_file: (o.status, o.rows_loaded) for o in landing.ingest()}
+    assert outcomes == {
+        "progress/renamed.xls": ("loaded", 1),
+        # The same rows as renamed.xls's, in another format: other content, landed again.
+        "progress/old.xlsx": ("loaded", 1),
+        "progress/template.xlt": ("loaded", 1),
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (
+            b"<html><body><table><tr><td>\xe6\x8a\xa5\xe5\x91\x8a\xe6\x9c\x9f</td></tr>",
+            "a web page",
+        ),
+        (
+            b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:excel">',
+            "an XML spreadsheet",
+        ),
+        ("报告期\t城市\t指标\t数值\n".encode("gbk"), "a text table"),
+    ],
+)
+def test_a_file_exported_as_excel_that_is_no_workbook_is_refused(
+    landing: Landing,  # noqa: F811
+    content: bytes,
+    what: str,
+) -> None:
+    """Systems that "export to Excel" write a web page or a text table under an .xls name: the
+    file is refused, saying what it is and how to save it as a workbook."""
+    (landing.raw / "progress" / "export.xls").write_bytes(content)
+    (outcome,) = landing.ingest()
+    assert outcome.status == "rejected"
+    assert outcome.reason.startswith(f"not an Excel workbook: the file is {what}")
+    assert "save it as .xlsx" in outcome.reason
+
+
+def test_a_broken_or_protected_xls_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """A compound document xlrd cannot read names why; one that holds an encrypted package is a
+    password-protected workbook, and the message says what to do; an .xls over the size limit
+    is not read into memory."""
+    broken = tmp_path / "broken.xls"
+    broken.write_bytes(OLE2_MAGIC + b"\x00" * 512)
+    with pytest.raises(XlsxError, match=r"^not a readable Excel 97–2003 workbook \("):
+        list(read_xls(broken, 1 << 20))
+    protected = tmp_path / "protected.xlsx"
+    protected.write_bytes(OLE2_MAGIC + b"\x00" * 512 + "EncryptedPackage".encode("utf-16-le"))
+    with pytest.raises(XlsxError, match="protected by a password: remove the password"):
+        list(read_xls(protected, 1 << 20))
+    large = tmp_path / "large.xls"
+    xls_workbook(large, {"进展": [HEADER] * 200})
+    with pytest.raises(XlsxError, match=r"over the limit of 0 MB \(PLAN_TRACKER_MAX_XLSX_BYTES\)"):
+        list(read_xls(large, 1000))
+
+
+def test_a_spreadsheet_format_not_read_says_how_to_save_one_that_is(
+    landing: Landing,  # noqa: F811
+) -> None:
+    (landing.raw / "progress" / "report.et").write_bytes(OLE2_MAGIC + b"\x00" * 512)
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.reason) == (
+        "rejected",
+        "unsupported file type '.et': progress reports are .csv, .xlsx or .xls; a WPS "
+        "spreadsheet: save it as .xlsx (Excel or WPS: 文件 → 另存为 → Excel 工作簿 *.xlsx) or as "
+        "CSV",
+    )
