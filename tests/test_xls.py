@@ -1,5 +1,6 @@
-"""Excel 97–2003 workbooks (.xls): read as an XLSX workbook is, and refused, with the reason and
-what to do, when they are something else under the name."""
+"""Excel 97–2003 workbooks (.xls): read as an XLSX workbook is; what systems that "export to
+Excel" write under the name, a web page or a text table, read as such; anything else refused,
+with the reason and what to do."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import xlwt
 
+from dagster_project.lib.progress.html_tables import laid_out
 from dagster_project.lib.progress.xls import OLE2_MAGIC, read_xls
 from dagster_project.lib.progress.xlsx import XlsxError
 from tests.fixtures.make_fixtures import build_workbook
@@ -107,32 +109,111 @@ def test_a_workbook_reads_whatever_its_name_says_it_is(landing: Landing) -> None
     }
 
 
+def test_a_web_page_exported_as_excel_reads_as_a_workbook(landing: Landing) -> None:  # noqa: F811
+    """Systems that "export to Excel" often write a web page under an .xls name, which Excel and
+    WPS open as a sheet per table: each table reads as a sheet (表1, …), a cell spanning rows or
+    columns as its text in each cell it covers, a line break in a cell as one, character
+    references decoded; a table without a report header is skipped, as a sheet is."""
+    page = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk">
+    <style>td { mso-number-format: "\\@"; }</style></head><body>
+    <table><tr><td>说明：本表由系统导出</td></tr></table>
+    <table border="1">
+    <tr><td colspan="5">黄石市2026年10月科技指标&nbsp;完成情况</td></tr>
+    <tr><th>报告期</th><th>城市</th><th>指标</th><th>数值</th><th>单位</th></tr>
+    <tr><td>2026-10</td><td rowspan="2">黄石</td><td>技术合同<br/>成交额</td>
+        <td x:num="3.5">3.5</td><td>亿元</td></tr>
+    <tr><td>2026-10</td><td>校地产学研合作项目</td><td> 4 </td><td>项</td></tr>
+    <tr><td>2026-10</td><td>鄂州</td><td>技术合同成交额</td><td>约2</td><td>亿元</td></tr>
+    <tr><td colspan="3">填表人：张三</td><td colspan="2">报出日期：2026年11月6日</td></tr>
+    </table></body></html>"""
+    (landing.raw / "progress" / "导出.xls").write_bytes(page.encode("gbk"))
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.sheets, outcome.rows_in, outcome.rows_loaded) == (
+        "partially_loaded",
+        ["表2"],
+        3,
+        2,
+    ), outcome.reason
+    assert landing.values() == [
+        ("huangshi", "tech_contract_turnover", "2026-10-01", "2026-10-31", 3.5, "亿元"),
+        ("huangshi", "university_city_projects", "2026-10-01", "2026-10-31", 4.0, "项"),
+    ]
+    assert landing.rows("select distinct reported_on from raw.progress_rows") == [
+        (dt.date(2026, 11, 6),)
+    ]
+    ((reason,),) = landing.rows("select reason from dq.quarantine")
+    assert reason.startswith("progress/导出.xls, sheet 表2, row 5, column 数值 value:"), reason
+
+
 @pytest.mark.parametrize(
-    ("content", "what"),
+    ("content", "encoding"),
+    [("\t", "utf-16"), (",", "gbk")],
+    ids=["unicode-text", "gbk-csv"],
+)
+def test_a_text_table_exported_as_excel_reads_as_a_csv(
+    landing: Landing,  # noqa: F811
+    content: str,
+    encoding: str,
+) -> None:
+    """A text table under an .xls name (Excel's "Unicode text" is tab-separated UTF-16) reads as
+    the CSV it is."""
+    lines = [[str(h) for h in HEADER], ["2026-10", "黄石", "技术合同成交额", "3.5", "亿元"]]
+    text = "\r\n".join(content.join(line) for line in lines) + "\r\n"
+    (landing.raw / "progress" / "export.xls").write_bytes(text.encode(encoding))
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.rows_loaded) == ("loaded", 1), outcome.reason
+    assert landing.values() == [
+        ("huangshi", "tech_contract_turnover", "2026-10-01", "2026-10-31", 3.5, "亿元")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
     [
         (
-            b"<html><body><table><tr><td>\xe6\x8a\xa5\xe5\x91\x8a\xe6\x9c\x9f</td></tr>",
-            "a web page",
+            b'<?xml version="1.0"?>\n<Workbook '
+            b'xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+            "not an Excel workbook: the file is an XML spreadsheet (Excel 2003 XML) under a "
+            "workbook's name",
         ),
+        (b"<html><body><p>\xe6\x97\xa0</p></body></html>", "a web page (HTML) that holds no table"),
         (
-            b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:excel">',
-            "an XML spreadsheet",
+            b"\x00\x01\x02 junk",
+            "not an Excel workbook: its bytes are no workbook, web page or text",
         ),
-        ("报告期\t城市\t指标\t数值\n".encode("gbk"), "a text table"),
     ],
+    ids=["xml-spreadsheet", "page-without-table", "binary"],
 )
-def test_a_file_exported_as_excel_that_is_no_workbook_is_refused(
+def test_an_export_that_holds_no_table_to_read_is_refused(
     landing: Landing,  # noqa: F811
     content: bytes,
-    what: str,
+    reason: str,
 ) -> None:
-    """Systems that "export to Excel" write a web page or a text table under an .xls name: the
-    file is refused, saying what it is and how to save it as a workbook."""
+    """What an .xls name holds that is no workbook, web page with a table, or text table is
+    refused, saying what it is and how to save a workbook."""
     (landing.raw / "progress" / "export.xls").write_bytes(content)
     (outcome,) = landing.ingest()
     assert outcome.status == "rejected"
-    assert outcome.reason.startswith(f"not an Excel workbook: the file is {what}")
-    assert "save it as .xlsx" in outcome.reason
+    assert reason in outcome.reason
+    assert "save it as .xlsx" in outcome.reason or "table" in outcome.reason
+
+
+def test_a_page_s_cells_spanning_rows_and_columns_take_their_places() -> None:
+    """Each cell goes to the first column its row leaves free: the cells above spanning down
+    hold theirs; a span past the table's last row ends there; a row wider than a sheet is the
+    page's error."""
+    rows = [
+        [("a", 2, 1), ("b", 1, 2), ("c", 3, 1)],
+        [("d", 1, 1), ("", 2, 1)],
+        [("e", 1, 1), ("f", 5, 1)],
+    ]
+    assert laid_out(rows) == {
+        1: ["a", "b", "b", "c"],
+        2: ["a", "d", None, "c"],
+        3: ["e", "f", None, "c"],
+    }
+    with pytest.raises(XlsxError, match="row 1 is wider than 16,384 columns"):
+        laid_out([[("a", 1, 16384), ("b", 1, 1)]])
 
 
 def test_a_broken_or_protected_xls_is_refused_with_the_reason(tmp_path: Path) -> None:

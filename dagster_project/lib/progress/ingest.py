@@ -54,6 +54,7 @@ from dagster_project.lib.progress.headers import (
     spread_key,
     written_row,
 )
+from dagster_project.lib.progress.html_tables import read_html
 from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
 from dagster_project.lib.progress.titles import (
     PART_OF_YEAR,
@@ -62,7 +63,12 @@ from dagster_project.lib.progress.titles import (
     is_part_of_year,
     last_month_of_year_to_date,
 )
-from dagster_project.lib.progress.xls import not_a_workbook, read_xls, workbook_format
+from dagster_project.lib.progress.xls import (
+    exported_as,
+    not_a_workbook,
+    read_xls,
+    workbook_format,
+)
 from dagster_project.lib.progress.xlsx import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
     SheetRows,
@@ -1270,7 +1276,13 @@ def _read_into_cells(
     unsafe = unsafe_reason(file, raw_dir)
     if unsafe:
         raise FileRejectedError(f"refused, not read: {unsafe}")
-    if suffix == ".csv":
+    # What systems that "export to Excel" write under an .xls name, a web page or a text table,
+    # is read as such (Excel and WPS open both); a workbook by its bytes, whatever its name.
+    kind = workbook_format(file.path)
+    exported = (
+        exported_as(file.path) if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES else None
+    )
+    if suffix == ".csv" or exported == "text":
         try:
             outcome.encoding = detect_encoding(file.path)
         except EncodingError as exc:
@@ -1288,10 +1300,9 @@ def _read_into_cells(
         outcome.header_row = match.row_index + 1
         return match, match.by_basis_problem
     if suffix in WORKBOOK_SUFFIXES or suffix in OLDER_WORKBOOK_SUFFIXES:
-        kind = workbook_format(file.path)
-        if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES:
+        if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES and exported != "html":
             raise FileRejectedError(not_a_workbook(file.path))
-        read = read_xls if kind == "xls" else read_workbook
+        read = read_html if exported == "html" else read_xls if kind == "xls" else read_workbook
         try:
             parts = list(read(file.path, max_xlsx_bytes, names))
         except XlsxError as exc:

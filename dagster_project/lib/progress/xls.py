@@ -14,6 +14,7 @@ Macros are never run: xlrd reads cells only.
 
 from __future__ import annotations
 
+import codecs
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from dagster_project.lib.progress.xlsx import (
     SkippedSheet,
     XlsxError,
     cell_text,
+    check_size,
     fill_merged,
     sheet_tables,
 )
@@ -45,12 +47,7 @@ _PROTECTED = (
 
 def xls_sheets(path: Path, max_bytes: int) -> Iterator[tuple[str, dict[int, list[str | None]]]]:
     """Each sheet's title and its rows as a person sees them (Excel row number → cells)."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise XlsxError(
-            f"the workbook is {size / 1e6:.0f} MB, over the limit of {max_bytes / 1e6:.0f} MB "
-            "(PLAN_TRACKER_MAX_XLSX_BYTES); split it or save it as CSV"
-        )
+    check_size(path, max_bytes, "workbook")
     contents = path.read_bytes()
     try:
         # xlrd writes its warnings (an odd record, a size that does not add up) to a log file.
@@ -132,22 +129,38 @@ def workbook_format(path: Path) -> str | None:
     return None
 
 
-def not_a_workbook(path: Path) -> str:
-    """Why a file named as a workbook is none, from its first bytes. Systems that "export to
-    Excel" often write a web page or a text table under an .xls name."""
+def exported_as(path: Path) -> str | None:
+    """What a file named as a workbook that is none holds, from its first bytes: "html" (a web
+    page), "xml" (an Excel 2003 XML spreadsheet), "text" (a text table, as Excel's "Unicode
+    text" too), or None. Systems that "export to Excel" often write one of these under an .xls
+    name; Excel and WPS open each."""
     with path.open("rb") as handle:
-        start = handle.read(512).lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
-    lowered = start.replace(b"\x00", b"").lower()
-    if lowered.startswith((b"<html", b"<!doctype", b"<table", b"<meta", b"<head")):
-        what = "a web page (HTML)"
-    elif lowered.startswith(b"<?xml") or lowered.startswith(b"<workbook"):
-        what = "an XML spreadsheet (Excel 2003 XML)"
-    elif b"\t" in start or b"," in start:
-        what = "a text table (tab- or comma-separated)"
+        start = handle.read(4096)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        start = start[2:].replace(b"\x00", b"")  # the ASCII marks looked for below suffice
+    elif b"\x00" in start:
+        return None  # binary
+    lowered = start.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lowered.startswith(b"<"):
+        if b"urn:schemas-microsoft-com:office:spreadsheet" in lowered:
+            return "xml"
+        return (
+            "html" if any(t in lowered for t in (b"<html", b"<table", b"<!doctype html")) else None
+        )
+    return "text" if b"\t" in start or b"," in start else None
+
+
+def not_a_workbook(path: Path) -> str:
+    """Why a file named as a workbook, and neither a workbook, a web page nor a text table, is
+    not read, and what to do."""
+    if exported_as(path) == "xml":
+        what = (
+            "the file is an XML spreadsheet (Excel 2003 XML) under a workbook's name, as some "
+            "systems that export to Excel write"
+        )
     else:
-        what = "no workbook format known"
+        what = "its bytes are no workbook, web page or text table"
     return (
-        f"not an Excel workbook: the file is {what} under a workbook's name, as systems that "
-        "export to Excel write; open it in Excel or WPS and save it as .xlsx (文件 → 另存为 → "
-        "Excel 工作簿 *.xlsx), or save it as CSV"
+        f"not an Excel workbook: {what}; open it in Excel or WPS and save it as .xlsx (文件 → "
+        "另存为 → Excel 工作簿 *.xlsx), or save it as CSV"
     )

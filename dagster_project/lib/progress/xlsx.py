@@ -66,6 +66,16 @@ def check_archive(path: Path, max_uncompressed_bytes: int) -> None:
         raise XlsxError("not an XLSX workbook (the zip holds no spreadsheet parts)")
 
 
+def check_size(path: Path, max_bytes: int, what: str) -> None:
+    """Refuse a file read whole into memory (an .xls workbook, a web page) over the size limit."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise XlsxError(
+            f"the {what} is {size / 1e6:.0f} MB, over the limit of {max_bytes / 1e6:.0f} MB "
+            "(PLAN_TRACKER_MAX_XLSX_BYTES); split it or save it as CSV"
+        )
+
+
 # The built-in number formats Excel reserves for East Asian locales (ECMA-376 Part 1, 18.8.30), as
 # zh-CN defines them. A Chinese Excel or WPS writes a cell's format as one of these ids with no
 # code beside it, and openpyxl knows only the western built-ins: a date shown as 2026年10月 would

@@ -1,0 +1,146 @@
+"""Reading the tables of a web page saved as an Excel file (.xls), as many systems "export to
+Excel": an HTML page whose tables Excel and WPS open as sheets. Each <table> reads as a sheet
+would, named 表1, 表2, … in the page's order: each row as its cells' text as a person sees it (a
+line break as one), a cell spanning rows or columns (rowspan, colspan) as its text in every cell
+it covers, as a merged cell reads in a workbook. Python's own HTML parser reads the page: no
+script is run, nothing is fetched, character references are decoded. Nested tables, which such
+exports do not write, read as text of the cell that holds them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+from dagster_project.lib.progress.files import EncodingError, detect_encoding
+from dagster_project.lib.progress.headers import SpreadNames
+from dagster_project.lib.progress.xlsx import (
+    SheetRows,
+    SkippedSheet,
+    XlsxError,
+    check_size,
+    sheet_tables,
+)
+
+_SPACE = re.compile(r"[ \t\r\n\f\u00a0\u3000]+")
+MAX_COLUMNS = 16384  # a sheet's width in Excel and WPS
+
+
+def html_sheets(path: Path, max_bytes: int) -> Iterator[tuple[str, dict[int, list[str | None]]]]:
+    """Each table of the page, as a sheet: its name (表1, …) and its rows (row number → cells)."""
+    check_size(path, max_bytes, "page")
+    try:
+        encoding = detect_encoding(path)
+    except EncodingError as exc:
+        raise XlsxError(f"a web page that cannot be read as text: {exc}") from exc
+    parser = _Tables()
+    parser.feed(path.read_text(encoding=encoding))
+    parser.close()
+    if not parser.tables:
+        raise XlsxError("a web page (HTML) that holds no table")
+    for number, rows in enumerate(parser.tables, start=1):
+        yield f"表{number}", laid_out(rows)
+
+
+Cell = tuple[str, int, int]  # text, rows spanned, columns spanned
+
+
+class _Tables(HTMLParser):
+    """The rows of each outermost table, each row its cells as written, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[Cell]]] = []
+        self._depth = 0  # tables open
+        self._row: list[Cell] | None = None
+        self._text: list[str] | None = None  # the open cell's text
+        self._span = (1, 1)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._depth += 1
+            if self._depth == 1:
+                self.tables.append([])
+        elif self._depth != 1:
+            if tag == "br" and self._text is not None:
+                self._text.append("\n")
+        elif tag == "tr":
+            self._end_row()
+            self._row = []
+        elif tag in ("td", "th"):
+            self._end_cell()
+            if self._row is None:  # a cell outside any row: a row of its own
+                self._row = []
+            found = dict(attrs)
+            self._span = (_span(found.get("rowspan")), _span(found.get("colspan")))
+            self._text = []
+        elif tag in ("br", "p", "div") and self._text is not None:
+            self._text.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self._depth:
+            if self._depth == 1:
+                self._end_row()
+            self._depth -= 1
+        elif self._depth == 1 and tag in ("td", "th"):
+            self._end_cell()
+        elif self._depth == 1 and tag == "tr":
+            self._end_row()
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+
+    def _end_cell(self) -> None:
+        if self._text is not None and self._row is not None:
+            lines = (_SPACE.sub(" ", line).strip() for line in "".join(self._text).split("\n"))
+            self._row.append(("\n".join(line for line in lines if line), *self._span))
+        self._text = None
+
+    def _end_row(self) -> None:
+        self._end_cell()
+        if self._row is not None:
+            self.tables[-1].append(self._row)
+        self._row = None
+
+
+def _span(value: str | None) -> int:
+    try:
+        return min(max(int((value or "1").strip()), 1), MAX_COLUMNS)
+    except ValueError:
+        return 1
+
+
+def laid_out(rows: list[list[Cell]]) -> dict[int, list[str | None]]:
+    """The table's grid: each cell at the first column its row leaves free (the cells above
+    spanning down take theirs), its text in every cell it spans."""
+    grid: dict[int, list[str | None]] = {number: [] for number in range(1, len(rows) + 1)}
+    held: dict[int, set[int]] = {}  # row number → its columns taken by cells spanning down
+    for number, cells in enumerate(rows, start=1):
+        taken = held.pop(number, set())
+        col = 0
+        for text, down, across in cells:
+            while col in taken:
+                col += 1
+            if col + across > MAX_COLUMNS:
+                raise XlsxError(
+                    f"row {number} is wider than {MAX_COLUMNS:,} columns, a sheet's limit"
+                )
+            for r in range(number, min(number + down, len(rows) + 1)):
+                line = grid[r]
+                line.extend([None] * (col + across - len(line)))
+                line[col : col + across] = [text or None] * across
+                if r > number:
+                    held.setdefault(r, set()).update(range(col, col + across))
+            col += across
+    return grid
+
+
+def read_html(
+    path: Path, max_bytes: int, names: SpreadNames | None = None
+) -> Iterator[SheetRows | SkippedSheet]:
+    """Every table of the page that holds a report header, with its data rows, as
+    `xlsx.read_workbook` reads a workbook's sheets."""
+    return sheet_tables(html_sheets(path, max_bytes), names)
