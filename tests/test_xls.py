@@ -145,6 +145,91 @@ def test_a_web_page_exported_as_excel_reads_as_a_workbook(landing: Landing) -> N
     assert reason.startswith("progress/导出.xls, sheet 表2, row 5, column 数值 value:"), reason
 
 
+SPREADSHEET_ML = """<?xml version="1.0" encoding="UTF-8"?>
+<?mso-application progid="Excel.Sheet"?>
+<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"
+ xmlns:x="urn:schemas-microsoft-com:office:excel"
+ xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet" xmlns:html="http://www.w3.org/TR/REC-html40">
+ <Styles>
+  <Style ss:ID="Default" ss:Name="Normal"><Alignment ss:Vertical="Center"/></Style>
+  <Style ss:ID="pct"><NumberFormat ss:Format="0.0%"/></Style>
+  <Style ss:ID="month"><NumberFormat ss:Format="yyyy&quot;年&quot;m&quot;月&quot;"/></Style>
+  <Style ss:ID="named"><NumberFormat ss:Format="Percent"/></Style>
+ </Styles>
+ <Worksheet ss:Name="说明"><Table><Row><Cell><Data ss:Type="String">填报说明</Data></Cell></Row>
+ </Table></Worksheet>
+ <Worksheet ss:Name="进展">
+  <Table ss:ExpandedColumnCount="5" x:FullRows="1">
+   <Row><Cell ss:MergeAcross="4"><Data ss:Type="String">2026年科技指标</Data></Cell></Row>
+   <Row ss:Index="3">
+    <Cell><Data ss:Type="String">报告期</Data></Cell><Cell><Data ss:Type="String">城市</Data></Cell>
+    <Cell><Data ss:Type="String">指标</Data></Cell><Cell><Data ss:Type="String">数值</Data></Cell>
+    <Cell><Data ss:Type="String">单位</Data></Cell>
+   </Row>
+   <Row>
+    <Cell ss:StyleID="month"><Data ss:Type="DateTime">2026-10-15T00:00:00.000</Data></Cell>
+    <Cell ss:MergeDown="1"><Data ss:Type="String">黄石</Data></Cell>
+    <Cell><Data ss:Type="String">技术合同成交额</Data></Cell>
+    <Cell><Data ss:Type="Number">3.5</Data><Comment><Data>快报</Data></Comment></Cell>
+    <Cell><Data ss:Type="String">亿元</Data></Cell>
+   </Row>
+   <Row>
+    <Cell><Data ss:Type="String">2026-10</Data></Cell>
+    <Cell ss:Index="3"
+     ><ss:Data ss:Type="String"><html:B>校地产学研</html:B>合作项目</ss:Data></Cell>
+    <Cell><Data ss:Type="Number">4</Data></Cell><Cell><Data ss:Type="String">项</Data></Cell>
+   </Row>
+   <Row>
+    <Cell><Data ss:Type="String">2026-10</Data></Cell>
+    <Cell><Data ss:Type="String">蔡甸</Data></Cell>
+    <Cell><Data ss:Type="String">全社会研发投入强度</Data></Cell>
+    <Cell ss:StyleID="pct"><Data ss:Type="Number">0.047</Data></Cell>
+   </Row>
+   <Row>
+    <Cell><Data ss:Type="String">2026-10</Data></Cell>
+    <Cell><Data ss:Type="String">鄂州</Data></Cell>
+    <Cell><Data ss:Type="String">技术合同成交额</Data></Cell>
+    <Cell><Data ss:Type="Error">#DIV/0!</Data></Cell><Cell><Data ss:Type="String">亿元</Data></Cell>
+   </Row>
+   <Row>
+    <Cell><Data ss:Type="String">2026-10</Data></Cell>
+    <Cell><Data ss:Type="String">孝感</Data></Cell>
+    <Cell><Data ss:Type="String">全社会研发投入强度</Data></Cell>
+    <Cell ss:StyleID="named"><Data ss:Type="Number">0.0525</Data></Cell>
+   </Row>
+  </Table>
+ </Worksheet>
+</Workbook>
+"""
+
+
+def test_an_xml_spreadsheet_exported_as_excel_reads_as_a_workbook(
+    landing: Landing,  # noqa: F811
+) -> None:
+    """Systems that "export to Excel" from a template often write an Excel 2003 XML spreadsheet
+    under an .xls name: each worksheet reads as a sheet, its cells at their places (rows and
+    cells left out by ss:Index), under their styles' number formats (a format's code or its
+    name), a merged cell over the cells it covers, rich text as its text, a cell's comment no
+    part of its value."""
+    (landing.raw / "progress" / "导出.xls").write_text(SPREADSHEET_ML, encoding="utf-8")
+    (outcome,) = landing.ingest()
+    assert (outcome.status, outcome.sheets, outcome.header_row, outcome.rows_loaded) == (
+        "partially_loaded",
+        ["进展"],
+        3,
+        4,
+    ), outcome.reason
+    assert landing.values() == [
+        ("huangshi", "tech_contract_turnover", "2026-10-01", "2026-10-31", 3.5, "亿元"),
+        ("huangshi", "university_city_projects", "2026-10-01", "2026-10-31", 4.0, "项"),
+        ("caidian", "rd_intensity", "2026-10-01", "2026-10-31", pytest.approx(4.7), "%"),
+        ("xiaogan", "rd_intensity", "2026-10-01", "2026-10-31", pytest.approx(5.25), "%"),
+    ]
+    ((reason,),) = landing.rows("select reason from dq.quarantine")
+    assert reason.startswith("progress/导出.xls, sheet 进展, row 7, column 数值 value:"), reason
+    assert "#DIV/0!" in reason
+
+
 @pytest.mark.parametrize(
     ("content", "encoding"),
     [("\t", "utf-16"), (",", "gbk")],
@@ -171,26 +256,27 @@ def test_a_text_table_exported_as_excel_reads_as_a_csv(
     ("content", "reason"),
     [
         (
-            b'<?xml version="1.0"?>\n<Workbook '
-            b'xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
-            "not an Excel workbook: the file is an XML spreadsheet (Excel 2003 XML) under a "
-            "workbook's name",
+            b'<?xml version="1.0"?>\n<!DOCTYPE w [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;">]>\n'
+            b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">&b;</Workbook>',
+            "not a readable XML spreadsheet: it declares entities (a), refused as they can "
+            "expand beyond any memory",
         ),
         (b"<html><body><p>\xe6\x97\xa0</p></body></html>", "a web page (HTML) that holds no table"),
         (
             b"\x00\x01\x02 junk",
-            "not an Excel workbook: its bytes are no workbook, web page or text",
+            "not an Excel workbook: its bytes are no workbook, web page, XML spreadsheet",
         ),
     ],
-    ids=["xml-spreadsheet", "page-without-table", "binary"],
+    ids=["xml-entities", "page-without-table", "binary"],
 )
 def test_an_export_that_holds_no_table_to_read_is_refused(
     landing: Landing,  # noqa: F811
     content: bytes,
     reason: str,
 ) -> None:
-    """What an .xls name holds that is no workbook, web page with a table, or text table is
-    refused, saying what it is and how to save a workbook."""
+    """What an .xls name holds that is no workbook, web page with a table, XML spreadsheet or
+    text table is refused, saying what it is and how to save a workbook; so is an XML
+    spreadsheet that declares entities (which could expand to gigabytes)."""
     (landing.raw / "progress" / "export.xls").write_bytes(content)
     (outcome,) = landing.ingest()
     assert outcome.status == "rejected"

@@ -76,6 +76,7 @@ from dagster_project.lib.progress.xlsx import (
     XlsxError,
     read_workbook,
 )
+from dagster_project.lib.progress.xml_spreadsheet import read_xml_spreadsheet
 from dagster_project.lib.sql import quote_literal, table_exists
 from dagster_project.lib.text import lookup_key, sql_string_literal
 
@@ -1276,8 +1277,9 @@ def _read_into_cells(
     unsafe = unsafe_reason(file, raw_dir)
     if unsafe:
         raise FileRejectedError(f"refused, not read: {unsafe}")
-    # What systems that "export to Excel" write under an .xls name, a web page or a text table,
-    # is read as such (Excel and WPS open both); a workbook by its bytes, whatever its name.
+    # What systems that "export to Excel" write under an .xls name, a web page, an Excel 2003 XML
+    # spreadsheet or a text table, is read as such, as Excel and WPS open each; a workbook by its
+    # bytes, whatever its name.
     kind = workbook_format(file.path)
     exported = (
         exported_as(file.path) if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES else None
@@ -1300,9 +1302,11 @@ def _read_into_cells(
         outcome.header_row = match.row_index + 1
         return match, match.by_basis_problem
     if suffix in WORKBOOK_SUFFIXES or suffix in OLDER_WORKBOOK_SUFFIXES:
-        if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES and exported != "html":
+        if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES and exported is None:
             raise FileRejectedError(not_a_workbook(file.path))
-        read = read_html if exported == "html" else read_xls if kind == "xls" else read_workbook
+        read = {"html": read_html, "xml": read_xml_spreadsheet}.get(exported or "") or (
+            read_xls if kind == "xls" else read_workbook
+        )
         try:
             parts = list(read(file.path, max_xlsx_bytes, names))
         except XlsxError as exc:

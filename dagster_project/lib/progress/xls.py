@@ -151,16 +151,10 @@ def exported_as(path: Path) -> str | None:
 
 
 def not_a_workbook(path: Path) -> str:
-    """Why a file named as a workbook, and neither a workbook, a web page nor a text table, is
-    not read, and what to do."""
-    if exported_as(path) == "xml":
-        what = (
-            "the file is an XML spreadsheet (Excel 2003 XML) under a workbook's name, as some "
-            "systems that export to Excel write"
-        )
-    else:
-        what = "its bytes are no workbook, web page or text table"
+    """Why a file named as a workbook that is none, nor a web page, an XML spreadsheet or a text
+    table, is not read, and what to do."""
     return (
-        f"not an Excel workbook: {what}; open it in Excel or WPS and save it as .xlsx (文件 → "
-        "另存为 → Excel 工作簿 *.xlsx), or save it as CSV"
+        "not an Excel workbook: its bytes are no workbook, web page, XML spreadsheet or text "
+        "table; open it in Excel or WPS and save it as .xlsx (文件 → 另存为 → Excel 工作簿 "
+        "*.xlsx), or save it as CSV"
     )
