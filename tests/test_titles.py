@@ -345,11 +345,17 @@ def test_a_note_without_a_label_under_the_table_is_no_row(landing: Landing) -> N
     rows: list[list[str | None]] = [[*line.split(",")] for line in (header, *table)]
     sheet: list[list[str | None]] = [*rows, ["本表数据为快报数，以年报为准。"], ["填表人：张三"]]
     build_workbook({"10月": sheet}).save(progress / "note.xlsx")
+    # Merged across the table's columns, as printed forms write a note (and a signature line).
+    merged = build_workbook({"10月": [*rows, ["1.本表数据为快报数。"], ["注：以年报为准。"]]})
+    merged.active.merge_cells("A4:E4")
+    merged.active.merge_cells("A5:E5")
+    merged.save(progress / "merged.xlsx")
     outcomes = {o.source_file: (o.status, o.rows_in, o.rows_loaded) for o in landing.ingest()}
     assert outcomes == {
         "progress/note.csv": ("loaded", 2, 2),
         "progress/numbered.csv": ("loaded", 2, 2),
         "progress/note.xlsx": ("loaded", 2, 2),
+        "progress/merged.xlsx": ("loaded", 2, 2),
         "progress/mid.csv": ("partially_loaded", 3, 2),
         "progress/word.csv": ("partially_loaded", 3, 2),
     }

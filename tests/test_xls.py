@@ -124,6 +124,7 @@ def test_a_web_page_exported_as_excel_reads_as_a_workbook(landing: Landing) -> N
         <td x:num="3.5">3.5</td><td>亿元</td></tr>
     <tr><td>2026-10</td><td>校地产学研合作项目</td><td> 4 </td><td>项</td></tr>
     <tr><td>2026-10</td><td>鄂州</td><td>技术合同成交额</td><td>约2</td><td>亿元</td></tr>
+    <tr><td colspan="5">本表数据为快报数，以年报为准。</td></tr>
     <tr><td colspan="3">填表人：张三</td><td colspan="2">报出日期：2026年11月6日</td></tr>
     </table></body></html>"""
     (landing.raw / "progress" / "导出.xls").write_bytes(page.encode("gbk"))

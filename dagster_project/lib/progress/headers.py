@@ -440,7 +440,8 @@ def footer_rows(rows: Sequence[Sequence[str | None]]) -> int:
     not."""
     start = len(rows)
     for index in range(len(rows) - 1, -1, -1):
-        texts = [text for text in written_row(rows[index]) if text]
+        # A note merged across the table's columns reads in each cell it covers: one text.
+        texts = list(dict.fromkeys(text for text in written_row(rows[index]) if text))
         sentence = len(texts) == 1 and _NOTE_SENTENCE.search(texts[0]) is not None
         if not texts or (len(texts) == 1 and _NOTE_ITEM.match(texts[0]) and not sentence):
             continue
