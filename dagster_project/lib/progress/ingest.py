@@ -1280,7 +1280,8 @@ def _read_into_cells(
     # What systems that "export to Excel" write under an .xls name, a web page, an Excel 2003 XML
     # spreadsheet or a text table, is read as such, as Excel and WPS open each; a workbook by its
     # bytes, whatever its name.
-    kind = workbook_format(file.path)
+    workbook = suffix in WORKBOOK_SUFFIXES or suffix in OLDER_WORKBOOK_SUFFIXES
+    kind = workbook_format(file.path) if workbook else None
     exported = (
         exported_as(file.path) if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES else None
     )
@@ -1301,7 +1302,7 @@ def _read_into_cells(
             Path(transcoded).unlink(missing_ok=True)
         outcome.header_row = match.row_index + 1
         return match, match.by_basis_problem
-    if suffix in WORKBOOK_SUFFIXES or suffix in OLDER_WORKBOOK_SUFFIXES:
+    if workbook:
         if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES and exported is None:
             raise FileRejectedError(not_a_workbook(file.path))
         read = {"html": read_html, "xml": read_xml_spreadsheet}.get(exported or "") or (
