@@ -321,14 +321,34 @@ def test_a_broken_or_protected_xls_is_refused_with_the_reason(tmp_path: Path) ->
         list(read_xls(large, 1000))
 
 
-def test_a_spreadsheet_format_not_read_says_how_to_save_one_that_is(
+def test_a_wps_spreadsheet_reads_when_its_bytes_are_a_workbook_s(
     landing: Landing,  # noqa: F811
 ) -> None:
-    (landing.raw / "progress" / "report.et").write_bytes(OLE2_MAGIC + b"\x00" * 512)
-    (outcome,) = landing.ingest()
-    assert (outcome.status, outcome.reason) == (
-        "rejected",
-        "unsupported file type '.et': progress reports are .csv, .xlsx or .xls; a WPS "
-        "spreadsheet: save it as .xlsx (Excel or WPS: 文件 → 另存为 → Excel 工作簿 *.xlsx) or as "
-        "CSV",
+    """A WPS spreadsheet (.et) is read as the workbook its bytes are; one in a format of WPS's
+    own, and a spreadsheet format not read (.ods), each says how to save a workbook."""
+    progress = landing.raw / "progress"
+    xls_workbook(
+        progress / "report.et", {"进展": [HEADER, ["2026-03", "黄石", "技术合同成交额", 1, "亿元"]]}
     )
+    (progress / "own.et").write_bytes(OLE2_MAGIC + b"\x00" * 512)
+    (progress / "plain.ett").write_bytes(b"\x00\x01 not a workbook")
+    (progress / "report.ods").write_bytes(b"PK\x03\x04 an OpenDocument spreadsheet")
+    outcomes = {o.source_file: (o.status, o.reason) for o in landing.ingest()}
+    save = "save it as .xlsx (Excel or WPS: 文件 → 另存为 → Excel 工作簿 *.xlsx) or as CSV"
+    assert outcomes == {
+        "progress/report.et": ("loaded", None),
+        "progress/own.et": (
+            "rejected",
+            'not a readable Excel 97–2003 workbook (CompDocError: Expected "little-endian" '
+            f"marker, found b'\\x00\\x00'); a WPS spreadsheet in a format of its own: {save}",
+        ),
+        "progress/plain.ett": (
+            "rejected",
+            f"not read: a WPS spreadsheet in a format of its own: {save}",
+        ),
+        "progress/report.ods": (
+            "rejected",
+            "unsupported file type '.ods': progress reports are .csv, .xlsx or .xls; an "
+            f"OpenDocument spreadsheet: {save}",
+        ),
+    }

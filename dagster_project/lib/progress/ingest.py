@@ -1249,13 +1249,15 @@ def land_batch(
 # .xltm) holds its sheets in the same parts, which openpyxl reads alike; macros are not run.
 # Excel 97–2003 workbooks and templates (.xls, .xlt) are read by xls.py. Which reader reads a
 # workbook is decided by its first bytes, not its name: an XLSX workbook renamed .xls reads.
+# So is a WPS spreadsheet's (.et, .ett): read when its bytes are one of Excel's formats.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 OLDER_WORKBOOK_SUFFIXES = (".xls", ".xlt")
+WPS_SUFFIXES = (".et", ".ett")
 
 # Spreadsheet formats offices still save in that are not read, and how to get one that is.
 _SAVE_AS = "save it as .xlsx (Excel or WPS: 文件 → 另存为 → Excel 工作簿 *.xlsx) or as CSV"
+_WPS = f"a WPS spreadsheet in a format of its own: {_SAVE_AS}"
 OLDER_FORMATS = {
-    ".et": f"a WPS spreadsheet: {_SAVE_AS}",
     ".ods": f"an OpenDocument spreadsheet: {_SAVE_AS}",
     ".numbers": f"a Numbers spreadsheet: {_SAVE_AS}",
 }
@@ -1280,7 +1282,7 @@ def _read_into_cells(
     # What systems that "export to Excel" write under an .xls name, a web page, an Excel 2003 XML
     # spreadsheet or a text table, is read as such, as Excel and WPS open each; a workbook by its
     # bytes, whatever its name.
-    workbook = suffix in WORKBOOK_SUFFIXES or suffix in OLDER_WORKBOOK_SUFFIXES
+    workbook = suffix in (*WORKBOOK_SUFFIXES, *OLDER_WORKBOOK_SUFFIXES, *WPS_SUFFIXES)
     kind = workbook_format(file.path) if workbook else None
     exported = (
         exported_as(file.path) if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES else None
@@ -1305,13 +1307,16 @@ def _read_into_cells(
     if workbook:
         if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES and exported is None:
             raise FileRejectedError(not_a_workbook(file.path))
+        if kind is None and suffix in WPS_SUFFIXES:
+            raise FileRejectedError(f"not read: {_WPS}")
         read = {"html": read_html, "xml": read_xml_spreadsheet}.get(exported or "") or (
             read_xls if kind == "xls" else read_workbook
         )
         try:
             parts = list(read(file.path, max_xlsx_bytes, names))
         except XlsxError as exc:
-            raise FileRejectedError(str(exc)) from exc
+            wps = f"; {_WPS}" if suffix in WPS_SUFFIXES else ""
+            raise FileRejectedError(f"{exc}{wps}") from exc
         sheets = [p for p in parts if isinstance(p, SheetRows)]
         skipped = [p for p in parts if isinstance(p, SkippedSheet)]
         if not sheets:
