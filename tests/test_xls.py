@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import xlwt
 
-from dagster_project.lib.progress.html_tables import laid_out
+from dagster_project.lib.progress.html_tables import html_sheets, laid_out
 from dagster_project.lib.progress.xls import OLE2_MAGIC, read_xls
 from dagster_project.lib.progress.xlsx import XlsxError
 from tests.fixtures.make_fixtures import build_workbook
@@ -301,6 +301,16 @@ def test_a_page_s_cells_spanning_rows_and_columns_take_their_places() -> None:
     }
     with pytest.raises(XlsxError, match="row 1 is wider than 16,384 columns"):
         laid_out([[("a", 1, 16384), ("b", 1, 1)]])
+
+
+def test_a_page_without_its_closing_tags_reads_to_its_end(tmp_path: Path) -> None:
+    """A page cut short, or written without closing tags, reads as a browser shows it: the row
+    and cell left open at its end are its last."""
+    page = tmp_path / "export.xls"
+    page.write_text("<table><tr><td>报告期<td>城市<tr><td>2026-10<td>黄石", encoding="utf-8")
+    assert list(html_sheets(page, 1 << 20)) == [
+        ("表1", {1: ["报告期", "城市"], 2: ["2026-10", "黄石"]})
+    ]
 
 
 def test_a_broken_or_protected_xls_is_refused_with_the_reason(tmp_path: Path) -> None:

@@ -89,6 +89,13 @@ class _Tables(HTMLParser):
         elif self._depth == 1 and tag == "tr":
             self._end_row()
 
+    def close(self) -> None:
+        """The end of the page ends the row and cell left open, as a browser shows them (a page
+        cut short, or written without its closing tags)."""
+        super().close()
+        if self._depth:
+            self._end_row()
+
     def handle_data(self, data: str) -> None:
         if self._text is not None:
             self._text.append(data)
