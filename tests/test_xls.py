@@ -263,12 +263,13 @@ def test_a_text_table_exported_as_excel_reads_as_a_csv(
             "expand beyond any memory",
         ),
         (b"<html><body><p>\xe6\x97\xa0</p></body></html>", "a web page (HTML) that holds no table"),
+        (b"<html><table><tr><td>a<![ <td>", "not a readable web page (AssertionError: "),
         (
             b"\x00\x01\x02 junk",
             "not an Excel workbook: its bytes are no workbook, web page, XML spreadsheet",
         ),
     ],
-    ids=["xml-entities", "page-without-table", "binary"],
+    ids=["xml-entities", "page-without-table", "malformed-page", "binary"],
 )
 def test_an_export_that_holds_no_table_to_read_is_refused(
     landing: Landing,  # noqa: F811
@@ -362,3 +363,16 @@ def test_a_wps_spreadsheet_reads_when_its_bytes_are_a_workbook_s(
             f"OpenDocument spreadsheet: {save}",
         ),
     }
+
+
+def test_a_sheet_that_cannot_be_read_names_it(tmp_path: Path) -> None:
+    """A workbook whose sheet is corrupt (a cell's record cut short) is refused naming the sheet,
+    never failing the run."""
+    path = tmp_path / "corrupt.xls"
+    xls_workbook(path, {"进展": [HEADER, ["2026-03", "黄石", "技术合同成交额", 1.5, "亿元"]]})
+    contents = bytearray(path.read_bytes())
+    label = contents.find(bytes([0xFD, 0x00, 0x0A, 0x00]))  # a text cell's record, 10 bytes long
+    contents[label + 2] = 0x02
+    path.write_bytes(bytes(contents))
+    with pytest.raises(XlsxError, match=r"^sheet '进展' cannot be read \(error: unpack requires"):
+        list(read_xls(path, 1 << 20))

@@ -36,8 +36,16 @@ def html_sheets(path: Path, max_bytes: int) -> Iterator[tuple[str, dict[int, lis
     except EncodingError as exc:
         raise XlsxError(f"a web page that cannot be read as text: {exc}") from exc
     parser = _Tables()
-    parser.feed(path.read_text(encoding=encoding))
-    parser.close()
+    try:
+        parser.feed(path.read_text(encoding=encoding))
+        parser.close()
+    except XlsxError:
+        raise
+    except Exception as exc:  # html.parser asserts on a malformed declaration (<![ … )
+        raise XlsxError(
+            f"not a readable web page ({type(exc).__name__}: {exc}); open it in Excel or WPS "
+            "and save it as .xlsx"
+        ) from exc
     if not parser.tables:
         raise XlsxError("a web page (HTML) that holds no table")
     for number, rows in enumerate(parser.tables, start=1):

@@ -63,19 +63,19 @@ def xls_sheets(path: Path, max_bytes: int) -> Iterator[tuple[str, dict[int, list
             f"not a readable Excel 97–2003 workbook ({type(exc).__name__}: {exc})"
         ) from exc
     try:
-        for index in range(book.nsheets):
-            sheet = book.sheet_by_index(index)
+        for index, title in enumerate(book.sheet_names()):
             try:
+                sheet = book.sheet_by_index(index)  # parsed here (on demand)
                 rows = {
                     r + 1: [_shown(book, sheet.cell(r, c)) for c in range(sheet.row_len(r))]
                     for r in range(sheet.nrows)
                 }
                 fill_merged(rows, [_merge(*m) for m in sheet.merged_cells])
-            except Exception as exc:
+            except Exception as exc:  # xlrd's IndexError, KeyError, struct.error, …
                 raise XlsxError(
-                    f"sheet {sheet.name!r} cannot be read ({type(exc).__name__}: {exc})"
+                    f"sheet {title!r} cannot be read ({type(exc).__name__}: {exc})"
                 ) from exc
-            yield sheet.name, rows
+            yield title, rows
             book.unload_sheet(index)
     finally:
         book.release_resources()
