@@ -204,6 +204,12 @@ SPREADSHEET_ML = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+XML_SHEET = (
+    b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+    b'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="a"><Table>'
+)
+
+
 def test_an_xml_spreadsheet_exported_as_excel_reads_as_a_workbook(
     landing: Landing,  # noqa: F811
 ) -> None:
@@ -265,11 +271,28 @@ def test_a_text_table_exported_as_excel_reads_as_a_csv(
         (b"<html><body><p>\xe6\x97\xa0</p></body></html>", "a web page (HTML) that holds no table"),
         (b"<html><table><tr><td>a<![ <td>", "not a readable web page (AssertionError: "),
         (
+            XML_SHEET + b'<Row ss:Index="3"/><Row ss:Index="2"/></Table></Worksheet></Workbook>',
+            "not a readable XML spreadsheet: row 2 is out of order or beyond a sheet's 1,048,576 "
+            "(after 3)",
+        ),
+        (
+            XML_SHEET
+            + b'<Row><Cell ss:MergeDown="99999999"/></Row></Table></Worksheet></Workbook>',
+            "not a readable XML spreadsheet: row 1, column 1 is merged across 0 and down 99999999",
+        ),
+        (
             b"\x00\x01\x02 junk",
             "not an Excel workbook: its bytes are no workbook, web page, XML spreadsheet",
         ),
     ],
-    ids=["xml-entities", "page-without-table", "malformed-page", "binary"],
+    ids=[
+        "xml-entities",
+        "page-without-table",
+        "malformed-page",
+        "xml-rows-out-of-order",
+        "xml-merged-beyond-a-sheet",
+        "binary",
+    ],
 )
 def test_an_export_that_holds_no_table_to_read_is_refused(
     landing: Landing,  # noqa: F811

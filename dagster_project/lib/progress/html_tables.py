@@ -17,6 +17,7 @@ from pathlib import Path
 from dagster_project.lib.progress.files import EncodingError, detect_encoding
 from dagster_project.lib.progress.headers import SpreadNames
 from dagster_project.lib.progress.xlsx import (
+    MAX_COLUMNS,
     SheetRows,
     SkippedSheet,
     XlsxError,
@@ -25,7 +26,6 @@ from dagster_project.lib.progress.xlsx import (
 )
 
 _SPACE = re.compile(r"[ \t\r\n\f\u00a0\u3000]+")
-MAX_COLUMNS = 16384  # a sheet's width in Excel and WPS
 
 
 def html_sheets(path: Path, max_bytes: int) -> Iterator[tuple[str, dict[int, list[str | None]]]]:

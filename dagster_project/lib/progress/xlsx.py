@@ -66,6 +66,11 @@ def check_archive(path: Path, max_uncompressed_bytes: int) -> None:
         raise XlsxError("not an XLSX workbook (the zip holds no spreadsheet parts)")
 
 
+# A sheet's size in Excel and WPS: what a file that says more of is in error.
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+
+
 def check_size(path: Path, max_bytes: int, what: str) -> None:
     """Refuse a file read whole into memory (an .xls workbook, a web page) over the size limit."""
     size = path.stat().st_size
@@ -233,12 +238,13 @@ def _merges(stream: IO[bytes]) -> list[Merge]:
 def fill_merged(rows: dict[int, list[str | None]], merges: list[Merge]) -> None:
     """Every cell a merged range covers takes the value of its first cell, in the rows given
     (Excel row number → cells); rows outside `rows` are left as they are."""
+    last = max(rows, default=0)  # a range merged past the last row (A1:A1048576) ends there
     for min_row, min_col, max_row, max_col in merges:
         top = rows.get(min_row)
         value = top[min_col - 1] if top is not None and min_col <= len(top) else None
         if value is None:
             continue
-        for row_number in range(min_row, max_row + 1):
+        for row_number in range(min_row, min(max_row, last) + 1):
             cells = rows.get(row_number)
             if cells is None:
                 continue

@@ -21,6 +21,8 @@ from defusedxml.ElementTree import iterparse  # type: ignore[import-untyped]
 
 from dagster_project.lib.progress.headers import SpreadNames
 from dagster_project.lib.progress.xlsx import (
+    MAX_COLUMNS,
+    MAX_ROWS,
     Merge,
     SheetRows,
     SkippedSheet,
@@ -32,6 +34,7 @@ from dagster_project.lib.progress.xlsx import (
 )
 
 _SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
+_RESAVE = "open it in Excel or WPS and save it as .xlsx"
 # The formats SpreadsheetML names instead of writing their code.
 _NAMED_FORMATS = {
     "general": "General",
@@ -68,7 +71,7 @@ def xml_sheets(path: Path, max_bytes: int) -> Iterator[tuple[str, dict[int, list
                     if code:
                         formats[_attr(element, "ID") or ""] = _NAMED_FORMATS.get(code.lower(), code)
                 elif tag == f"{_SS}Row":
-                    row_number = int(_attr(element, "Index") or row_number + 1)
+                    row_number = _index(element, row_number, MAX_ROWS, "row")
                     rows[row_number] = _row(element, row_number, formats, merges)
                     element.clear()
                 elif tag == f"{_SS}Worksheet":
@@ -82,10 +85,12 @@ def xml_sheets(path: Path, max_bytes: int) -> Iterator[tuple[str, dict[int, list
     except EntitiesForbidden as exc:
         raise XlsxError(
             f"not a readable XML spreadsheet: it declares entities ({exc.name}), refused as they "
-            "can expand beyond any memory; open it in Excel or WPS and save it as .xlsx"
+            f"can expand beyond any memory; {_RESAVE}"
         ) from exc
     except Exception as exc:  # the XML's errors, a forbidden entity, an index that is no number
-        raise XlsxError(f"not a readable XML spreadsheet ({type(exc).__name__}: {exc})") from exc
+        raise XlsxError(
+            f"not a readable XML spreadsheet ({type(exc).__name__}: {exc}); {_RESAVE}"
+        ) from exc
 
 
 def _row(
@@ -95,17 +100,34 @@ def _row(
     cells: list[str | None] = []
     col = 0
     for cell in element.iter(f"{_SS}Cell"):
-        col = int(_attr(cell, "Index") or col + 1)
+        col = _index(cell, col, MAX_COLUMNS, f"row {row_number}: column")
         cells.extend([None] * (col - len(cells)))
         data = cell.find(f"{_SS}Data")
         style = formats.get(_attr(cell, "StyleID") or "", "General")
         cells[col - 1] = None if data is None else _shown(data, style)
         across = int(_attr(cell, "MergeAcross") or 0)
         down = int(_attr(cell, "MergeDown") or 0)
+        if not (0 <= across <= MAX_COLUMNS - col and 0 <= down <= MAX_ROWS - row_number):
+            raise XlsxError(
+                f"not a readable XML spreadsheet: row {row_number}, column {col} is merged "
+                f"across {across} and down {down}, beyond a sheet; {_RESAVE}"
+            )
         if across or down:
             merges.append((row_number, col, row_number + down, col + across))
         col += across
     return cells
+
+
+def _index(element: Any, before: int, most: int, what: str) -> int:
+    """A row's or cell's place: its ss:Index (1-based), or the one after the last. Excel writes
+    them in order and within a sheet's size; a file that does not is in error."""
+    index = int(_attr(element, "Index") or before + 1)
+    if not before < index <= most:
+        raise XlsxError(
+            f"not a readable XML spreadsheet: {what} {index} is out of order or beyond a "
+            f"sheet's {most:,} (after {before}); {_RESAVE}"
+        )
+    return index
 
 
 def _attr(element: Any, name: str) -> str | None:
