@@ -13,7 +13,7 @@ import xlwt
 
 from dagster_project.lib.progress.html_tables import html_sheets, laid_out
 from dagster_project.lib.progress.xls import OLE2_MAGIC, read_xls
-from dagster_project.lib.progress.xlsx import XlsxError
+from dagster_project.lib.progress.xlsx import XlsxError, fill_merged
 from tests.fixtures.make_fixtures import build_workbook
 from tests.test_ingest import Landing, landing  # noqa: F401  (the fixture)
 
@@ -325,6 +325,18 @@ def test_a_page_s_cells_spanning_rows_and_columns_take_their_places() -> None:
     }
     with pytest.raises(XlsxError, match="row 1 is wider than 16,384 columns"):
         laid_out([[("a", 1, 16384), ("b", 1, 1)]])
+
+
+def test_merged_cells_that_would_fill_memory_are_refused() -> None:
+    """A few bytes of merged ranges (a workbook's, a web page's spans) may cover billions of
+    cells, as a zip bomb inflates: past 20,000,000 cells filled the file is refused."""
+    with pytest.raises(XlsxError, match="merged cells cover more than 20,000,000 cells"):
+        fill_merged({1: ["x"]}, [(1, 1, 1, 16384)] * 1300)
+    with pytest.raises(XlsxError, match="merged cells cover more than 20,000,000 cells"):
+        laid_out([[("a", 1, 16384)]] * 1300)
+    filled: dict[int, list[str | None]] = {1: ["x"], 2: []}
+    fill_merged(filled, [(1, 1, 1_048_576, 2)] * 1300)  # past the last row: only to it
+    assert filled == {1: ["x", "x"], 2: ["x", "x"]}
 
 
 def test_a_page_without_its_closing_tags_reads_to_its_end(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from dagster_project.lib.progress.xlsx import (
     SheetRows,
     SkippedSheet,
     XlsxError,
+    check_filled,
     check_size,
     sheet_tables,
 )
@@ -133,6 +134,7 @@ def laid_out(rows: list[list[Cell]]) -> dict[int, list[str | None]]:
     spanning down take theirs), its text in every cell it spans."""
     grid: dict[int, list[str | None]] = {number: [] for number in range(1, len(rows) + 1)}
     held: dict[int, set[int]] = {}  # row number → its columns taken by cells spanning down
+    filled = 0
     for number, cells in enumerate(rows, start=1):
         taken = held.pop(number, set())
         col = 0
@@ -143,6 +145,9 @@ def laid_out(rows: list[list[Cell]]) -> dict[int, list[str | None]]:
                 raise XlsxError(
                     f"row {number} is wider than {MAX_COLUMNS:,} columns, a sheet's limit"
                 )
+            if down > 1 or across > 1:
+                filled += (min(number + down, len(rows) + 1) - number) * across
+                check_filled(filled)
             for r in range(number, min(number + down, len(rows) + 1)):
                 line = grid[r]
                 line.extend([None] * (col + across - len(line)))

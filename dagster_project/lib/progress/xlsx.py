@@ -69,6 +69,18 @@ def check_archive(path: Path, max_uncompressed_bytes: int) -> None:
 # A sheet's size in Excel and WPS: what a file that says more of is in error.
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
+# The cells that merged ranges (or a web page's spans) may fill in a file: a few bytes of
+# <mergeCell ref="A1:XFD1048576"/> would otherwise fill memory, as a zip bomb would. Far above
+# what the size limit lets a real report hold.
+MAX_FILLED_CELLS = 20_000_000
+
+
+def check_filled(filled: int) -> None:
+    if filled > MAX_FILLED_CELLS:
+        raise XlsxError(
+            f"its merged cells cover more than {MAX_FILLED_CELLS:,} cells; unmerge them, or "
+            "split the file or save it as CSV"
+        )
 
 
 def check_size(path: Path, max_bytes: int, what: str) -> None:
@@ -239,11 +251,14 @@ def fill_merged(rows: dict[int, list[str | None]], merges: list[Merge]) -> None:
     """Every cell a merged range covers takes the value of its first cell, in the rows given
     (Excel row number → cells); rows outside `rows` are left as they are."""
     last = max(rows, default=0)  # a range merged past the last row (A1:A1048576) ends there
+    filled = 0
     for min_row, min_col, max_row, max_col in merges:
         top = rows.get(min_row)
         value = top[min_col - 1] if top is not None and min_col <= len(top) else None
         if value is None:
             continue
+        filled += (min(max_row, last) - min_row + 1) * (max_col - min_col + 1)
+        check_filled(filled)
         for row_number in range(min_row, min(max_row, last) + 1):
             cells = rows.get(row_number)
             if cells is None:
