@@ -357,6 +357,14 @@ def test_a_broken_or_protected_xls_is_refused_with_the_reason(tmp_path: Path) ->
     broken.write_bytes(OLE2_MAGIC + b"\x00" * 512)
     with pytest.raises(XlsxError, match=r"^not a readable Excel 97–2003 workbook \("):
         list(read_xls(broken, 1 << 20))
+    encrypted = tmp_path / "encrypted.xls"
+    xls_workbook(encrypted, {"进展": [HEADER]})
+    contents = bytearray(encrypted.read_bytes())
+    after_bof = contents.find(bytes([0x09, 0x08, 0x10, 0x00])) + 20  # the workbook's BOF record
+    contents[after_bof : after_bof + 2] = bytes([0x2F, 0x00])  # the record after it: FILEPASS
+    encrypted.write_bytes(bytes(contents))
+    with pytest.raises(XlsxError, match="97–2003 workbook: it is protected by a password"):
+        list(read_xls(encrypted, 1 << 20))
     protected = tmp_path / "protected.xlsx"
     protected.write_bytes(OLE2_MAGIC + b"\x00" * 512 + "EncryptedPackage".encode("utf-16-le"))
     with pytest.raises(XlsxError, match="protected by a password: remove the password"):
