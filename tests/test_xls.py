@@ -375,6 +375,35 @@ def test_a_broken_or_protected_xls_is_refused_with_the_reason(tmp_path: Path) ->
         list(read_xls(large, 1000))
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "encoding"),
+    [("export.txt", "\t", "utf-16"), ("export.txt", "\t", "gbk"), ("export.tsv", "\t", "utf-8")],
+    ids=["unicode-text", "tab-delimited-gbk", "tsv"],
+)
+def test_a_text_file_that_holds_a_table_reads_as_a_csv(
+    landing: Landing,  # noqa: F811
+    name: str,
+    content: str,
+    encoding: str,
+) -> None:
+    """Excel's and WPS's text formats besides CSV (Unicode 文本, 文本文件(制表符分隔); .tsv) read as
+    CSV when they hold a table; a text file that holds none is not read, saying so."""
+    lines = [[str(h) for h in HEADER], ["2026-10", "黄石", "技术合同成交额", "3.5", "亿元"]]
+    text = "\r\n".join(content.join(line) for line in lines) + "\r\n"
+    (landing.raw / "progress" / name).write_bytes(text.encode(encoding))
+    (landing.raw / "progress" / "readme.txt").write_text("每月5日前报送。", encoding="utf-8")
+    outcomes = {o.source_file: (o.status, o.rows_loaded, o.reason) for o in landing.ingest()}
+    assert outcomes == {
+        f"progress/{name}": ("loaded", 1, None),
+        "progress/readme.txt": (
+            "rejected",
+            0,
+            "unsupported file type '.txt': progress reports are .csv, .xlsx or .xls (a text "
+            "file is read when it holds a table)",
+        ),
+    }
+
+
 def test_a_wps_spreadsheet_reads_when_its_bytes_are_a_workbook_s(
     landing: Landing,  # noqa: F811
 ) -> None:

@@ -1253,11 +1253,15 @@ def land_batch(
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 OLDER_WORKBOOK_SUFFIXES = (".xls", ".xlt")
 WPS_SUFFIXES = (".et", ".ett")
+# Text tables Excel and WPS save besides CSV (文本文件(制表符分隔), Unicode 文本): read as CSV
+# when they hold a table (a tab or comma in their first lines).
+TEXT_SUFFIXES = (".txt", ".tsv")
 
 # Spreadsheet formats offices still save in that are not read, and how to get one that is.
 _SAVE_AS = "save it as .xlsx (Excel or WPS: 文件 → 另存为 → Excel 工作簿 *.xlsx) or as CSV"
 _WPS = f"a WPS spreadsheet in a format of its own: {_SAVE_AS}"
 OLDER_FORMATS = {
+    ".xlsb": f"an Excel binary workbook: {_SAVE_AS}",
     ".ods": f"an OpenDocument spreadsheet: {_SAVE_AS}",
     ".numbers": f"a Numbers spreadsheet: {_SAVE_AS}",
 }
@@ -1285,7 +1289,9 @@ def _read_into_cells(
     workbook = suffix in (*WORKBOOK_SUFFIXES, *OLDER_WORKBOOK_SUFFIXES, *WPS_SUFFIXES)
     kind = workbook_format(file.path) if workbook else None
     exported = (
-        exported_as(file.path) if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES else None
+        exported_as(file.path)
+        if (kind is None and suffix in OLDER_WORKBOOK_SUFFIXES) or suffix in TEXT_SUFFIXES
+        else None
     )
     if suffix == ".csv" or exported == "text":
         try:
@@ -1332,6 +1338,7 @@ def _read_into_cells(
     how = OLDER_FORMATS.get(suffix)
     raise FileRejectedError(
         f"unsupported file type {suffix or '(none)'!r}: progress reports are .csv, .xlsx or .xls"
+        + (" (a text file is read when it holds a table)" if suffix in TEXT_SUFFIXES else "")
         + (f"; {how}" if how else "")
     )
 
