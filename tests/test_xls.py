@@ -404,6 +404,32 @@ def test_a_text_file_that_holds_a_table_reads_as_a_csv(
     }
 
 
+def test_a_web_page_saved_as_such_reads_as_one_under_an_xls_name(
+    landing: Landing,  # noqa: F811
+) -> None:
+    """Excel's "save as web page" (.htm) and a system's HTML export (.html) read as a page under
+    an .xls name does; a page without a table, or a file that is no page, says why."""
+    rows = "".join(
+        f"<tr><td>{'</td><td>'.join(map(str, row))}</td></tr>"
+        for row in (HEADER, ["2026-10", "黄石", "技术合同成交额", 3.5, "亿元"])
+    )
+    progress = landing.raw / "progress"
+    (progress / "sheet.htm").write_text(f"<html><body><table>{rows}</table>", encoding="utf-8")
+    (progress / "notice.html").write_text("<html><body><p>通知</p></body></html>", "utf-8")
+    (progress / "notes.html").write_text("每月5日前报送", encoding="utf-8")
+    outcomes = {o.source_file: (o.status, o.rows_loaded, o.reason) for o in landing.ingest()}
+    assert outcomes == {
+        "progress/sheet.htm": ("loaded", 1, None),
+        "progress/notice.html": ("rejected", 0, "a web page (HTML) that holds no table"),
+        "progress/notes.html": (
+            "rejected",
+            0,
+            "unsupported file type '.html': progress reports are .csv, .xlsx or .xls (a web "
+            "page is read when it holds a table)",
+        ),
+    }
+
+
 def test_a_wps_spreadsheet_reads_when_its_bytes_are_a_workbook_s(
     landing: Landing,  # noqa: F811
 ) -> None:

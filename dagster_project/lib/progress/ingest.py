@@ -1256,6 +1256,8 @@ WPS_SUFFIXES = (".et", ".ett")
 # Text tables Excel and WPS save besides CSV (文本文件(制表符分隔), Unicode 文本): read as CSV
 # when they hold a table (a tab or comma in their first lines).
 TEXT_SUFFIXES = (".txt", ".tsv")
+# Web pages: Excel's "save as web page" (.htm), a system's HTML export; each table a sheet.
+PAGE_SUFFIXES = (".htm", ".html")
 
 # Spreadsheet formats offices still save in that are not read, and how to get one that is.
 _SAVE_AS = "save it as .xlsx (Excel or WPS: 文件 → 另存为 → Excel 工作簿 *.xlsx) or as CSV"
@@ -1290,9 +1292,12 @@ def _read_into_cells(
     kind = workbook_format(file.path) if workbook else None
     exported = (
         exported_as(file.path)
-        if (kind is None and suffix in OLDER_WORKBOOK_SUFFIXES) or suffix in TEXT_SUFFIXES
+        if (kind is None and suffix in OLDER_WORKBOOK_SUFFIXES)
+        or suffix in (*TEXT_SUFFIXES, *PAGE_SUFFIXES)
         else None
     )
+    if suffix in PAGE_SUFFIXES and exported == "html":
+        workbook = True
     if suffix == ".csv" or exported == "text":
         try:
             outcome.encoding = detect_encoding(file.path)
@@ -1339,6 +1344,7 @@ def _read_into_cells(
     raise FileRejectedError(
         f"unsupported file type {suffix or '(none)'!r}: progress reports are .csv, .xlsx or .xls"
         + (" (a text file is read when it holds a table)" if suffix in TEXT_SUFFIXES else "")
+        + (" (a web page is read when it holds a table)" if suffix in PAGE_SUFFIXES else "")
         + (f"; {how}" if how else "")
     )
 
