@@ -5,12 +5,14 @@ with the reason and what to do."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 import xlwt
 
+from dagster_project.lib.progress.formats import UnreadableFormatError, reader_for
 from dagster_project.lib.progress.html_tables import html_sheets, laid_out
 from dagster_project.lib.progress.xls import OLE2_MAGIC, read_xls
 from dagster_project.lib.progress.xlsx import XlsxError, fill_merged
@@ -474,3 +476,56 @@ def test_a_sheet_that_cannot_be_read_names_it(tmp_path: Path) -> None:
     path.write_bytes(bytes(contents))
     with pytest.raises(XlsxError, match=r"^sheet '进展' cannot be read \(error: unpack requires"):
         list(read_xls(path, 1 << 20))
+
+
+@pytest.mark.parametrize(
+    ("name", "start", "reader"),
+    [
+        ("r.csv", b"\x00 anything", "csv"),
+        ("r.xlsx", b"PK\x03\x04", "xlsx"),
+        ("r.xlsx", OLE2_MAGIC, "xls"),
+        ("r.xlsx", b"junk", "xlsx"),  # whose reader says why it is none
+        ("r.xls", b"PK\x03\x04", "xlsx"),
+        ("r.xls", OLE2_MAGIC, "xls"),
+        ("r.XLT", OLE2_MAGIC, "xls"),
+        ("r.et", OLE2_MAGIC, "xls"),
+        ("r.xls", b"\r\n<!DOCTYPE html><html>", "html"),
+        (
+            "r.xls",
+            b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+            "xml",
+        ),
+        ("r.xls", "报告期\t城市".encode("utf-16"), "csv"),
+        ("r.txt", "报告期,城市".encode("gbk"), "csv"),
+        ("r.tsv", b"a\tb", "csv"),
+        ("r.htm", b"<table><tr><td>a", "html"),
+    ],
+)
+def test_the_reader_follows_the_name_and_a_workbook_s_bytes(
+    tmp_path: Path, name: str, start: bytes, reader: str
+) -> None:
+    (tmp_path / name).write_bytes(start)
+    assert reader_for(tmp_path / name) == reader
+
+
+@pytest.mark.parametrize(
+    ("name", "start", "reason"),
+    [
+        ("r.xls", b"\x00\x01 binary", "not an Excel workbook: its bytes are no workbook"),
+        ("r.et", b"binary", "not read: a WPS spreadsheet in a format of its own"),
+        ("r.txt", "每月5日前报送".encode(), "unsupported file type '.txt'"),
+        ("r.html", b"<?xml version='1.0'?><svg/>", "unsupported file type '.html'"),
+        (
+            "r.xlsb",
+            b"PK\x03\x04",
+            "'.xlsb': progress reports are .csv, .xlsx or .xls; an Excel binary",
+        ),
+        ("r", b"a,b", "unsupported file type '(none)'"),
+    ],
+)
+def test_a_file_no_reader_reads_says_why(
+    tmp_path: Path, name: str, start: bytes, reason: str
+) -> None:
+    (tmp_path / name).write_bytes(start)
+    with pytest.raises(UnreadableFormatError, match=re.escape(reason)):
+        reader_for(tmp_path / name)

@@ -18,7 +18,7 @@ import datetime as dt
 import io
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,6 +38,12 @@ from dagster_project.lib.progress.files import (
     tail_lines,
     transcode_to_utf8,
     unsafe_reason,
+)
+from dagster_project.lib.progress.formats import (
+    WPS_OWN_FORMAT,
+    WPS_SUFFIXES,
+    UnreadableFormatError,
+    reader_for,
 )
 from dagster_project.lib.progress.headers import (
     BASIS_VALUE_FIELDS,
@@ -63,12 +69,7 @@ from dagster_project.lib.progress.titles import (
     is_part_of_year,
     last_month_of_year_to_date,
 )
-from dagster_project.lib.progress.xls import (
-    exported_as,
-    not_a_workbook,
-    read_xls,
-    workbook_format,
-)
+from dagster_project.lib.progress.xls import read_xls
 from dagster_project.lib.progress.xlsx import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
     SheetRows,
@@ -1245,30 +1246,6 @@ def land_batch(
     return outcomes
 
 
-# Workbooks in the XLSX format: a workbook with macros (.xlsm) or saved as a template (.xltx,
-# .xltm) holds its sheets in the same parts, which openpyxl reads alike; macros are not run.
-# Excel 97–2003 workbooks and templates (.xls, .xlt) are read by xls.py. Which reader reads a
-# workbook is decided by its first bytes, not its name: an XLSX workbook renamed .xls reads.
-# So is a WPS spreadsheet's (.et, .ett): read when its bytes are one of Excel's formats.
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
-OLDER_WORKBOOK_SUFFIXES = (".xls", ".xlt")
-WPS_SUFFIXES = (".et", ".ett")
-# Text tables Excel and WPS save besides CSV (文本文件(制表符分隔), Unicode 文本): read as CSV
-# when they hold a table (a tab or comma in their first lines).
-TEXT_SUFFIXES = (".txt", ".tsv")
-# Web pages: Excel's "save as web page" (.htm), a system's HTML export; each table a sheet.
-PAGE_SUFFIXES = (".htm", ".html")
-
-# Spreadsheet formats offices still save in that are not read, and how to get one that is.
-_SAVE_AS = "save it as .xlsx (Excel or WPS: 文件 → 另存为 → Excel 工作簿 *.xlsx) or as CSV"
-_WPS = f"a WPS spreadsheet in a format of its own: {_SAVE_AS}"
-OLDER_FORMATS = {
-    ".xlsb": f"an Excel binary workbook: {_SAVE_AS}",
-    ".ods": f"an OpenDocument spreadsheet: {_SAVE_AS}",
-    ".numbers": f"a Numbers spreadsheet: {_SAVE_AS}",
-}
-
-
 def _read_into_cells(
     con: duckdb.DuckDBPyConnection,
     file: ProgressFile,
@@ -1281,24 +1258,14 @@ def _read_into_cells(
     """Fill temp table `cells` from the file; raises FileRejectedError when it cannot be read.
     Returns the header and, if its value columns cannot be told apart, why
     (`HeaderMatch.by_basis_problem`)."""
-    suffix = file.path.suffix.lower()
     unsafe = unsafe_reason(file, raw_dir)
     if unsafe:
         raise FileRejectedError(f"refused, not read: {unsafe}")
-    # What systems that "export to Excel" write under an .xls name, a web page, an Excel 2003 XML
-    # spreadsheet or a text table, is read as such, as Excel and WPS open each; a workbook by its
-    # bytes, whatever its name.
-    workbook = suffix in (*WORKBOOK_SUFFIXES, *OLDER_WORKBOOK_SUFFIXES, *WPS_SUFFIXES)
-    kind = workbook_format(file.path) if workbook else None
-    exported = (
-        exported_as(file.path)
-        if (kind is None and suffix in OLDER_WORKBOOK_SUFFIXES)
-        or suffix in (*TEXT_SUFFIXES, *PAGE_SUFFIXES)
-        else None
-    )
-    if suffix in PAGE_SUFFIXES and exported == "html":
-        workbook = True
-    if suffix == ".csv" or exported == "text":
+    try:
+        reader = reader_for(file.path)  # formats.py: by the name, and a workbook's bytes
+    except UnreadableFormatError as exc:
+        raise FileRejectedError(str(exc)) from exc
+    if reader == "csv":
         try:
             outcome.encoding = detect_encoding(file.path)
         except EncodingError as exc:
@@ -1315,38 +1282,29 @@ def _read_into_cells(
             Path(transcoded).unlink(missing_ok=True)
         outcome.header_row = match.row_index + 1
         return match, match.by_basis_problem
-    if workbook:
-        if kind is None and suffix in OLDER_WORKBOOK_SUFFIXES and exported is None:
-            raise FileRejectedError(not_a_workbook(file.path))
-        if kind is None and suffix in WPS_SUFFIXES:
-            raise FileRejectedError(f"not read: {_WPS}")
-        read = {"html": read_html, "xml": read_xml_spreadsheet}.get(exported or "") or (
-            read_xls if kind == "xls" else read_workbook
-        )
-        try:
-            parts = list(read(file.path, max_xlsx_bytes, names))
-        except XlsxError as exc:
-            wps = f"; {_WPS}" if suffix in WPS_SUFFIXES else ""
-            raise FileRejectedError(f"{exc}{wps}") from exc
-        sheets = [p for p in parts if isinstance(p, SheetRows)]
-        skipped = [p for p in parts if isinstance(p, SkippedSheet)]
-        if not sheets:
-            detail = "; ".join(f"sheet {s.sheet!r}: {s.reason}" for s in skipped)
-            raise FileRejectedError(
-                f"no sheet holds a report ({detail or 'the workbook is empty'})"
-            )
-        outcome.sheets = list(dict.fromkeys(s.sheet for s in sheets))
-        outcome.header_row = sheets[0].header.row_index + 1
-        sheets = [replace(s, header=resolve_title(con, s.header)) for s in sheets]
-        problems = [s.header.by_basis_problem for s in sheets if s.header.by_basis_problem]
-        return _cells_table_from_sheets(con, sheets), problems[0] if problems else None
-    how = OLDER_FORMATS.get(suffix)
-    raise FileRejectedError(
-        f"unsupported file type {suffix or '(none)'!r}: progress reports are .csv, .xlsx or .xls"
-        + (" (a text file is read when it holds a table)" if suffix in TEXT_SUFFIXES else "")
-        + (" (a web page is read when it holds a table)" if suffix in PAGE_SUFFIXES else "")
-        + (f"; {how}" if how else "")
-    )
+    readers: dict[str, Callable[[Path, int, SpreadNames], Iterable[SheetRows | SkippedSheet]]]
+    readers = {
+        "xlsx": read_workbook,
+        "xls": read_xls,
+        "html": read_html,
+        "xml": read_xml_spreadsheet,
+    }
+    read = readers[reader]
+    try:
+        parts = list(read(file.path, max_xlsx_bytes, names))
+    except XlsxError as exc:
+        wps = f"; {WPS_OWN_FORMAT}" if file.path.suffix.lower() in WPS_SUFFIXES else ""
+        raise FileRejectedError(f"{exc}{wps}") from exc
+    sheets = [p for p in parts if isinstance(p, SheetRows)]
+    skipped = [p for p in parts if isinstance(p, SkippedSheet)]
+    if not sheets:
+        detail = "; ".join(f"sheet {s.sheet!r}: {s.reason}" for s in skipped)
+        raise FileRejectedError(f"no sheet holds a report ({detail or 'the workbook is empty'})")
+    outcome.sheets = list(dict.fromkeys(s.sheet for s in sheets))
+    outcome.header_row = sheets[0].header.row_index + 1
+    sheets = [replace(s, header=resolve_title(con, s.header)) for s in sheets]
+    problems = [s.header.by_basis_problem for s in sheets if s.header.by_basis_problem]
+    return _cells_table_from_sheets(con, sheets), problems[0] if problems else None
 
 
 def _same_as(source_file: str) -> str:

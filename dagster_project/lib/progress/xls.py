@@ -14,7 +14,6 @@ Macros are never run: xlrd reads cells only.
 
 from __future__ import annotations
 
-import codecs
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,46 +114,3 @@ def read_xls(
     """Every sheet of an Excel 97–2003 workbook that holds a report header, with its data rows,
     as `xlsx.read_workbook` reads an XLSX one's."""
     return sheet_tables(xls_sheets(path, max_bytes), names)
-
-
-def workbook_format(path: Path) -> str | None:
-    """What a workbook's first bytes say it is, whatever its name: "xlsx" (a zip), "xls" (a
-    compound document: an Excel 97–2003 workbook, or a password-protected XLSX one), or None."""
-    with path.open("rb") as handle:
-        start = handle.read(len(OLE2_MAGIC))
-    if start.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if start == OLE2_MAGIC:
-        return "xls"
-    return None
-
-
-def exported_as(path: Path) -> str | None:
-    """What a file named as a workbook that is none holds, from its first bytes: "html" (a web
-    page), "xml" (an Excel 2003 XML spreadsheet), "text" (a text table, as Excel's "Unicode
-    text" too), or None. Systems that "export to Excel" often write one of these under an .xls
-    name; Excel and WPS open each."""
-    with path.open("rb") as handle:
-        start = handle.read(4096)
-    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        start = start[2:].replace(b"\x00", b"")  # the ASCII marks looked for below suffice
-    elif b"\x00" in start:
-        return None  # binary
-    lowered = start.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if lowered.startswith(b"<"):
-        if b"urn:schemas-microsoft-com:office:spreadsheet" in lowered:
-            return "xml"
-        return (
-            "html" if any(t in lowered for t in (b"<html", b"<table", b"<!doctype html")) else None
-        )
-    return "text" if b"\t" in start or b"," in start else None
-
-
-def not_a_workbook(path: Path) -> str:
-    """Why a file named as a workbook that is none, nor a web page, an XML spreadsheet or a text
-    table, is not read, and what to do."""
-    return (
-        "not an Excel workbook: its bytes are no workbook, web page, XML spreadsheet or text "
-        "table; open it in Excel or WPS and save it as .xlsx (文件 → 另存为 → Excel 工作簿 "
-        "*.xlsx), or save it as CSV"
-    )
