@@ -529,3 +529,22 @@ def test_a_file_no_reader_reads_says_why(
     (tmp_path / name).write_bytes(start)
     with pytest.raises(UnreadableFormatError, match=re.escape(reason)):
         reader_for(tmp_path / name)
+
+
+def test_a_number_excel_saved_in_a_page_reads_to_its_full_precision(tmp_path: Path) -> None:
+    """Excel's web page keeps each number beside its rounded text (x:num): read as the XLSX
+    reader reads a number, in full, in percent or with its unit as shown; a cell whose text is
+    not that number rounded (a date's serial number, a number shown in thousands) as shown."""
+    cells = [
+        ("3.456", "3.46"),
+        ("4.71E-2", "4.7%"),
+        ("1234.5", "1,234.5亿元"),
+        ("46296", "10月"),
+        ("1200000", "1.2"),
+        (None, "3.5"),
+    ]
+    row = "".join(f'<td x:num="{n}">{t}</td>' if n else f"<td>{t}</td>" for n, t in cells)
+    page = tmp_path / "export.xls"
+    page.write_text(f"<table><tr>{row}</tr></table>", encoding="utf-8")
+    ((_, rows),) = html_sheets(page, 1 << 20)
+    assert rows == {1: ["3.456", "4.71%", "1234.5亿元", "10月", "1.2", "3.5"]}

@@ -21,11 +21,14 @@ from dagster_project.lib.progress.xlsx import (
     SheetRows,
     SkippedSheet,
     XlsxError,
+    cell_text,
     check_filled,
     check_size,
     sheet_tables,
 )
 
+# A number as a page shows it: its digits (grouped or not), then a percent sign or a unit.
+_SHOWN_NUMBER = re.compile(r"([-+]?[\d,]*\.?\d+)\s*(%?)\s*(\D*)")
 _SPACE = re.compile(r"[ \t\r\n\f\u00a0\u3000]+")
 
 
@@ -66,6 +69,7 @@ class _Tables(HTMLParser):
         self._row: list[Cell] | None = None
         self._text: list[str] | None = None  # the open cell's text
         self._span = (1, 1)
+        self._number: str | None = None  # the open cell's x:num, the value Excel wrote
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
@@ -84,6 +88,7 @@ class _Tables(HTMLParser):
                 self._row = []
             found = dict(attrs)
             self._span = (_span(found.get("rowspan")), _span(found.get("colspan")))
+            self._number = found.get("x:num")
             self._text = []
         elif tag in ("br", "p", "div") and self._text is not None:
             self._text.append("\n")
@@ -112,7 +117,8 @@ class _Tables(HTMLParser):
     def _end_cell(self) -> None:
         if self._text is not None and self._row is not None:
             lines = (_SPACE.sub(" ", line).strip() for line in "".join(self._text).split("\n"))
-            self._row.append(("\n".join(line for line in lines if line), *self._span))
+            text = "\n".join(line for line in lines if line)
+            self._row.append((_full_number(text, self._number), *self._span))
         self._text = None
 
     def _end_row(self) -> None:
@@ -120,6 +126,27 @@ class _Tables(HTMLParser):
         if self._row is not None:
             self.tables[-1].append(self._row)
         self._row = None
+
+
+def _full_number(shown: str, number: str | None) -> str:
+    """A number Excel saved in a page (x:num="3.456") as the XLSX reader reads one, to its full
+    precision, where the page shows it rounded (3.46), in percent (4.7%) or with its format's
+    unit (1,234.5亿元). A cell shown otherwise (a date: its serial number) reads as shown."""
+    shown_number = _SHOWN_NUMBER.fullmatch(shown)
+    if number is None or shown_number is None:
+        return shown
+    digits, percent, unit = shown_number.groups()
+    try:
+        value = float(number)
+        seen = float(digits.replace(",", ""))
+    except ValueError:
+        return shown
+    # Only where the page shows the saved number rounded: not a date's serial number (10月), nor
+    # a number shown scaled (in thousands).
+    decimals = len(digits.partition(".")[2])
+    if abs(seen - value * (100 if percent else 1)) > 0.5 * 10**-decimals * (1 + 1e-9):
+        return shown
+    return (cell_text(value, "0%" if percent else "General") or shown) + unit
 
 
 def _span(value: str | None) -> int:
