@@ -499,6 +499,7 @@ def test_a_sheet_that_cannot_be_read_names_it(tmp_path: Path) -> None:
         ("r.txt", "报告期,城市".encode("gbk"), "csv"),
         ("r.tsv", b"a\tb", "csv"),
         ("r.htm", b"<table><tr><td>a", "html"),
+        ("r.xml", XML_SHEET, "xml"),
     ],
 )
 def test_the_reader_follows_the_name_and_a_workbook_s_bytes(
@@ -515,6 +516,7 @@ def test_the_reader_follows_the_name_and_a_workbook_s_bytes(
         ("r.et", b"binary", "not read: a WPS spreadsheet in a format of its own"),
         ("r.txt", "每月5日前报送".encode(), "unsupported file type '.txt'"),
         ("r.html", b"<?xml version='1.0'?><svg/>", "unsupported file type '.html'"),
+        ("r.xml", b"<?xml version='1.0'?><svg/>", "(an XML file is read when it is an XML"),
         (
             "r.xlsb",
             b"PK\x03\x04",

@@ -6,7 +6,8 @@ one, by its first bytes, as Excel and WPS open a file whatever its name.
 - `.xlsx`, `.xlsm`, `.xltx`, `.xltm`, `.xls`, `.xlt`, and a WPS spreadsheet (`.et`, `.ett`), are
   read as the workbook their bytes are: XLSX (a zip) or Excel 97–2003 (a compound document).
 - What systems that "export to Excel" write under an `.xls` name is read as it is: a web page, an
-  Excel 2003 XML spreadsheet, or a text table (as CSV); `.htm` and `.html` pages too.
+  Excel 2003 XML spreadsheet, or a text table (as CSV); `.htm` and `.html` pages too, and `.xml`
+  XML spreadsheets (Excel's "XML Spreadsheet 2003").
 - Anything else is refused, saying what it is and how to save a file that is read.
 """
 
@@ -28,6 +29,8 @@ WPS_SUFFIXES = (".et", ".ett")
 TEXT_SUFFIXES = (".txt", ".tsv")
 # Web pages: Excel's "save as web page" (.htm), a system's HTML export; each table a sheet.
 PAGE_SUFFIXES = (".htm", ".html")
+# Excel's "XML Spreadsheet 2003" (XML 电子表格 2003) is saved as .xml.
+XML_SUFFIXES = (".xml",)
 
 _SAVE_AS = "save it as .xlsx (Excel or WPS: 文件 → 另存为 → Excel 工作簿 *.xlsx) or as CSV"
 WPS_OWN_FORMAT = f"a WPS spreadsheet in a format of its own: {_SAVE_AS}"
@@ -65,11 +68,14 @@ def reader_for(path: Path) -> str:
         return "csv"
     if suffix in PAGE_SUFFIXES and exported_as(path) == "html":
         return "html"
+    if suffix in XML_SUFFIXES and exported_as(path) == "xml":
+        return "xml"
     how = OLDER_FORMATS.get(suffix)
     raise UnreadableFormatError(
         f"unsupported file type {suffix or '(none)'!r}: progress reports are .csv, .xlsx or .xls"
         + (" (a text file is read when it holds a table)" if suffix in TEXT_SUFFIXES else "")
         + (" (a web page is read when it holds a table)" if suffix in PAGE_SUFFIXES else "")
+        + (" (an XML file is read when it is an XML spreadsheet)" if suffix in XML_SUFFIXES else "")
         + (f"; {how}" if how else "")
     )
 
