@@ -14,7 +14,7 @@ import xlwt
 
 from dagster_project.lib.progress.formats import UnreadableFormatError, reader_for
 from dagster_project.lib.progress.html_tables import html_sheets, laid_out
-from dagster_project.lib.progress.xls import OLE2_MAGIC, read_xls
+from dagster_project.lib.progress.xls import OLE2_MAGIC, xls_sheets
 from dagster_project.lib.progress.xlsx import XlsxError, fill_merged
 from tests.fixtures.make_fixtures import build_workbook
 from tests.test_ingest import Landing, landing  # noqa: F401  (the fixture)
@@ -358,7 +358,7 @@ def test_a_broken_or_protected_xls_is_refused_with_the_reason(tmp_path: Path) ->
     broken = tmp_path / "broken.xls"
     broken.write_bytes(OLE2_MAGIC + b"\x00" * 512)
     with pytest.raises(XlsxError, match=r"^not a readable Excel 97–2003 workbook \("):
-        list(read_xls(broken, 1 << 20))
+        list(xls_sheets(broken, 1 << 20))
     encrypted = tmp_path / "encrypted.xls"
     xls_workbook(encrypted, {"进展": [HEADER]})
     contents = bytearray(encrypted.read_bytes())
@@ -366,15 +366,15 @@ def test_a_broken_or_protected_xls_is_refused_with_the_reason(tmp_path: Path) ->
     contents[after_bof : after_bof + 2] = bytes([0x2F, 0x00])  # the record after it: FILEPASS
     encrypted.write_bytes(bytes(contents))
     with pytest.raises(XlsxError, match="97–2003 workbook: it is protected by a password"):
-        list(read_xls(encrypted, 1 << 20))
+        list(xls_sheets(encrypted, 1 << 20))
     protected = tmp_path / "protected.xlsx"
     protected.write_bytes(OLE2_MAGIC + b"\x00" * 512 + "EncryptedPackage".encode("utf-16-le"))
     with pytest.raises(XlsxError, match="protected by a password: remove the password"):
-        list(read_xls(protected, 1 << 20))
+        list(xls_sheets(protected, 1 << 20))
     large = tmp_path / "large.xls"
     xls_workbook(large, {"进展": [HEADER] * 200})
     with pytest.raises(XlsxError, match=r"over the limit of 0 MB \(PLAN_TRACKER_MAX_XLSX_BYTES\)"):
-        list(read_xls(large, 1000))
+        list(xls_sheets(large, 1000))
 
 
 @pytest.mark.parametrize(
@@ -475,7 +475,7 @@ def test_a_sheet_that_cannot_be_read_names_it(tmp_path: Path) -> None:
     contents[label + 2] = 0x02
     path.write_bytes(bytes(contents))
     with pytest.raises(XlsxError, match=r"^sheet '进展' cannot be read \(error: unpack requires"):
-        list(read_xls(path, 1 << 20))
+        list(xls_sheets(path, 1 << 20))
 
 
 @pytest.mark.parametrize(

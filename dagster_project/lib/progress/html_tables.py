@@ -15,16 +15,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from dagster_project.lib.progress.files import EncodingError, detect_encoding
-from dagster_project.lib.progress.headers import SpreadNames
 from dagster_project.lib.progress.xlsx import (
     MAX_COLUMNS,
-    SheetRows,
-    SkippedSheet,
+    SheetCells,
     XlsxError,
     cell_text,
     check_filled,
     check_size,
-    sheet_tables,
 )
 
 # A number as a page shows it: its digits (grouped or not), then a percent sign or a unit.
@@ -32,7 +29,7 @@ _SHOWN_NUMBER = re.compile(r"([-+]?[\d,]*\.?\d+)\s*(%?)\s*(\D*)")
 _SPACE = re.compile(r"[ \t\r\n\f\u00a0\u3000]+")
 
 
-def html_sheets(path: Path, max_bytes: int) -> Iterator[tuple[str, dict[int, list[str | None]]]]:
+def html_sheets(path: Path, max_bytes: int) -> Iterator[SheetCells]:
     """Each table of the page, as a sheet: its name (表1, …) and its rows (row number → cells)."""
     check_size(path, max_bytes, "page")
     try:
@@ -183,11 +180,3 @@ def laid_out(rows: list[list[Cell]]) -> dict[int, list[str | None]]:
                     held.setdefault(r, set()).update(range(col, col + across))
             col += across
     return grid
-
-
-def read_html(
-    path: Path, max_bytes: int, names: SpreadNames | None = None
-) -> Iterator[SheetRows | SkippedSheet]:
-    """Every table of the page that holds a report header, with its data rows, as
-    `xlsx.read_workbook` reads a workbook's sheets."""
-    return sheet_tables(html_sheets(path, max_bytes), names)

@@ -18,7 +18,7 @@ import datetime as dt
 import io
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -60,7 +60,7 @@ from dagster_project.lib.progress.headers import (
     spread_key,
     written_row,
 )
-from dagster_project.lib.progress.html_tables import read_html
+from dagster_project.lib.progress.html_tables import html_sheets
 from dagster_project.lib.progress.rules import PARSE_SQL, reason_rows
 from dagster_project.lib.progress.titles import (
     PART_OF_YEAR,
@@ -69,15 +69,17 @@ from dagster_project.lib.progress.titles import (
     is_part_of_year,
     last_month_of_year_to_date,
 )
-from dagster_project.lib.progress.xls import read_xls
+from dagster_project.lib.progress.xls import xls_sheets
 from dagster_project.lib.progress.xlsx import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    SheetCells,
     SheetRows,
     SkippedSheet,
     XlsxError,
-    read_workbook,
+    sheet_tables,
+    xlsx_sheets,
 )
-from dagster_project.lib.progress.xml_spreadsheet import read_xml_spreadsheet
+from dagster_project.lib.progress.xml_spreadsheet import xml_sheets
 from dagster_project.lib.sql import quote_literal, table_exists
 from dagster_project.lib.text import lookup_key, sql_string_literal
 
@@ -1282,16 +1284,15 @@ def _read_into_cells(
             Path(transcoded).unlink(missing_ok=True)
         outcome.header_row = match.row_index + 1
         return match, match.by_basis_problem
-    readers: dict[str, Callable[[Path, int, SpreadNames], Iterable[SheetRows | SkippedSheet]]]
-    readers = {
-        "xlsx": read_workbook,
-        "xls": read_xls,
-        "html": read_html,
-        "xml": read_xml_spreadsheet,
+    # Each format's reader gives its sheets' cells; their tables are read alike (sheet_tables).
+    sheets_of: dict[str, Callable[[Path, int], Iterator[SheetCells]]] = {
+        "xlsx": xlsx_sheets,
+        "xls": xls_sheets,
+        "html": html_sheets,
+        "xml": xml_sheets,
     }
-    read = readers[reader]
     try:
-        parts = list(read(file.path, max_xlsx_bytes, names))
+        parts = list(sheet_tables(sheets_of[reader](file.path, max_xlsx_bytes), names))
     except XlsxError as exc:
         wps = f"; {WPS_OWN_FORMAT}" if file.path.suffix.lower() in WPS_SUFFIXES else ""
         raise FileRejectedError(f"{exc}{wps}") from exc

@@ -21,17 +21,14 @@ from typing import Any
 
 import xlrd
 
-from dagster_project.lib.progress.headers import SpreadNames
 from dagster_project.lib.progress.xlsx import (
     EAST_ASIAN_FORMATS,
     Merge,
-    SheetRows,
-    SkippedSheet,
+    SheetCells,
     XlsxError,
     cell_text,
     check_size,
     fill_merged,
-    sheet_tables,
 )
 
 # The first bytes of an OLE2 compound document: an .xls workbook, or an encrypted XLSX one.
@@ -44,7 +41,7 @@ _PROTECTED = (
 )
 
 
-def xls_sheets(path: Path, max_bytes: int) -> Iterator[tuple[str, dict[int, list[str | None]]]]:
+def xls_sheets(path: Path, max_bytes: int) -> Iterator[SheetCells]:
     """Each sheet's title and its rows as a person sees them (Excel row number → cells)."""
     check_size(path, max_bytes, "workbook")
     contents = path.read_bytes()
@@ -106,11 +103,3 @@ def _shown(book: Any, cell: Any) -> str | None:
             return cell_text(cell.value)  # no date: the number, which the rules then refuse
         return cell_text(moment, code)
     return cell_text(cell.value, code)
-
-
-def read_xls(
-    path: Path, max_bytes: int, names: SpreadNames | None = None
-) -> Iterator[SheetRows | SkippedSheet]:
-    """Every sheet of an Excel 97–2003 workbook that holds a report header, with its data rows,
-    as `xlsx.read_workbook` reads an XLSX one's."""
-    return sheet_tables(xls_sheets(path, max_bytes), names)

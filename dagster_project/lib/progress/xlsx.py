@@ -211,6 +211,9 @@ def _shown(cell: Any, epoch: dt.datetime) -> str | None:
     return cell_text(value, code, epoch)
 
 
+# A sheet as read, whatever the file's format: its title and its rows (row number → cells as a
+# person sees them).
+SheetCells = tuple[str, dict[int, list[str | None]]]
 # A merged range: its first row and column and its last, 1-based.
 Merge = tuple[int, int, int, int]
 
@@ -282,20 +285,9 @@ class SkippedSheet:
     reason: str
 
 
-def read_workbook(
-    path: Path,
-    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
-    names: SpreadNames | None = None,
-) -> Iterator[SheetRows | SkippedSheet]:
-    """Every sheet of an XLSX workbook that holds a report header, with its data rows; sheets
-    without one are yielded as skipped, with the reason. `names`: the indicators and geographies
-    a header may spread over its columns (`find_header`)."""
-    return sheet_tables(xlsx_sheets(path, max_uncompressed_bytes), names)
-
-
 def xlsx_sheets(
     path: Path, max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
-) -> Iterator[tuple[str, dict[int, list[str | None]]]]:
+) -> Iterator[SheetCells]:
     """Each sheet's title and its rows as a person sees them (Excel row number → cells)."""
     check_archive(path, max_uncompressed_bytes)
     try:
@@ -342,10 +334,13 @@ def _open(path: Path, data_only: bool) -> tuple[Any, IO[bytes]]:
 
 
 def sheet_tables(
-    sheets: Iterator[tuple[str, dict[int, list[str | None]]]], names: SpreadNames | None = None
+    sheets: Iterator[SheetCells], names: SpreadNames | None = None
 ) -> Iterator[SheetRows | SkippedSheet]:
-    """The tables of a workbook's sheets, whatever its format (`xlsx_sheets`, xls.xls_sheets):
-    each sheet that holds a report header, with its data rows, or the reason it holds none."""
+    """The tables of a workbook's sheets, whatever its format (`xlsx_sheets`, xls.xls_sheets,
+    html_tables.html_sheets, xml_spreadsheet.xml_sheets): each sheet that holds a report header,
+    with its data rows, or the reason it holds none (a sheet without one is skipped, with the
+    reason). `names`: the indicators and geographies a header may spread over its columns
+    (`find_header`)."""
     for title, rows in sheets:
         try:
             match = find_header(

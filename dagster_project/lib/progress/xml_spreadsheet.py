@@ -19,18 +19,15 @@ from typing import Any
 from defusedxml import EntitiesForbidden  # type: ignore[import-untyped]
 from defusedxml.ElementTree import iterparse  # type: ignore[import-untyped]
 
-from dagster_project.lib.progress.headers import SpreadNames
 from dagster_project.lib.progress.xlsx import (
     MAX_COLUMNS,
     MAX_ROWS,
     Merge,
-    SheetRows,
-    SkippedSheet,
+    SheetCells,
     XlsxError,
     cell_text,
     check_size,
     fill_merged,
-    sheet_tables,
 )
 
 _SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
@@ -50,7 +47,7 @@ _NAMED_FORMATS = {
 }
 
 
-def xml_sheets(path: Path, max_bytes: int) -> Iterator[tuple[str, dict[int, list[str | None]]]]:
+def xml_sheets(path: Path, max_bytes: int) -> Iterator[SheetCells]:
     """Each worksheet's name and its rows as a person sees them (row number → cells)."""
     check_size(path, max_bytes, "spreadsheet")
     formats: dict[str, str] = {}
@@ -157,11 +154,3 @@ def _shown(data: Any, code: str) -> str | None:
     if kind == "Boolean":
         return cell_text(text.strip() == "1")
     return text
-
-
-def read_xml_spreadsheet(
-    path: Path, max_bytes: int, names: SpreadNames | None = None
-) -> Iterator[SheetRows | SkippedSheet]:
-    """Every worksheet that holds a report header, with its data rows, as `xlsx.read_workbook`
-    reads a workbook's sheets."""
-    return sheet_tables(xml_sheets(path, max_bytes), names)
